@@ -1,0 +1,41 @@
+# SBNLab. A newcomer needs two commands:
+#   make exp-sbn-gs   # the paper's Gumbel-Softmax run, end to end
+#   make test         # the test suite
+# Every target installs its own prerequisites through `make setup`.
+
+SWIFT   ?= swift
+BIN     := .build/release/sbnlab
+DATA    := data/binarized_mnist.h5
+EXPERIMENTS := $(patsubst experiments/%.yaml,%,$(wildcard experiments/*.yaml))
+
+.PHONY: setup build data test bench list-experiments clean $(addprefix exp-,$(EXPERIMENTS))
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c release --product sbnlab
+
+$(BIN): setup
+	$(SWIFT) build -c release --product sbnlab
+
+# The dataset is rebuilt only when missing; `sbnlab data` verifies every input's sha256.
+data: $(DATA)
+$(DATA): | build
+	$(BIN) data --output $(DATA)
+
+test: setup
+	$(SWIFT) test -c release
+
+# Any experiments/<name>.yaml runs as `make exp-<name>` (resumable: a rerun continues or reports).
+exp-%: build $(DATA)
+	$(BIN) run experiments/$*.yaml --resume $(if $(EPOCHS),--set epochs=$(EPOCHS)) $(ARGS)
+
+list-experiments: build
+	@$(BIN) list
+
+bench: setup
+	$(SWIFT) run -c release sbnlab-bench
+
+clean:
+	rm -rf .build results

@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+// SBNLab: stochastic binary networks and their gradient estimators, on OpenBLAS and HDF5.
+import PackageDescription
+
+/// A library module; each keeps a short README.md beside its sources.
+func module(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: dependencies, exclude: ["README.md"])
+}
+
+let numerics = Target.Dependency.product(name: "RealModule", package: "swift-numerics")
+
+let package = Package(
+    name: "SBNLab",
+    products: [
+        .library(name: "SBNLab", targets: ["SBNLab"]),
+        .executable(name: "sbnlab", targets: ["sbnlab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Native bindings: system libraries found through pkg-config, with shim headers for what
+        // Swift cannot import.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"]), .yum(["openblas-devel"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"]), .yum(["hdf5-devel"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"]), .yum(["zlib-devel"])]),
+
+        module("SBNTensor", ["CBLAS", numerics]),
+        module("SBNStorage", ["CHDF5"]),
+        module("SBNDistributions", ["SBNTensor", numerics]),
+        module("SBNData", ["CZlib", "SBNStorage", "SBNTensor", "SBNDistributions"]),
+        module("SBNModel", ["SBNTensor", "SBNDistributions", "SBNStorage"]),
+        module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions"]),
+        module("SBNExperiments", ["SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor", "SBNDistributions",
+                                  .product(name: "Yams", package: "Yams")]),
+        .target(name: "SBNLab", dependencies: ["SBNTensor", "SBNStorage", "SBNDistributions", "SBNData", "SBNModel",
+                                               "SBNEstimators", "SBNExperiments"]),
+        .executableTarget(name: "sbnlab", dependencies: [
+            "SBNLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "SBNTestSupport", dependencies: ["SBNData", "SBNStorage"], path: "Tests/SBNTestSupport"),
+        .testTarget(name: "SBNTensorTests", dependencies: ["SBNTensor"]),
+        .testTarget(name: "SBNStorageTests", dependencies: ["SBNStorage", "SBNTestSupport"]),
+        .testTarget(name: "SBNDistributionsTests", dependencies: ["SBNDistributions", "SBNTensor", numerics]),
+        .testTarget(name: "SBNDataTests", dependencies: ["SBNData", "SBNStorage", "SBNTestSupport"]),
+        .testTarget(name: "SBNEstimatorsTests", dependencies: ["SBNEstimators", "SBNModel", "SBNTensor", "SBNDistributions"]),
+        .testTarget(name: "SBNExperimentsTests", dependencies: [
+            "SBNExperiments", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTestSupport",
+        ]),
+    ]
+)

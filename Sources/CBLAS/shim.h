@@ -1,0 +1,2 @@
+// OpenBLAS through its CBLAS interface, plus the openblas_* thread controls.
+#include <cblas.h>

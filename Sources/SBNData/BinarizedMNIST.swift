@@ -1,0 +1,47 @@
+import SBNStorage
+
+/// The prepared dataset (`data/binarized_mnist.h5`), loaded into memory: 50000 × 784 bytes for
+/// training is 39 MB, so holding it is cheaper than streaming it.
+public struct BinarizedMNIST: Sendable {
+    public struct Split: Sendable {
+        public let images: [UInt8]   // row-major N × 784, values 0/1
+        public let labels: [UInt8]?
+        public var count: Int { images.count / ImageHalves.pixels }
+
+        /// The first `n` images (the whole split when `n` is nil or larger).
+        public func prefix(_ n: Int?) -> Split {
+            guard let n, n < count else { return self }
+            return Split(images: Array(images[..<(n * ImageHalves.pixels)]), labels: labels.map { Array($0[..<n]) })
+        }
+    }
+
+    public let path: String
+    public let train: Split
+    public let valid: Split
+    public let test: Split
+
+    public static let defaultPath = "data/binarized_mnist.h5"
+
+    public init(path: String = defaultPath) throws {
+        self.path = path
+        let file: HDF5File
+        do { file = try HDF5File.open(path) } catch {
+            throw DataError(file: path, "cannot open dataset (run `make data` first): \(error)")
+        }
+        func load(_ name: String) throws -> Split {
+            let ds = try file.dataset(name + "/images")
+            guard ds.shape.count == 2, ds.shape[1] == ImageHalves.pixels else {
+                throw DataError(file: path, "/\(name)/images has shape \(ds.shape), expected (N, 784)")
+            }
+            let images: [UInt8] = try ds.read()
+            if let bad = images.first(where: { $0 > 1 }) {
+                throw DataError(file: path, "/\(name)/images holds the value \(bad); expected 0/1")
+            }
+            let labels: [UInt8]? = file.contains(name + "/labels") ? try file.dataset(name + "/labels").read() : nil
+            return Split(images: images, labels: labels)
+        }
+        train = try load("train")
+        valid = try load("valid")
+        test = try load("test")
+    }
+}

@@ -1,0 +1,26 @@
+import SBNTensor
+
+/// The structured-prediction split of a 28×28 image (Raiko et al. 2014; Jang et al. 2017 §4.1):
+/// rows 0–13 (pixels 0..<392) are the given top half, rows 14–27 (pixels 392..<784) the bottom
+/// half to predict. The model, the evaluation and the figures all use this one definition.
+public enum ImageHalves {
+    public static let side = 28
+    public static let pixels = 784
+    public static let top = 0..<392
+    public static let bottom = 392..<784
+
+    /// Copies the halves of images `indices` (rows of a row-major N×784 UInt8 array) into float
+    /// matrices whose row r holds image indices[r].
+    public static func fill(top topOut: Matrix, bottom bottomOut: Matrix, from images: UnsafeBufferPointer<UInt8>,
+                            indices: some Collection<Int>) {
+        precondition(topOut.cols == top.count && bottomOut.cols == bottom.count, "ImageHalves.fill: wrong widths")
+        topOut.setRows(indices.count)
+        bottomOut.setRows(indices.count)
+        for (r, i) in indices.enumerated() {
+            let src = images.baseAddress! + i * pixels
+            let t = topOut.row(r), b = bottomOut.row(r)
+            for j in 0..<top.count { t[j] = Float(src[top.lowerBound + j]) }
+            for j in 0..<bottom.count { b[j] = Float(src[bottom.lowerBound + j]) }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import SBNTensor
+
+/// Factorised Bernoulli units parameterised by logits a, p = σ(a); batched over a matrix.
+public struct Bernoulli {
+    public let logits: Matrix
+    public init(logits: Matrix) { self.logits = logits }
+
+    /// z = 1[u < σ(a)], as 0/1 floats.
+    public func sample(into z: Matrix, using rng: inout Xoshiro256) {
+        precondition(z.count == logits.count, "Bernoulli.sample: size mismatch")
+        rng.fillUniform(z.buffer)
+        let a = logits.pointer, zp = z.pointer
+        for i in 0..<z.count { zp[i] = zp[i] < FastMath.sigmoid(a[i]) ? 1 : 0 }
+    }
+
+    /// The mean σ(a).
+    public func mean(into p: Matrix) { Kernels.sigmoid(logits, into: p) }
+
+    /// Row sums of log p(z) = z·a − softplus(a), computed in logit space.
+    public func logProb(_ z: Matrix, into rowSums: UnsafeMutableBufferPointer<Float>) {
+        Kernels.bernoulliNLL(logits: logits, targets: z, nll: rowSums)
+        for r in 0..<logits.rows { rowSums[r] = -rowSums[r] }
+    }
+
+    /// ∂ log p(z) / ∂a = z − σ(a): the score of each unit (REINFORCE, Williams 1992).
+    public func score(_ z: Matrix, into g: Matrix) {
+        let a = logits.pointer, zp = z.pointer, gp = g.pointer
+        for i in 0..<z.count { gp[i] = zp[i] - FastMath.sigmoid(a[i]) }
+    }
+}

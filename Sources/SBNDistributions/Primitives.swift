@@ -1,0 +1,39 @@
+import RealModule
+import SBNTensor
+
+/// Uniform(0, 1) on the open interval.
+public enum Uniform {
+    public static func sample(using rng: inout Xoshiro256) -> Float { rng.nextUniform() }
+    public static func sample(into m: Matrix, using rng: inout Xoshiro256) { rng.fillUniform(m.buffer) }
+}
+
+/// Gumbel(0, 1): G = −log(−log U) (Jang et al. 2017, §2). CDF F(x) = exp(−e^(−x)).
+public enum Gumbel {
+    public static func sample(using rng: inout Xoshiro256) -> Float {
+        -Float.log(-Float.log(rng.nextUniform()))
+    }
+
+    public static func sample(into m: Matrix, using rng: inout Xoshiro256) {
+        let b = m.buffer
+        rng.fillUniform(b)
+        for i in 0..<b.count { b[i] = -FastMath.log(-FastMath.log(b[i])) }
+    }
+
+    public static func cdf(_ x: Double) -> Double { .exp(-.exp(-x)) }
+}
+
+/// Logistic(0, 1): L = log U − log(1 − U), the difference of two Gumbels (Maddison et al. 2017).
+public enum Logistic {
+    public static func sample(using rng: inout Xoshiro256) -> Float {
+        let u = rng.nextUniform()
+        return Float.log(u) - Float.log(onePlus: -u)
+    }
+
+    public static func sample(into m: Matrix, using rng: inout Xoshiro256) {
+        let b = m.buffer
+        rng.fillUniform(b)
+        for i in 0..<b.count { b[i] = FastMath.log(b[i]) - FastMath.log(1 - b[i]) }
+    }
+
+    public static func cdf(_ x: Double) -> Double { 1 / (1 + .exp(-x)) }
+}

@@ -1,0 +1,24 @@
+import SBNModel
+import SBNTensor
+
+/// Binary Concrete relaxation: h = σ((a + L)/τ), L ~ Logistic(0,1), so ∂h/∂a = h(1 − h)/τ
+/// (Jang et al. 2017 eq. 2 with k = 2; Maddison et al. 2017). Relaxed in training; evaluation
+/// uses hard samples.
+public enum RelaxedBernoulliRule: StochasticUnitRule {
+    public static var noise: UnitNoise { .logistic }
+
+    @inlinable @inline(__always)
+    public static func apply(logit a: Float, noise l: Float, temperature tau: Float) -> (value: Float, local: Float) {
+        let y = FastMath.sigmoid((a + l) / tau)
+        return (y, y * (1 - y) / tau)
+    }
+}
+
+/// `gs`: the Gumbel-Softmax (binary Concrete) estimator, biased but low-variance.
+public final class GumbelSoftmaxEstimator: PathwiseEstimator {
+    public typealias Rule = RelaxedBernoulliRule
+    public static let name = "gs"
+    public static let summary = "Gumbel-Softmax / binary Concrete relaxation, h = σ((a+L)/τ) (Jang et al. 2017)"
+    public let workspace: SBNWorkspace
+    public init(workspace: SBNWorkspace, options: EstimatorOptions) throws { self.workspace = workspace }
+}

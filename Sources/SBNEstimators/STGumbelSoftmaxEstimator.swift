@@ -1,0 +1,24 @@
+import SBNModel
+import SBNTensor
+
+/// Straight-through Gumbel-Softmax, binary case: forward the hard sample z = 1[a + L > 0]
+/// (exactly Bernoulli(σ(a))), backward through the relaxed y = σ((a + L)/τ):
+/// ∂z/∂a ≈ ∂y/∂a = y(1 − y)/τ (Jang et al. 2017 §2.2, "∇θ z ≈ ∇θ y").
+public enum StraightThroughRelaxedRule: StochasticUnitRule {
+    public static var noise: UnitNoise { .logistic }
+
+    @inlinable @inline(__always)
+    public static func apply(logit a: Float, noise l: Float, temperature tau: Float) -> (value: Float, local: Float) {
+        let y = FastMath.sigmoid((a + l) / tau)
+        return (a + l > 0 ? 1 : 0, y * (1 - y) / tau)
+    }
+}
+
+/// `st-gs`: straight-through Gumbel-Softmax.
+public final class STGumbelSoftmaxEstimator: PathwiseEstimator {
+    public typealias Rule = StraightThroughRelaxedRule
+    public static let name = "st-gs"
+    public static let summary = "straight-through Gumbel-Softmax: hard 1[a+L>0] forward, relaxed gradient (Jang et al. 2017)"
+    public let workspace: SBNWorkspace
+    public init(workspace: SBNWorkspace, options: EstimatorOptions) throws { self.workspace = workspace }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import SBNModel
+import SBNStorage
+
+/// Reads and writes run results files; the layout is documented in docs/results-schema.md.
+///
+/// A results file is also the run's checkpoint: `/checkpoint` holds parameters, best-so-far
+/// parameters, optimizer and estimator state and the RNG states. It is always rewritten whole
+/// to a temporary name and renamed, so the file on disk is the last good epoch, never a torn one.
+public enum ResultsFile {
+    public struct Checkpoint {
+        public let parameters: ParameterSet
+        public let best: ParameterSet
+        public let optimizer: ParameterSet
+        public let estimator: ParameterSet
+        public let rngNoise: [UInt64]
+        public let rngShuffle: [UInt64]
+    }
+
+    public static func write(_ record: RunRecord, checkpoint: Checkpoint?, to path: String) throws {
+        try AtomicFile.writeHDF5(to: path) { file in
+            try file.setAttribute("experiment", record.config.name)
+            try file.setAttribute("config", record.configJSON)
+            try file.setAttribute("estimator", record.config.estimator)
+            try file.setAttribute("seed", Int64(bitPattern: record.config.seed))
+            try file.setAttribute("sbnlab_version", Provenance.version)
+            try file.setAttribute("code_version", record.codeVersion)
+            try file.setAttribute("status", record.status.rawValue)
+            if let error = record.error { try file.setAttribute("error", error) }
+
+            let train = try file.createGroup("metrics").createGroup("train")
+            try appendColumn(train, "step", record.train.map(\.step))
+            try appendColumn(train, "epoch", record.train.map(\.epoch))
+            try appendColumn(train, "loss", record.train.map(\.loss))
+            try appendColumn(train, "tau", record.train.map(\.tau))
+            try appendColumn(train, "lr", record.train.map(\.lr))
+            try appendColumn(train, "wall_time", record.train.map(\.wallTime))
+            let valid = try file.group("metrics").createGroup("valid")
+            try valid.setAttribute("samples", Int64(record.validSamples))
+            try appendColumn(valid, "step", record.valid.map(\.step))
+            try appendColumn(valid, "epoch", record.valid.map(\.epoch))
+            try appendColumn(valid, "nll", record.valid.map(\.nll))
+
+            if let test = record.test {
+                let g = try file.createGroup("eval").createGroup("test")
+                try g.setAttribute("nll", test.nll)
+                try g.setAttribute("nll_sem", test.sem)
+                try g.setAttribute("samples", Int64(test.samples))
+                try g.setAttribute("images", Int64(test.images))
+                try g.write("per_image_nll", test.perImage, chunks: [min(max(test.perImage.count, 1), 10000)], compression: 4)
+            }
+
+            if let checkpoint {
+                let g = try file.createGroup("checkpoint")
+                try g.setAttribute("epoch", Int64(record.epochsDone))
+                try g.setAttribute("step", Int64(record.steps))
+                try g.setAttribute("best_valid_nll", record.bestValidNLL)
+                try g.setAttribute("best_epoch", Int64(record.bestEpoch))
+                try g.setAttribute("elapsed", record.elapsed)
+                try writeSet(checkpoint.parameters, into: g.createGroup("parameters"))
+                try writeSet(checkpoint.best, into: g.createGroup("best"))
+                try writeSet(checkpoint.optimizer, into: g.createGroup("optimizer"))
+                try writeSet(checkpoint.estimator, into: g.createGroup("estimator"))
+                try g.write("rng_noise", checkpoint.rngNoise)
+                try g.write("rng_shuffle", checkpoint.rngShuffle)
+            }
+        }
+    }
+
+    /// Reads the record (metrics, status, test result, checkpoint position) of a results file.
+    public static func readRecord(_ path: String) throws -> RunRecord {
+        let file = try HDF5File.open(path)
+        let configJSON = try file.stringAttribute("config")
+        let config: ExperimentConfig
+        do { config = try ExperimentConfig(json: configJSON) } catch {
+            throw HDF5Error(operation: "\(path): attribute config is not a valid configuration", hdf5Message: "\(error)")
+        }
+        var record = RunRecord(config: config, codeVersion: try file.stringAttribute("code_version"))
+        record.configJSON = configJSON
+        record.status = RunRecord.Status(rawValue: try file.stringAttribute("status")) ?? .failed
+        record.error = file.hasAttribute("error") ? try file.stringAttribute("error") : nil
+        let t = try file.group("metrics/train")
+        let steps: [Int64] = try t.dataset("step").read(), epochs: [Int64] = try t.dataset("epoch").read()
+        let loss: [Double] = try t.dataset("loss").read(), tau: [Double] = try t.dataset("tau").read()
+        let lr: [Double] = try t.dataset("lr").read(), wall: [Double] = try t.dataset("wall_time").read()
+        record.train = steps.indices.map { .init(step: steps[$0], epoch: epochs[$0], loss: loss[$0], tau: tau[$0], lr: lr[$0], wallTime: wall[$0]) }
+        let v = try file.group("metrics/valid")
+        let vs: [Int64] = try v.dataset("step").read(), ve: [Int64] = try v.dataset("epoch").read()
+        let vn: [Double] = try v.dataset("nll").read()
+        record.valid = vs.indices.map { .init(step: vs[$0], epoch: ve[$0], nll: vn[$0]) }
+        record.validSamples = Int(try v.attribute("samples", as: Int64.self))
+        if file.contains("eval/test") {
+            let g = try file.group("eval/test")
+            record.test = .init(nll: try g.attribute("nll"), sem: try g.attribute("nll_sem"),
+                                samples: Int(try g.attribute("samples", as: Int64.self)),
+                                images: Int(try g.attribute("images", as: Int64.self)),
+                                perImage: try g.dataset("per_image_nll").read())
+        }
+        if file.contains("checkpoint") {
+            let g = try file.group("checkpoint")
+            record.epochsDone = Int(try g.attribute("epoch", as: Int64.self))
+            record.steps = Int(try g.attribute("step", as: Int64.self))
+            record.bestValidNLL = try g.attribute("best_valid_nll")
+            record.bestEpoch = Int(try g.attribute("best_epoch", as: Int64.self))
+            record.elapsed = try g.attribute("elapsed")
+        }
+        return record
+    }
+
+    /// Restores a checkpoint's tensors in place into sets of the same layout; returns the RNG states.
+    public static func restore(_ path: String, parameters: ParameterSet, best: ParameterSet, optimizer: ParameterSet,
+                               estimator: ParameterSet) throws -> (noise: [UInt64], shuffle: [UInt64]) {
+        let file = try HDF5File.open(path)
+        let g = try file.group("checkpoint")
+        try readSet(parameters, from: g.group("parameters"))
+        try readSet(best, from: g.group("best"))
+        try readSet(optimizer, from: g.group("optimizer"))
+        try readSet(estimator, from: g.group("estimator"))
+        return (try g.dataset("rng_noise").read(), try g.dataset("rng_shuffle").read())
+    }
+
+    /// Marks an existing results file as failed without touching its checkpoint: a copy is
+    /// updated and renamed over the original.
+    public static func markFailed(_ path: String, error: String) throws {
+        try AtomicFile.write(to: path) { tmp in
+            try FileManager.default.copyItem(atPath: path, toPath: tmp)
+            let file = try HDF5File.open(tmp, mode: .readWrite)
+            try file.setAttribute("status", RunRecord.Status.failed.rawValue)
+            try file.setAttribute("error", error)
+            try file.flush()
+        }
+    }
+
+    static func datasetName(_ name: String) -> String { name.replacingOccurrences(of: "/", with: ".") }
+
+    static func writeSet(_ set: ParameterSet, into group: HDF5Group) throws {
+        for (name, t) in zip(set.names, set.tensors) {
+            try group.write(datasetName(name), t.values, shape: [t.rows, t.cols])
+        }
+    }
+
+    static func readSet(_ set: ParameterSet, from group: HDF5Group) throws {
+        for (name, t) in zip(set.names, set.tensors) {
+            let ds = try group.dataset(datasetName(name))
+            guard ds.shape == [t.rows, t.cols] else {
+                throw HDF5Error(operation: "\(ds.location): shape \(ds.shape), expected [\(t.rows), \(t.cols)]", hdf5Message: "")
+            }
+            try ds.read(into: t.buffer)
+        }
+    }
+
+    static func appendColumn<T: HDF5Element>(_ group: HDF5Group, _ name: String, _ values: [T]) throws {
+        try group.createExtendable(name, of: T.self, chunkRows: 1024).append(values)
+    }
+}

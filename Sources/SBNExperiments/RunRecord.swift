@@ -1,0 +1,42 @@
+/// Everything a results file holds for one run, in memory. The trainer appends to it and
+/// `ResultsFile` writes it whole, atomically, after every epoch.
+public struct RunRecord: Sendable {
+    public enum Status: String, Sendable { case running, finished, failed }
+
+    public struct TrainRow: Sendable, Equatable {
+        public var step: Int64, epoch: Int64, loss: Double, tau: Double, lr: Double, wallTime: Double
+    }
+
+    public struct ValidRow: Sendable, Equatable {
+        public var step: Int64, epoch: Int64, nll: Double
+    }
+
+    public struct TestResult: Sendable, Equatable {
+        public var nll: Double, sem: Double, samples: Int, images: Int
+        public var perImage: [Double]
+    }
+
+    public var config: ExperimentConfig
+    public var configJSON: String
+    public var status: Status = .running
+    public var error: String?
+    public var codeVersion: String
+    public var train: [TrainRow] = []
+    public var valid: [ValidRow] = []
+    public var validSamples: Int
+    public var test: TestResult?
+
+    // Checkpoint position: completed epochs and steps, best validation so far, and elapsed time.
+    public var epochsDone = 0
+    public var steps = 0
+    public var bestValidNLL = Double.infinity
+    public var bestEpoch = 0
+    public var elapsed = 0.0
+
+    public init(config: ExperimentConfig, codeVersion: String) {
+        self.config = config
+        configJSON = config.json
+        self.codeVersion = codeVersion
+        validSamples = config.samples.valid
+    }
+}

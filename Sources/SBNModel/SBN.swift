@@ -1,0 +1,67 @@
+import SBNDistributions
+import SBNTensor
+
+/// A stochastic binary network with linear maps: sizes [d0, d1, …, dL] give layers
+/// h_l ~ Bern(σ(h_{l−1} W_l + b_l)) for l = 1 … L−1 and the factorised Bernoulli output
+/// x ~ Bern(σ(h_{L−1} W_L + b_L)) (Jang et al. 2017 §4.1; default 392-200-200-392).
+///
+/// Rows are examples: W_l is d_{l−1} × d_l and every linear map is one `sgemm` over the batch.
+public final class SBN: @unchecked Sendable {
+    public let sizes: [Int]
+    public let parameters: ParameterSet
+
+    /// Number of linear maps L (hidden stochastic layers are 1 … L−1).
+    public var layerCount: Int { sizes.count - 1 }
+    public var hiddenLayerCount: Int { sizes.count - 2 }
+
+    public func weight(_ l: Int) -> Matrix { parameters.tensors[2 * (l - 1)] }
+    public func bias(_ l: Int) -> Matrix { parameters.tensors[2 * (l - 1) + 1] }
+
+    /// The parameter layout of an SBN with `sizes`: W1, b1, W2, b2, …
+    public static func parameterLayout(_ sizes: [Int]) -> [(name: String, rows: Int, cols: Int)] {
+        (1..<sizes.count).flatMap { l in [("W\(l)", sizes[l - 1], sizes[l]), ("b\(l)", 1, sizes[l])] }
+    }
+
+    /// Initialisation: every weight and bias ~ U(−1/√fan_in, 1/√fan_in), the default of
+    /// PyTorch's `nn.Linear` (He et al. 2015's kaiming_uniform with a = √5), which the PyTorch
+    /// reference run of this task used. Drawn from the `initialization` stream in parameter order.
+    public init(sizes: [Int], rng: inout Xoshiro256) {
+        precondition(sizes.count >= 3 && sizes.allSatisfy { $0 > 0 }, "SBN: need ≥ 1 hidden layer and positive sizes, got \(sizes)")
+        self.sizes = sizes
+        parameters = ParameterSet(Self.parameterLayout(sizes))
+        for l in 1..<sizes.count {
+            let bound = 1 / Float(sizes[l - 1]).squareRoot()
+            for t in [weight(l), bias(l)] {
+                for i in 0..<t.count { t.storage[i] = (2 * rng.nextUniform() - 1) * bound }
+            }
+        }
+    }
+
+    /// Gradients with the same layout as the parameters.
+    public func makeGradients() -> ParameterSet { parameters.zerosLike() }
+
+    /// out = input · W_l + b_l.
+    public func linear(_ l: Int, _ input: Matrix, into out: Matrix) {
+        BLAS.gemm(input, weight(l), into: out)
+        Kernels.addRowVector(bias(l), to: out)
+    }
+
+    /// Backward pass of `linear`: accumulates ∂W_l += inputᵀ · gradOut and ∂b_l += Σ_rows gradOut
+    /// into `grads`, and writes gradInput = gradOut · W_lᵀ when asked.
+    public func linearBackward(_ l: Int, input: Matrix, gradOutput: Matrix, grads: ParameterSet, gradInput: Matrix? = nil) {
+        BLAS.gemm(input, transposeA: true, gradOutput, into: grads.tensors[2 * (l - 1)], beta: 1)
+        Kernels.accumulateColumnSums(of: gradOutput, into: grads.tensors[2 * (l - 1) + 1])
+        if let gradInput {
+            BLAS.gemm(gradOutput, weight(l), transposeB: true, into: gradInput)
+        }
+    }
+}
+
+extension SBN {
+    /// A network with the given sizes holding a copy of `parameters` (e.g. the best-so-far set).
+    public convenience init(sizes: [Int], copying parameters: ParameterSet) {
+        var unused = Xoshiro256(seed: 0)
+        self.init(sizes: sizes, rng: &unused)
+        self.parameters.copy(from: parameters)
+    }
+}

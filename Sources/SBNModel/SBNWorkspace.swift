@@ -1,0 +1,216 @@
+import SBNDistributions
+import SBNTensor
+
+/// Preallocated buffers and the batched forward/backward building blocks of one SBN pass over
+/// B images × m samples (R = B·m rows, sample i of image b in row b·m + i).
+///
+/// Estimators compose these blocks: sample the hidden layers with a unit rule, score the output,
+/// then backpropagate pathwise (`backwardPathwise`) or with learning signals
+/// (`backwardScoreFunction`). Layer 1's logits depend only on the image, so they are computed
+/// once per image and repeated m times. Nothing here allocates after `init`.
+public final class SBNWorkspace: @unchecked Sendable {
+    public let model: SBN
+    public let samples: Int
+    public let capacityImages: Int
+
+    /// Index l = 1 … L; index 0 is unused so that layer numbers match the maths.
+    public let logits: [Matrix]
+    /// Hidden values h_l (l = 1 … L−1).
+    public let units: [Matrix]
+    /// The unit rule's local quantity per hidden unit (∂h/∂a or the score).
+    public let local: [Matrix]
+    /// Noise drawn for each hidden layer (kept so that a pass can be replayed).
+    public let noise: [Matrix]
+    /// ∂loss/∂logits per layer; for l = L it is filled by `scoreOutput`.
+    public let gradLogits: [Matrix]
+    let gradUnits: [Matrix]
+    let firstLogitsPerImage: Matrix
+    let firstGradPerImage: Matrix
+
+    /// −log p(x_bottom | h) per row.
+    public let rowNLL: UnsafeMutableBufferPointer<Float>
+    /// Posterior weight of each sample in its image's log-mean-exp (1 when m = 1).
+    public let rowWeight: UnsafeMutableBufferPointer<Float>
+    let rowScale: UnsafeMutableBufferPointer<Float>
+    /// Per image: −log (1/m) Σ_i p(x_bottom | h_i), the multi-sample loss (Raiko et al. 2014).
+    public let imageLoss: UnsafeMutableBufferPointer<Double>
+
+    public private(set) var imageCount = 0
+    public var rowCount: Int { imageCount * samples }
+
+    public init(model: SBN, capacityImages: Int, samples: Int = 1) {
+        precondition(capacityImages > 0 && samples > 0, "SBNWorkspace: capacity and samples must be > 0")
+        self.model = model
+        self.samples = samples
+        self.capacityImages = capacityImages
+        let rows = capacityImages * samples
+        let L = model.layerCount
+        func layerMatrices(_ range: ClosedRange<Int>) -> [Matrix] {
+            (0...L).map { l in Matrix(rows: rows, cols: range.contains(l) ? model.sizes[l] : 0) }
+        }
+        logits = layerMatrices(1...L)
+        gradLogits = layerMatrices(1...L)
+        units = layerMatrices(1...(L - 1))
+        local = layerMatrices(1...(L - 1))
+        noise = layerMatrices(1...(L - 1))
+        gradUnits = layerMatrices(1...(L - 1))
+        firstLogitsPerImage = Matrix(rows: capacityImages, cols: model.sizes[1])
+        firstGradPerImage = Matrix(rows: capacityImages, cols: model.sizes[1])
+        rowNLL = .allocate(capacity: rows)
+        rowWeight = .allocate(capacity: rows)
+        rowScale = .allocate(capacity: rows)
+        imageLoss = .allocate(capacity: capacityImages)
+    }
+
+    deinit {
+        rowNLL.deallocate()
+        rowWeight.deallocate()
+        rowScale.deallocate()
+        imageLoss.deallocate()
+    }
+
+    /// Sets the live row counts for a batch of `images` images.
+    public func resize(images: Int) {
+        precondition(images <= capacityImages, "SBNWorkspace: \(images) images exceed capacity \(capacityImages)")
+        imageCount = images
+        let rows = images * samples
+        for m in logits + units + local + noise + gradLogits + gradUnits { m.setRows(rows) }
+        firstLogitsPerImage.setRows(images)
+        firstGradPerImage.setRows(images)
+    }
+
+    /// Layer-1 logits, once per image, repeated for the m samples.
+    public func computeFirstLogits(_ batch: Batch) {
+        resize(images: batch.count)
+        if samples == 1 {
+            model.linear(1, batch.top, into: logits[1])
+        } else {
+            model.linear(1, batch.top, into: firstLogitsPerImage)
+            Kernels.repeatRows(firstLogitsPerImage, times: samples, into: logits[1])
+        }
+    }
+
+    /// Draws hidden layer l with `Rule` (given logits[l]) and computes logits[l+1].
+    public func sampleLayer<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float, using rng: inout Xoshiro256) {
+        switch Rule.noise {
+        case .uniform: Uniform.sample(into: noise[l], using: &rng)
+        case .logistic: Logistic.sample(into: noise[l], using: &rng)
+        }
+        applyRule(l, rule: rule, temperature: temperature)
+    }
+
+    /// Recomputes layer l's values from its stored noise (replay), then logits[l+1].
+    public func applyRule<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float) {
+        let a = logits[l].pointer, n = noise[l].pointer, h = units[l].pointer, d = local[l].pointer
+        for i in 0..<logits[l].count {
+            let (v, g) = Rule.apply(logit: a[i], noise: n[i], temperature: temperature)
+            h[i] = v
+            d[i] = g
+        }
+        model.linear(l + 1, units[l], into: logits[l + 1])
+    }
+
+    /// The whole forward pass: layer-1 logits, every hidden layer with `Rule`, and the output
+    /// score. Returns the batch mean of the multi-sample loss.
+    @discardableResult
+    public func forward<Rule: StochasticUnitRule>(_ batch: Batch, rule: Rule.Type, temperature: Float,
+                                                  using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
+        computeFirstLogits(batch)
+        for l in 1..<model.layerCount { sampleLayer(l, rule: rule, temperature: temperature, using: &rng) }
+        return scoreOutput(batch, outputGradient: outputGradient)
+    }
+
+    /// Per-row NLL of the targets, per-image multi-sample loss via log-mean-exp, the sample
+    /// weights w_{b,i} = softmax_i(log p(x | h_i)), and (optionally) ∂NLL_row/∂a_L = σ(a_L) − x.
+    /// Returns the mean loss over images.
+    @discardableResult
+    public func scoreOutput(_ batch: Batch, outputGradient: Bool = true) -> Double {
+        let L = model.layerCount
+        Kernels.bernoulliNLL(logits: logits[L], targets: batch.bottom, targetRepeat: samples,
+                             nll: rowNLL, gradient: outputGradient ? gradLogits[L] : nil)
+        var total = 0.0
+        for b in 0..<imageCount {
+            let base = b * samples
+            var best = -Double.infinity
+            for i in 0..<samples { best = max(best, -Double(rowNLL[base + i])) }
+            var sum = 0.0
+            for i in 0..<samples {
+                let w = _expDouble(-Double(rowNLL[base + i]) - best)
+                rowWeight[base + i] = Float(w)
+                sum += w
+            }
+            for i in 0..<samples { rowWeight[base + i] = Float(Double(rowWeight[base + i]) / sum) }
+            let loss = -(best + _logDouble(sum / Double(samples)))
+            imageLoss[b] = loss
+            total += loss
+        }
+        return imageCount > 0 ? total / Double(imageCount) : 0
+    }
+
+    /// Pathwise backward pass of the mean multi-sample loss: ∂/∂a_L is weighted by w_{b,i}/B, then
+    /// propagated through every hidden layer with the unit rule's ∂h/∂a (`local`), accumulating
+    /// into `grads`.
+    public func backwardPathwise(_ batch: Batch, grads: ParameterSet) {
+        let L = model.layerCount
+        scaleOutputGradientByWeights()
+        for l in stride(from: L, through: 2, by: -1) {
+            model.linearBackward(l, input: units[l - 1], gradOutput: gradLogits[l], grads: grads, gradInput: gradUnits[l - 1])
+            let gu = gradUnits[l - 1].pointer, d = local[l - 1].pointer, ga = gradLogits[l - 1].pointer
+            for i in 0..<gradUnits[l - 1].count { ga[i] = gu[i] * d[i] }
+        }
+        backwardFirstLayer(batch, grads: grads)
+    }
+
+    /// Decoder-only pathwise gradient (the output layer), as score-function estimators use.
+    public func backwardDecoder(grads: ParameterSet) {
+        let L = model.layerCount
+        scaleOutputGradientByWeights()
+        model.linearBackward(L, input: units[L - 1], gradOutput: gradLogits[L], grads: grads)
+    }
+
+    /// Score-function gradient of the hidden layers: ∂a_l = signal[row] · score_l / B, where
+    /// `local` holds the score z − σ(a) and `signal` the (centred, normalised) learning signal of
+    /// each row (Williams 1992; Mnih & Gregor 2014).
+    public func backwardScoreFunction(_ batch: Batch, signal: UnsafeBufferPointer<Float>, grads: ParameterSet) {
+        let L = model.layerCount
+        let invB = 1 / Float(imageCount)
+        for l in 1..<L {
+            let cols = model.sizes[l]
+            for r in 0..<rowCount {
+                let s = signal[r] * invB
+                let ga = gradLogits[l].row(r), d = local[l].row(r)
+                for c in 0..<cols { ga[c] = s * d[c] }
+            }
+            if l > 1 { model.linearBackward(l, input: units[l - 1], gradOutput: gradLogits[l], grads: grads) }
+        }
+        backwardFirstLayer(batch, grads: grads)
+    }
+
+    private func scaleOutputGradientByWeights() {
+        let L = model.layerCount
+        let invB = 1 / Float(imageCount)
+        for r in 0..<rowCount { rowScale[r] = rowWeight[r] * invB }
+        Kernels.scaleRows(gradLogits[L], by: UnsafeBufferPointer(rowScale))
+    }
+
+    /// Layer 1's input is the image, shared by its m samples: sum their logit gradients first.
+    private func backwardFirstLayer(_ batch: Batch, grads: ParameterSet) {
+        if samples == 1 {
+            model.linearBackward(1, input: batch.top, gradOutput: gradLogits[1], grads: grads)
+            return
+        }
+        let cols = model.sizes[1]
+        firstGradPerImage.fill(0)
+        for r in 0..<rowCount {
+            let src = gradLogits[1].row(r), dst = firstGradPerImage.row(r / samples)
+            for c in 0..<cols { dst[c] += src[c] }
+        }
+        model.linearBackward(1, input: batch.top, gradOutput: firstGradPerImage, grads: grads)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _expDouble(_ x: Double) -> Double { Glibc.exp(x) }
+@inline(__always) func _logDouble(_ x: Double) -> Double { Glibc.log(x) }
+#endif

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Write-then-rename: a file is built under a temporary name in the same folder and only renamed
+/// onto its final name once complete, so a crash or an error never leaves a partial file there
+/// and never destroys the previous good version.
+public enum AtomicFile {
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// The temporary name used while `path` is being written.
+    public static func temporaryPath(for path: String) -> String { "\(path).tmp-\(getpid())" }
+
+    /// Calls `body` with a temporary path, then renames it onto `path`. If `body` throws, the
+    /// temporary file is removed and `path` is left untouched.
+    public static func write<R>(to path: String, _ body: (String) throws -> R) throws -> R {
+        let tmp = temporaryPath(for: path)
+        unlink(tmp)
+        let result: R
+        do {
+            result = try body(tmp)
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+        try syncFile(tmp)
+        if rename(tmp, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(tmp)
+            throw Failure(description: "\(path): cannot rename temporary file into place: \(reason)")
+        }
+        return result
+    }
+
+    /// Creates an HDF5 file at a temporary name, lets `body` fill it, closes it, then renames it
+    /// onto `path`.
+    public static func writeHDF5<R>(to path: String, _ body: (HDF5File) throws -> R) throws -> R {
+        try write(to: path) { tmp in
+            let file = try HDF5File.create(tmp)
+            let result = try body(file)
+            try file.flush()
+            return result
+        }
+    }
+
+    private static func syncFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw Failure(description: "\(path): cannot open for sync: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        fsync(fd)
+    }
+}

@@ -1,0 +1,130 @@
+import CHDF5
+
+/// An open dataset: typed whole-array and row-range reads and writes, and row appends for
+/// extendable datasets.
+public final class HDF5Dataset: HDF5Object {
+    public let id: hid_t
+    public let file: HDF5File
+    public let path: String
+    public var location: String { "\(file.path):\(path)" }
+
+    init(id: hid_t, file: HDF5File, path: String) {
+        self.id = id
+        self.file = file
+        self.path = path
+    }
+
+    deinit { H5Dclose(id) }
+
+    /// Current dimensions.
+    public var shape: [Int] { (try? dims().current.map { Int($0) }) ?? [] }
+
+    /// Maximum dimensions; `nil` marks an unlimited dimension.
+    public var maxShape: [Int?] {
+        ((try? dims().max) ?? []).map { $0 == sbn_H5S_UNLIMITED() ? nil : Int($0) }
+    }
+
+    public var count: Int { shape.reduce(1, *) }
+
+    /// Chunk dimensions, or nil for a contiguous dataset.
+    public var chunks: [Int]? {
+        let dcpl = H5Dget_create_plist(id)
+        guard dcpl >= 0 else { return nil }
+        defer { H5Pclose(dcpl) }
+        guard H5Pget_layout(dcpl) == H5D_CHUNKED else { return nil }
+        var dims = [hsize_t](repeating: 0, count: 8)
+        let rank = H5Pget_chunk(dcpl, 8, &dims)
+        return rank > 0 ? dims.prefix(Int(rank)).map { Int($0) } : nil
+    }
+
+    /// Writes the whole dataset; `values.count` must equal its element count.
+    public func write<T: HDF5Element>(_ values: [T]) throws {
+        guard values.count == count else {
+            throw HDF5Error(operation: "\(location): writing \(values.count) values into \(shape)", hdf5Message: "")
+        }
+        try values.withUnsafeBufferPointer { buf in
+            try check(H5Dwrite(id, T.hdf5Type, H5S_ALL, H5S_ALL, sbn_H5P_DEFAULT(), buf.baseAddress), "write \(location)")
+        }
+    }
+
+    /// Reads the whole dataset, converting to `T`.
+    public func read<T: HDF5Element>(as: T.Type = T.self) throws -> [T] {
+        var values = [T](repeating: .zero, count: count)
+        try values.withUnsafeMutableBufferPointer { buf in
+            try read(into: buf)
+        }
+        return values
+    }
+
+    /// Reads the whole dataset into caller-owned memory.
+    public func read<T: HDF5Element>(into buffer: UnsafeMutableBufferPointer<T>) throws {
+        guard buffer.count >= count else {
+            throw HDF5Error(operation: "\(location): buffer of \(buffer.count) for \(count) values", hdf5Message: "")
+        }
+        if count == 0 { return }
+        try check(H5Dread(id, T.hdf5Type, H5S_ALL, H5S_ALL, sbn_H5P_DEFAULT(), buffer.baseAddress), "read \(location)")
+    }
+
+    /// Reads rows `range` along the first dimension.
+    public func readRows<T: HDF5Element>(_ range: Range<Int>, as: T.Type = T.self) throws -> [T] {
+        let dims = shape
+        guard let n = dims.first, range.lowerBound >= 0, range.upperBound <= n else {
+            throw HDF5Error(operation: "\(location): rows \(range) out of \(shape)", hdf5Message: "")
+        }
+        let rowSize = dims.dropFirst().reduce(1, *)
+        var values = [T](repeating: .zero, count: range.count * rowSize)
+        if range.isEmpty { return values }
+        let start = [hsize_t(range.lowerBound)] + dims.dropFirst().map { _ in hsize_t(0) }
+        let counts = [hsize_t(range.count)] + dims.dropFirst().map { hsize_t($0) }
+        try withHyperslab(start: start, counts: counts) { fileSpace, memSpace in
+            try values.withUnsafeMutableBufferPointer { buf in
+                try check(H5Dread(id, T.hdf5Type, memSpace, fileSpace, sbn_H5P_DEFAULT(), buf.baseAddress), "read rows of \(location)")
+            }
+        }
+        return values
+    }
+
+    /// Appends rows to an extendable dataset. For a 1-D dataset every value is a row; for (n, k)
+    /// `values.count` must be a multiple of k.
+    public func append<T: HDF5Element>(_ values: [T]) throws {
+        let dims = shape
+        guard !dims.isEmpty, maxShape.first! == nil else {
+            throw HDF5Error(operation: "\(location): append to a dataset that is not extendable", hdf5Message: "")
+        }
+        let rowSize = dims.dropFirst().reduce(1, *)
+        guard rowSize > 0, values.count % rowSize == 0 else {
+            throw HDF5Error(operation: "\(location): \(values.count) values are not whole rows of \(rowSize)", hdf5Message: "")
+        }
+        let newRows = values.count / rowSize
+        if newRows == 0 { return }
+        var newDims = dims.map { hsize_t($0) }
+        newDims[0] += hsize_t(newRows)
+        try check(H5Dset_extent(id, newDims), "extend \(location)")
+        let start = [hsize_t(dims[0])] + dims.dropFirst().map { _ in hsize_t(0) }
+        let counts = [hsize_t(newRows)] + dims.dropFirst().map { hsize_t($0) }
+        try withHyperslab(start: start, counts: counts) { fileSpace, memSpace in
+            try values.withUnsafeBufferPointer { buf in
+                try check(H5Dwrite(id, T.hdf5Type, memSpace, fileSpace, sbn_H5P_DEFAULT(), buf.baseAddress), "append to \(location)")
+            }
+        }
+    }
+
+    private func dims() throws -> (current: [hsize_t], max: [hsize_t]) {
+        let space = try check(id: H5Dget_space(id), "dataspace of \(location)")
+        defer { H5Sclose(space) }
+        let rank = Int(H5Sget_simple_extent_ndims(space))
+        var cur = [hsize_t](repeating: 0, count: rank)
+        var mx = [hsize_t](repeating: 0, count: rank)
+        if rank > 0 { _ = H5Sget_simple_extent_dims(space, &cur, &mx) }
+        return (cur, mx)
+    }
+
+    private func withHyperslab(start: [hsize_t], counts: [hsize_t], body: (hid_t, hid_t) throws -> Void) throws {
+        let fileSpace = try check(id: H5Dget_space(id), "dataspace of \(location)")
+        defer { H5Sclose(fileSpace) }
+        try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, counts, nil), "select rows of \(location)")
+        let memSpace = try check(id: H5Screate_simple(Int32(counts.count), counts, nil), "memory space for \(location)")
+        defer { H5Sclose(memSpace) }
+        try body(fileSpace, memSpace)
+    }
+}

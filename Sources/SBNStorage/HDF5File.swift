@@ -1,0 +1,43 @@
+import CHDF5
+
+/// An open HDF5 file. Its root group is the file itself (`path == "/"`).
+///
+/// Writers should go through `AtomicFile` so that a crash never leaves a half-written file
+/// under the final name.
+public final class HDF5File: HDF5Container {
+    public enum Mode: Sendable { case readOnly, readWrite }
+
+    public let id: hid_t
+    /// Path on disk.
+    public let filePath: String
+    public var file: HDF5File { self }
+    public var path: String { "/" }
+    public var location: String { filePath }
+
+    private init(id: hid_t, filePath: String) {
+        self.id = id
+        self.filePath = filePath
+    }
+
+    /// Creates a new file, replacing any existing file at `path`.
+    public static func create(_ path: String) throws -> HDF5File {
+        _ = hdf5Initialized
+        let id = try check(id: H5Fcreate(path, sbn_H5F_ACC_TRUNC(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
+                           "\(path): cannot create HDF5 file")
+        return HDF5File(id: id, filePath: path)
+    }
+
+    public static func open(_ path: String, mode: Mode = .readOnly) throws -> HDF5File {
+        _ = hdf5Initialized
+        let flags = mode == .readOnly ? sbn_H5F_ACC_RDONLY() : sbn_H5F_ACC_RDWR()
+        let id = try check(id: H5Fopen(path, flags, sbn_H5P_DEFAULT()), "\(path): cannot open HDF5 file")
+        return HDF5File(id: id, filePath: path)
+    }
+
+    /// Writes every buffered change to disk.
+    public func flush() throws {
+        try check(H5Fflush(id, H5F_SCOPE_GLOBAL), "\(filePath): flush")
+    }
+
+    deinit { H5Fclose(id) }
+}

@@ -1,0 +1,88 @@
+/// Batched elementwise and row-wise kernels over `Matrix` storage.
+///
+/// Every loop runs over raw buffers with branch-free bodies so that it vectorises, and none of
+/// them allocates: they are called from the training step.
+public enum Kernels {
+    /// out[r, c] = x[r, c] + bias[c]  (bias broadcast over rows; in-place allowed).
+    public static func addRowVector(_ bias: Matrix, to x: Matrix) {
+        precondition(bias.count == x.cols, "addRowVector: bias has \(bias.count) values for \(x.cols) columns")
+        let b = bias.pointer
+        for r in 0..<x.rows {
+            let row = x.row(r)
+            for c in 0..<x.cols { row[c] += b[c] }
+        }
+    }
+
+    /// out[c] += Σ_r x[r, c]: the bias gradient of a linear layer.
+    public static func accumulateColumnSums(of x: Matrix, into out: Matrix) {
+        precondition(out.count == x.cols, "accumulateColumnSums: \(out.count) outputs for \(x.cols) columns")
+        let o = out.pointer
+        for r in 0..<x.rows {
+            let row = x.row(r)
+            for c in 0..<x.cols { o[c] += row[c] }
+        }
+    }
+
+    /// y = σ(x), elementwise.
+    public static func sigmoid(_ x: Matrix, into y: Matrix) {
+        precondition(x.count == y.count, "sigmoid: size mismatch")
+        let xp = x.pointer, yp = y.pointer
+        for i in 0..<x.count { yp[i] = FastMath.sigmoid(xp[i]) }
+    }
+
+    /// Per-row negative log-likelihood of binary targets under factorised Bernoulli logits,
+    /// −log p(x | a) = Σ_j softplus(a_j) − x_j a_j (logit space, never log σ), written to `nll[r]`;
+    /// optionally the gradient ∂/∂a_j = σ(a_j) − x_j into `gradient`.
+    /// Row r is scored against target row r / `targetRepeat`, so m samples of one image can share
+    /// its target row without copying it m times.
+    public static func bernoulliNLL(logits: Matrix, targets: Matrix, targetRepeat: Int = 1,
+                                    nll: UnsafeMutableBufferPointer<Float>,
+                                    gradient: Matrix? = nil) {
+        precondition(logits.cols == targets.cols && logits.rows == targets.rows * targetRepeat,
+                     "bernoulliNLL: \(logits.rows)x\(logits.cols) logits for \(targets.rows)x\(targets.cols) targets ×\(targetRepeat)")
+        precondition(nll.count >= logits.rows, "bernoulliNLL: output too short")
+        let cols = logits.cols
+        for r in 0..<logits.rows {
+            let a = logits.row(r), x = targets.row(r / targetRepeat)
+            var sum: Float = 0
+            for c in 0..<cols { sum += FastMath.softplus(a[c]) - x[c] * a[c] }
+            nll[r] = sum
+            if let g = gradient?.row(r) {
+                for c in 0..<cols { g[c] = FastMath.sigmoid(a[c]) - x[c] }
+            }
+        }
+    }
+
+    /// x *= y, elementwise (in place).
+    public static func multiply(_ x: Matrix, by y: Matrix) {
+        precondition(x.count == y.count, "multiply: size mismatch")
+        let xp = x.pointer, yp = y.pointer
+        for i in 0..<x.count { xp[i] *= yp[i] }
+    }
+
+    /// Scales each row r of x by s[r].
+    public static func scaleRows(_ x: Matrix, by s: UnsafeBufferPointer<Float>) {
+        precondition(s.count >= x.rows, "scaleRows: too few scales")
+        for r in 0..<x.rows {
+            let row = x.row(r), k = s[r]
+            for c in 0..<x.cols { row[c] *= k }
+        }
+    }
+
+    /// Copies each source row `times` times in a row: row i of `x` lands in rows i·times ..< (i+1)·times.
+    public static func repeatRows(_ x: Matrix, times: Int, into out: Matrix) {
+        precondition(out.rows == x.rows * times && out.cols == x.cols, "repeatRows: shape mismatch")
+        for r in 0..<x.rows {
+            for k in 0..<times { out.row(r * times + k).update(from: x.row(r), count: x.cols) }
+        }
+    }
+}
+
+extension Matrix {
+    /// True when every live value is finite (the NaN guard of the training loop).
+    public var allFinite: Bool {
+        var ok = true
+        for v in buffer where !v.isFinite { ok = false }
+        return ok
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct SBNLabCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sbnlab",
+        abstract: "Stochastic binary networks and their gradient estimators.",
+        subcommands: [DataCommand.self, RunCommand.self, ListCommand.self])
+}
