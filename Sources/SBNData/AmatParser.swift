@@ -33,6 +33,8 @@ public enum AmatParser {
                 line += 1
                 inLine = 0
                 i += 1
+            case UInt8(ascii: "2")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."):
+                throw DataError(file: file, "line \(line): value is not 0 or 1")
             default:
                 throw DataError(file: file, "line \(line): unexpected character '\(Character(UnicodeScalar(c)))'")
             }

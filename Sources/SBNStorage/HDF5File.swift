@@ -1,4 +1,7 @@
 import CHDF5
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An open HDF5 file. Its root group is the file itself (`path == "/"`).
 ///
@@ -17,6 +20,18 @@ public final class HDF5File: HDF5Container {
     private init(id: hid_t, filePath: String) {
         self.id = id
         self.filePath = filePath
+        markCloseOnExec()
+    }
+
+    /// HDF5 opens files without O_CLOEXEC and holds an flock on them. A child process started
+    /// while the file is open (a sweep worker, python in a test) would inherit that lock and make
+    /// later opens in this process fail with "unable to lock the file".
+    private func markCloseOnExec() {
+        var handle: UnsafeMutableRawPointer?
+        guard H5Fget_vfd_handle(id, sbn_H5P_DEFAULT(), &handle) >= 0, let handle else { return }
+        let fd = handle.assumingMemoryBound(to: Int32.self).pointee
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
     }
 
     /// Creates a new file, replacing any existing file at `path`.

@@ -1,0 +1,143 @@
+import Foundation
+import SBNStorage
+import SBNTestSupport
+import Testing
+
+@Suite struct HDF5RoundTripTests {
+    let dir = TestPaths.temporaryDirectory(prefix: "hdf5")
+
+    func roundTrip<T: HDF5Element & Equatable>(_ values: [T], shape: [Int], in file: HDF5File, name: String) throws {
+        try file.write(name, values, shape: shape, chunks: shape.map { max(1, $0 / 2) }, compression: 4)
+        let ds = try file.dataset(name)
+        #expect(ds.shape == shape)
+        #expect(ds.chunks == shape.map { max(1, $0 / 2) })
+        #expect(try ds.read(as: T.self) == values)
+    }
+
+    @Test func everyDtypeRoundTripsChunkedAndCompressed() throws {
+        let path = dir + "/dtypes.h5"
+        do {
+            let f = try HDF5File.create(path)
+            let g = try f.createGroup("g")
+            _ = g
+            try roundTrip((0..<60).map { UInt8($0 % 2) }, shape: [6, 10], in: f, name: "u8")
+            try roundTrip((0..<60).map { Int32($0) - 30 }, shape: [6, 10], in: f, name: "i32")
+            try roundTrip((0..<60).map { Int64($0) << 40 }, shape: [60], in: f, name: "i64")
+            try roundTrip((0..<60).map { Float($0) / 7 }, shape: [3, 20], in: f, name: "g/f32")
+            try roundTrip((0..<60).map { Double($0) / 3 }, shape: [60], in: f, name: "f64")
+        }
+        let f = try HDF5File.open(path)
+        #expect(try f.childNames() == ["f64", "g", "i32", "i64", "u8"])
+        #expect(f.isGroup("g") && !f.isGroup("u8"))
+        #expect(try f.dataset("g/f32").read(as: Float.self)[7] == Float(7) / 7)
+        #expect(try f.dataset("u8").readRows(2..<4, as: UInt8.self) == (20..<40).map { UInt8($0 % 2) })
+    }
+
+    @Test func extendableDatasetsGrowByAppendingRows() throws {
+        let path = dir + "/append.h5"
+        do {
+            let f = try HDF5File.create(path)
+            let one = try f.createExtendable("loss", of: Double.self, chunkRows: 4)
+            let two = try f.createExtendable("rows", of: Float.self, columns: 3, chunkRows: 4)
+            for i in 0..<10 {
+                try one.append([Double(i)])
+                try two.append([Float(i), Float(i) + 0.5, -Float(i)])
+            }
+            try one.append([10, 11])
+            #expect(throws: HDF5Error.self) { try two.append([Float(1), 2]) }  // not whole rows
+        }
+        let f = try HDF5File.open(path)
+        #expect(try f.dataset("loss").read(as: Double.self) == (0..<12).map(Double.init))
+        #expect(try f.dataset("rows").shape == [10, 3])
+        #expect(try f.dataset("rows").maxShape == [nil, 3])
+        #expect(try f.dataset("rows").readRows(9..<10, as: Float.self) == [9, 9.5, -9])
+    }
+
+    @Test func attributesRoundTrip() throws {
+        let path = dir + "/attrs.h5"
+        do {
+            let f = try HDF5File.create(path)
+            try f.setAttribute("name", "Gumbel–Softmax τ")
+            try f.setAttribute("seed", Int64(-42))
+            try f.setAttribute("nll", 58.5)
+            try f.setAttribute("sizes", [Int32(392), 200, 200, 392])
+            try f.setAttribute("name", "replaced")
+            let d = try f.write("x", [Float(1)])
+            try d.setAttribute("samples", Int64(1000))
+        }
+        let f = try HDF5File.open(path)
+        #expect(try f.stringAttribute("name") == "replaced")
+        #expect(try f.attribute("seed", as: Int64.self) == -42)
+        #expect(try f.attribute("nll", as: Double.self) == 58.5)
+        #expect(try f.attributeArray("sizes", as: Int32.self) == [392, 200, 200, 392])
+        #expect(try f.dataset("x").attribute("samples", as: Int64.self) == 1000)
+        #expect(Set(try f.attributeNames()) == ["name", "seed", "nll", "sizes"])
+    }
+
+    @Test func errorsCarryHDF5Messages() throws {
+        let missing = dir + "/missing.h5"
+        do {
+            _ = try HDF5File.open(missing)
+            Issue.record("opening a missing file should fail")
+        } catch let e as HDF5Error {
+            #expect(e.description.contains(missing))
+            #expect(!e.hdf5Message.isEmpty, "HDF5's own message: \(e)")
+        }
+        let notHDF5 = dir + "/text.h5"
+        try "not an HDF5 file".write(toFile: notHDF5, atomically: true, encoding: .utf8)
+        #expect(throws: HDF5Error.self) { _ = try HDF5File.open(notHDF5) }
+        let f = try HDF5File.create(dir + "/e.h5")
+        #expect(throws: HDF5Error.self) { _ = try f.dataset("nope") }
+        #expect(throws: HDF5Error.self) { _ = try f.stringAttribute("nope") }
+    }
+
+    @Test func atomicWriteLeavesNothingBehindOnFailure() throws {
+        let path = dir + "/atomic.h5"
+        try AtomicFile.writeHDF5(to: path) { try $0.setAttribute("version", Int64(1)) }
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try AtomicFile.writeHDF5(to: path) { f in
+                try f.setAttribute("version", Int64(2))
+                throw Boom()
+            }
+        }
+        #expect(try HDF5File.open(path).attribute("version", as: Int64.self) == 1)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
+    /// The interop contract: a file written here opens in h5py with the same values, dtypes,
+    /// compression, maxshape and `str` attributes.
+    @Test func h5pyReadsWhatWeWrite() throws {
+        let py = pythonWithH5py()
+        guard py.path != nil else {
+            print("SKIPPED h5pyReadsWhatWeWrite: \(py.reason) (.ci/run installs it)")
+            return
+        }
+        let path = dir + "/interop.h5"
+        do {
+            let f = try HDF5File.create(path)
+            try f.write("images", (0..<784 * 3).map { UInt8($0 % 2) }, shape: [3, 784], chunks: [2, 784], compression: 4)
+            try f.createGroup("m").write("w", [Float(0.5), -1.25, 3e-8], shape: [3])
+            let loss = try f.group("m").createExtendable("loss", of: Double.self)
+            try loss.append([1.5, 2.5])
+            try f.setAttribute("config", "{\"tau\": 1}")
+            try f.setAttribute("seed", Int64(7))
+        }
+        let script = """
+            import h5py, numpy as np, json
+            f = h5py.File('\(path)', 'r')
+            assert f['images'].dtype == np.uint8 and f['images'].shape == (3, 784)
+            assert f['images'].compression == 'gzip' and f['images'].chunks == (2, 784)
+            assert (f['images'][:].ravel() == np.arange(784*3) % 2).all()
+            assert f['m/w'].dtype == np.float32 and list(f['m/w'][:]) == [np.float32(0.5), np.float32(-1.25), np.float32(3e-8)]
+            assert f['m/loss'].maxshape == (None,) and list(f['m/loss'][:]) == [1.5, 2.5]
+            assert isinstance(f.attrs['config'], str) and json.loads(f.attrs['config']) == {'tau': 1}
+            assert int(f.attrs['seed']) == 7
+            print('ok')
+            """
+        let r = try runCommand("/usr/bin/env", ["python3", "-c", script])
+        #expect(r.status == 0, "h5py: \(r.stderr)")
+        #expect(r.stdout.contains("ok"))
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import SBNData
+
+/// Locations the tests share: the package root, the genuine data in ../shared/data, the built
+/// `sbnlab` binary, and fresh temporary folders.
+public enum TestPaths {
+    /// The package root, found from this file's path (Tests/SBNTestSupport/TestPaths.swift).
+    public static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// `$SBNLAB_DATA_ROOT`, else ../shared/data beside the package.
+    public static var sharedData: String {
+        ProcessInfo.processInfo.environment["SBNLAB_DATA_ROOT"]
+            ?? URL(fileURLWithPath: packageRoot).deletingLastPathComponent().appendingPathComponent("shared/data").path
+    }
+
+    /// The prepared dataset, built once per test process from the genuine files if missing.
+    public static let preparedDataset: String = {
+        let path = temporaryDirectory(prefix: "dataset") + "/binarized_mnist.h5"
+        try! DatasetBuilder(source: .binarizedMNIST, dataRoot: sharedData).build(output: path)
+        return path
+    }()
+
+    /// The `sbnlab` executable of the current build (release first: `make test` builds release).
+    public static var sbnlabBinary: String? {
+        for config in ["release", "debug"] {
+            let p = packageRoot + "/.build/\(config)/sbnlab"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    public static func temporaryDirectory(prefix: String = "sbnlab-test") -> String {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+/// Runs a command and captures its exit status, stdout and stderr.
+public struct CommandResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// python3 with h5py, or the reason it cannot be used (tests that need it print the reason and skip).
+public func pythonWithH5py() -> (path: String?, reason: String) {
+    guard let r = try? runCommand("/usr/bin/env", ["python3", "-c", "import h5py; print(h5py.__version__)"]), r.status == 0 else {
+        return (nil, "python3 with h5py not available")
+    }
+    return ("/usr/bin/env", "")
+}
