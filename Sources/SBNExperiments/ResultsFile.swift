@@ -103,6 +103,7 @@ public enum ResultsFile {
             record.bestValidNLL = try g.attribute("best_valid_nll")
             record.bestEpoch = Int(try g.attribute("best_epoch", as: Int64.self))
             record.elapsed = try g.attribute("elapsed")
+            record.hasCheckpoint = true
         }
         return record
     }

@@ -32,6 +32,8 @@ public struct RunRecord: Sendable {
     public var bestValidNLL = Double.infinity
     public var bestEpoch = 0
     public var elapsed = 0.0
+    /// Whether the file this record was read from holds a checkpoint.
+    public var hasCheckpoint = false
 
     public init(config: ExperimentConfig, codeVersion: String) {
         self.config = config

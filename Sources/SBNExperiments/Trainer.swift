@@ -63,7 +63,7 @@ public final class Trainer {
                 log("\(resultsPath): already finished")
                 return saved
             }
-            if saved.epochsDone > 0 {
+            if saved.hasCheckpoint {
                 let rng = try ResultsFile.restore(resultsPath, parameters: model.parameters, best: best,
                                                   optimizer: optimizer.state, estimator: estimator.state)
                 noiseRNG = Xoshiro256(stateWords: rng.noise)
@@ -83,6 +83,12 @@ public final class Trainer {
         func fail(_ message: String) -> TrainingError {
             if FileManager.default.fileExists(atPath: resultsPath) { try? ResultsFile.markFailed(resultsPath, error: message) }
             return TrainingError(description: message)
+        }
+
+        if !exists {
+            // Epoch-0 checkpoint: the run is visible (status running) and resumable from the start.
+            record.elapsed = 0
+            try ResultsFile.write(record, checkpoint: checkpoint(), to: resultsPath)
         }
 
         let batch = Batch(capacity: config.batchSize, inputSize: config.layers.first!, outputSize: config.layers.last!)
@@ -113,7 +119,7 @@ public final class Trainer {
                                                   context: StepContext(step: record.steps, temperature: tau, learningRate: optimizer.learningRate),
                                                   using: &noiseRNG)
                     record.steps += 1
-                    guard loss.isFinite else { throw fail("step \(record.steps) (epoch \(epoch)): loss is \(loss); run stopped, last good checkpoint kept") }
+                    guard loss.isFinite else { throw fail("step \(record.steps) (epoch \(epoch)): loss is not finite (\(loss.isNaN ? "nan" : "\(loss)")); run stopped, last good checkpoint kept") }
                     if let bad = grads.firstNonFinite {
                         throw fail("step \(record.steps) (epoch \(epoch)): non-finite gradient of \(bad); run stopped, last good checkpoint kept")
                     }

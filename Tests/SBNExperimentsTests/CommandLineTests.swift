@@ -1,0 +1,48 @@
+import Foundation
+import SBNTestSupport
+import Testing
+
+/// Bad configurations on the command line: one line on stderr naming the field, exit status 1.
+@Suite struct CommandLineTests {
+    let folder = ExperimentFolder()
+
+    func run(_ args: [String]) throws -> CommandResult {
+        let bin = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
+        return try runCommand(bin, args, in: folder.dir)
+    }
+
+    func expectOneLineError(_ r: CommandResult, _ fragment: String) {
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(r.stderr)")
+        #expect(r.stderr.contains(fragment), "stderr: \(r.stderr)")
+    }
+
+    @Test func unknownEstimator() throws {
+        let path = try folder.write("e.yaml", smallRunYAML(estimator: "gumbel"))
+        expectOneLineError(try run(["run", path]), "estimator: unknown estimator \"gumbel\"")
+    }
+
+    @Test func negativeTemperature() throws {
+        let path = try folder.write("t.yaml", smallRunYAML(estimator: "gs"))
+        expectOneLineError(try run(["run", path, "--set", "temperature.tau=-0.5"]), "temperature.tau: expected a number > 0, got -0.5")
+    }
+
+    @Test func missingDataFile() throws {
+        let path = try folder.write("m.yaml", smallRunYAML(estimator: "gs") + "\n")
+        expectOneLineError(try run(["run", path, "--set", "data.path=nowhere/missing.h5"]), "data.path: nowhere/missing.h5 does not exist")
+    }
+
+    @Test func runsAndResumesFromTheCommandLine() throws {
+        let path = try folder.write("ok.yaml", smallRunYAML(estimator: "st-gs"))
+        let out = folder.dir + "/out"
+        let first = try run(["run", path, "--out", out, "--stop-after", "1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("epoch   1/2"))
+        let second = try run(["run", path, "--out", out, "--resume"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("resuming"))
+        #expect(second.stdout.contains("| small-st-gs | st-gs |"))
+        #expect(second.stdout.contains("59.3"))
+    }
+}

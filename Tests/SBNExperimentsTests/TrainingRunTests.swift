@@ -1,0 +1,143 @@
+import Foundation
+import SBNExperiments
+import SBNModel
+import SBNStorage
+import SBNTestSupport
+import Testing
+
+/// Short runs on a slice of the genuine data.
+func smallRunYAML(estimator: String, extra: String = "") -> String {
+    """
+    name: small-\(estimator)
+    description: test run
+    data: {path: \(TestPaths.preparedDataset), train_limit: 400, valid_limit: 60, test_limit: 40}
+    estimator: \(estimator)
+    batch_size: 50
+    epochs: 2
+    samples: {train: 1, valid: 5, test: 7}
+    seed: 3
+    log_every: 3
+    \(extra)
+    """
+}
+
+func checkpointTensors(_ path: String) throws -> [String: [Float]] {
+    let f = try HDF5File.open(path)
+    var out: [String: [Float]] = [:]
+    for group in ["parameters", "best", "optimizer", "estimator"] {
+        let g = try f.group("checkpoint/" + group)
+        for name in try g.childNames() { out["\(group)/\(name)"] = try g.dataset(name).read() }
+    }
+    return out
+}
+
+@Suite struct TrainingRunTests {
+    let folder = ExperimentFolder()
+
+    /// Two epochs straight and one epoch plus a resumed one give bit-identical state.
+    @Test(arguments: ["gs", "reinforce"])
+    func resumeIsBitIdentical(estimator: String) throws {
+        let config = try ConfigValidator.load(try folder.write("r-\(estimator).yaml", smallRunYAML(estimator: estimator)))
+        let straight = folder.dir + "/straight-\(estimator).h5", resumed = folder.dir + "/resumed-\(estimator).h5"
+        let a = try Trainer(config: config, resultsPath: straight, log: { _ in }).run(resume: false)
+        let partial = try Trainer(config: config, resultsPath: resumed, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
+        #expect(partial.status == .running && partial.epochsDone == 1)
+        let b = try Trainer(config: config, resultsPath: resumed, log: { _ in }).run(resume: true)
+        #expect(a.status == .finished && b.status == .finished)
+        let ta = try checkpointTensors(straight), tb = try checkpointTensors(resumed)
+        #expect(ta.keys.sorted() == tb.keys.sorted())
+        #expect(!ta.isEmpty)
+        for (k, v) in ta { #expect(v.map(\.bitPattern) == tb[k]!.map(\.bitPattern), "\(k) differs after resume") }
+        #expect(a.valid.map(\.nll) == b.valid.map(\.nll))
+        #expect(a.train.map(\.loss) == b.train.map(\.loss))
+        #expect(a.test?.nll == b.test?.nll)
+        if estimator == "reinforce" { #expect(ta.keys.contains { $0.hasPrefix("estimator/baseline") }) }
+    }
+
+    @Test func resultsFileFollowsTheSchema() throws {
+        let config = try ConfigValidator.load(try folder.write("s.yaml", smallRunYAML(estimator: "st")))
+        let path = folder.dir + "/schema.h5"
+        let record = try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false)
+        let f = try HDF5File.open(path)
+        #expect(try f.stringAttribute("experiment") == "small-st")
+        #expect(try f.stringAttribute("estimator") == "st")
+        #expect(try f.stringAttribute("status") == "finished")
+        #expect(try f.attribute("seed", as: Int64.self) == 3)
+        #expect(try f.stringAttribute("sbnlab_version") == Provenance.version)
+        #expect(try ExperimentConfig(json: try f.stringAttribute("config")) == config)
+        for name in ["step", "epoch", "loss", "tau", "lr", "wall_time"] {
+            #expect(try f.dataset("metrics/train/" + name).shape == [record.train.count])
+            #expect(try f.dataset("metrics/train/" + name).maxShape == [nil])
+        }
+        // 8 steps per epoch, a row every 3rd global step and at each epoch's end:
+        // steps 3, 6, 8 | 9, 12, 15, 16.
+        #expect(record.train.map(\.step) == [3, 6, 8, 9, 12, 15, 16])
+        #expect(try f.dataset("metrics/valid/nll").shape == [2])
+        #expect(try f.group("metrics/valid").attribute("samples", as: Int64.self) == 5)
+        let test = try f.group("eval/test")
+        #expect(try test.attribute("samples", as: Int64.self) == 7 && test.attribute("images", as: Int64.self) == 40)
+        #expect(try test.attribute("nll", as: Double.self) == record.test!.nll)
+        #expect(try test.attribute("nll_sem", as: Double.self) > 0)
+        #expect(try f.group("checkpoint").attribute("epoch", as: Int64.self) == 2)
+        #expect(try f.group("checkpoint").attribute("step", as: Int64.self) == 16)
+    }
+
+    @Test func existingResultsAreNotOverwritten() throws {
+        let config = try ConfigValidator.load(try folder.write("o.yaml", smallRunYAML(estimator: "gs")), overrides: ["epochs=1"])
+        let path = folder.dir + "/once.h5"
+        try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(throws: TrainingError.self) { _ = try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false) }
+        // A finished run resumed is reported as it is.
+        let again = try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: true)
+        #expect(again.status == .finished)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        // Another configuration in the same place is refused.
+        let other = try ConfigValidator.load(folder.dir + "/o.yaml", overrides: ["epochs=1", "lr=0.01"])
+        #expect(throws: TrainingError.self) { try Trainer(config: other, resultsPath: path, log: { _ in }).run(resume: true) }
+    }
+
+    /// A NaN stops the run with an error naming the step; the file keeps the last good checkpoint.
+    @Test func nonFiniteLossStopsTheRunAndKeepsTheCheckpoint() throws {
+        let config = try ConfigValidator.load(try folder.write("n.yaml", smallRunYAML(estimator: "gs")))
+        let path = folder.dir + "/nan.h5"
+        try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
+        let good = try checkpointTensors(path)
+        // Poison the network the next epoch starts from: a corrupt parameter must be caught.
+        do {
+            let f = try HDF5File.open(path, mode: .readWrite)
+            let ds = try f.dataset("checkpoint/parameters/b3")
+            var b3: [Float] = try ds.read()
+            b3[0] = .nan
+            try ds.write(b3)
+        }
+        do {
+            try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: true)
+            Issue.record("a NaN must stop the run")
+        } catch let e as TrainingError {
+            #expect(e.description.hasPrefix("step 9 (epoch 2): loss is not finite (nan)"), "\(e)")
+        }
+        let f = try HDF5File.open(path)
+        #expect(try f.stringAttribute("status") == "failed")
+        #expect(try f.stringAttribute("error").contains("step 9"))
+        #expect(try f.group("checkpoint").attribute("epoch", as: Int64.self) == 1)
+        let kept = try checkpointTensors(path)
+        #expect(kept["parameters/W1"]! == good["parameters/W1"]!)
+    }
+
+    @Test func divergingTrainingIsCaught() throws {
+        let config = try ConfigValidator.load(try folder.write("d.yaml", smallRunYAML(estimator: "gs", extra: "optimizer: sgd\nlr: 1.0e+38")))
+        let path = folder.dir + "/diverge.h5"
+        do {
+            try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false)
+            Issue.record("lr 1e38 must diverge")
+        } catch let e as TrainingError {
+            #expect(e.description.hasPrefix("step "), "\(e)")
+            #expect(e.description.contains("last good checkpoint kept"))
+        }
+        let f = try HDF5File.open(path)
+        #expect(try f.stringAttribute("status") == "failed")
+        let w1: [Float] = try f.dataset("checkpoint/parameters/W1").read()
+        #expect(w1.allSatisfy { $0.isFinite })
+    }
+}
