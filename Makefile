@@ -34,8 +34,9 @@ exp-%: build $(DATA)
 list-experiments: build
 	@$(BIN) list
 
+# ordo-one/benchmark in its own package (Benchmarks/), always a release build.
 bench: setup
-	$(SWIFT) run -c release sbnlab-bench
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark $(BENCH_ARGS)
 
 clean:
 	rm -rf .build results

@@ -1,0 +1,96 @@
+import Benchmark
+import SBNLab
+
+/// Synthetic binary images with the task's shapes (the speed does not depend on the pixel values).
+func syntheticBatch(images: Int, seed: UInt64) -> Batch {
+    var rng = Xoshiro256(seed: seed)
+    let batch = Batch(capacity: images, inputSize: 392, outputSize: 392)
+    for m in [batch.top, batch.bottom] { for i in 0..<m.count { m.storage[i] = rng.nextUniform() < 0.13 ? 1 : 0 } }
+    return batch
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput, .mallocCountTotal], maxDuration: .seconds(3))
+    BLAS.threads = 1
+
+    // One training step (estimate + Adam) at batch 100 of the paper's 392-200-200-392 network.
+    // Malloc count should be ~0: the step loop must not allocate.
+    for name in EstimatorRegistry.names {
+        Benchmark("train-step/\(name) B=100") { benchmark in
+            var rng = Xoshiro256(seed: 1)
+            let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
+            let ws = SBNWorkspace(model: model, capacityImages: 100)
+            let estimator = try EstimatorRegistry.lookup(name)!.init(workspace: ws, options: EstimatorOptions())
+            let grads = model.makeGradients()
+            let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
+            let batch = syntheticBatch(images: 100, seed: 2)
+            let context = StepContext(step: 0, temperature: 1, learningRate: 1e-3)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                grads.zero()
+                blackHole(estimator.estimate(batch, grads: grads, context: context, using: &rng))
+                adam.step(model.parameters, gradients: grads)
+            }
+        }
+    }
+
+    // Evaluation: 40 images × m = 100 hard samples (one chunk), single thread.
+    Benchmark("eval-chunk/40 images x m=100") { benchmark in
+        var rng = Xoshiro256(seed: 1)
+        let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
+        let ws = SBNWorkspace(model: model, capacityImages: 40, samples: 100)
+        let batch = syntheticBatch(images: 40, seed: 3)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(ws.forward(batch, rule: HardBernoulliRule.self, temperature: 1, using: &rng, outputGradient: false))
+        }
+    }
+
+    // Full-scale evaluation throughput with both cores: 1000 images × m = 1000.
+    Benchmark("eval/1000 images x m=1000, 2 threads", configuration: .init(maxDuration: .seconds(20), maxIterations: 3)) { benchmark in
+        var rng = Xoshiro256(seed: 1)
+        let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
+        let source = syntheticBatch(images: 1000, seed: 4)
+        let top = source.top.values, bottom = source.bottom.values
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let e = Evaluator.evaluate(model: model, count: 1000, samples: 1000, seed: 5, threads: 2) { batch, range in
+                batch.top.setRows(range.count)
+                batch.bottom.setRows(range.count)
+                for (r, i) in range.enumerated() {
+                    for j in 0..<392 { batch.top[r, j] = top[i * 392 + j]; batch.bottom[r, j] = bottom[i * 392 + j] }
+                }
+            }
+            blackHole(e.nll)
+        }
+    }
+
+    // Building blocks.
+    Benchmark("gemm/4000x200x392", configuration: .init(scalingFactor: .one)) { benchmark in
+        let a = Matrix(rows: 4000, cols: 200), b = Matrix(rows: 200, cols: 392), c = Matrix(rows: 4000, cols: 392)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { BLAS.gemm(a, b, into: c) }
+    }
+
+    Benchmark("kernels/logistic noise 1M", configuration: .init(scalingFactor: .one)) { benchmark in
+        var rng = Xoshiro256(seed: 1)
+        let m = Matrix(rows: 1000, cols: 1000)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { Logistic.sample(into: m, using: &rng) }
+    }
+
+    Benchmark("kernels/uniform 1M", configuration: .init(scalingFactor: .one)) { benchmark in
+        var rng = Xoshiro256(seed: 1)
+        let m = Matrix(rows: 1000, cols: 1000)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { Uniform.sample(into: m, using: &rng) }
+    }
+
+    Benchmark("kernels/bernoulli NLL 2500x392", configuration: .init(scalingFactor: .one)) { benchmark in
+        let logits = Matrix(rows: 2500, cols: 392), targets = Matrix(rows: 2500, cols: 392)
+        let nll = UnsafeMutableBufferPointer<Float>.allocate(capacity: 2500)
+        defer { nll.deallocate() }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { Kernels.bernoulliNLL(logits: logits, targets: targets, nll: nll) }
+    }
+}
