@@ -27,9 +27,19 @@ $(DATA): | build
 test: setup
 	$(SWIFT) test -c release
 
-# Any experiments/<name>.yaml runs as `make exp-<name>` (resumable: a rerun continues or reports).
+# Any experiments/<name>.yaml runs as `make exp-<name>`: a single run, or with a sweep: section a
+# sweep over JOBS parallel processes. Both are resumable: a rerun continues or reports.
+# EPOCHS=n shortens every run; ARGS passes more options (e.g. ARGS="--set data.train_limit=5000 --out results/quick").
+JOBS ?= 2
+SETS = $(if $(EPOCHS),--set epochs=$(EPOCHS))
 exp-%: build $(DATA)
-	$(BIN) run experiments/$*.yaml --resume $(if $(EPOCHS),--set epochs=$(EPOCHS)) $(ARGS)
+	@if grep -q '^sweep:' experiments/$*.yaml; then \
+	  echo "$(BIN) sweep experiments/$*.yaml --jobs $(JOBS) $(SETS) $(ARGS)"; \
+	  $(BIN) sweep experiments/$*.yaml --jobs $(JOBS) $(SETS) $(ARGS); \
+	else \
+	  echo "$(BIN) run experiments/$*.yaml --resume $(SETS) $(ARGS)"; \
+	  $(BIN) run experiments/$*.yaml --resume $(SETS) $(ARGS); \
+	fi
 
 list-experiments: build
 	@$(BIN) list

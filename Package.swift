@@ -38,8 +38,9 @@ let package = Package(
         module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions"]),
         module("SBNExperiments", ["SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor", "SBNDistributions",
                                   .product(name: "Yams", package: "Yams")]),
+        module("SBNFigures", ["CZlib", "SBNModel", "SBNData", "SBNDistributions", "SBNTensor"]),
         .target(name: "SBNLab", dependencies: ["SBNTensor", "SBNStorage", "SBNDistributions", "SBNData", "SBNModel",
-                                               "SBNEstimators", "SBNExperiments"]),
+                                               "SBNEstimators", "SBNExperiments", "SBNFigures"]),
         .executableTarget(name: "sbnlab", dependencies: [
             "SBNLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -51,7 +52,7 @@ let package = Package(
         .testTarget(name: "SBNDataTests", dependencies: ["SBNData", "SBNStorage", "SBNTestSupport"]),
         .testTarget(name: "SBNEstimatorsTests", dependencies: ["SBNEstimators", "SBNModel", "SBNTensor", "SBNDistributions"]),
         .testTarget(name: "SBNExperimentsTests", dependencies: [
-            "SBNExperiments", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTestSupport",
+            "SBNExperiments", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNFigures", "SBNTestSupport",
         ]),
     ]
 )

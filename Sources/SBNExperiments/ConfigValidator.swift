@@ -90,8 +90,6 @@ public enum ConfigValidator {
                            valid: try r.integer("samples.valid", min: 1),
                            test: try r.integer("samples.test", min: 1)),
             seed: UInt64(try r.integer("seed", min: 0)),
-            threads: try r.integer("threads", min: 1),
-            blasThreads: try r.integer("blas_threads", min: 1),
             logEvery: try r.integer("log_every", min: 1))
         guard config.momentum < 1 else { throw ConfigError(file: file, path: "momentum", "expected a number in [0, 1), got \(config.momentum)") }
         return config

@@ -46,10 +46,6 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public var epochs: Int
     public var samples: Samples
     public var seed: UInt64
-    /// Worker threads for evaluation (each with a single-threaded OpenBLAS).
-    public var threads: Int
-    /// OpenBLAS threads during training steps (1 is fastest at batch 100: swift-native-stack §4).
-    public var blasThreads: Int
     /// Log a training-metrics row every this many steps.
     public var logEvery: Int
 
@@ -70,8 +66,6 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         epochs: 50
         samples: {train: 1, valid: 100, test: 1000}
         seed: 1
-        threads: 2
-        blas_threads: 1
         log_every: 50
         """
 
@@ -90,5 +84,20 @@ extension ExperimentConfig {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         self = try decoder.decode(ExperimentConfig.self, from: Foundation.Data(json.utf8))
+    }
+}
+
+/// How a run uses the machine. Not part of the experiment's identity (results do not depend on
+/// it), so it is not stored in the configuration and a run may resume with other values.
+public struct RuntimeOptions: Sendable {
+    /// Worker threads for evaluation, each with a single-threaded OpenBLAS. Evaluation noise is
+    /// drawn per chunk, so the numbers do not depend on this.
+    public var evalThreads: Int
+    /// OpenBLAS threads during training steps (1 is fastest at batch ≤ 100: swift-native-stack §4).
+    public var blasThreads: Int
+
+    public init(evalThreads: Int = ProcessInfo.processInfo.activeProcessorCount, blasThreads: Int = 1) {
+        self.evalThreads = max(1, evalThreads)
+        self.blasThreads = max(1, blasThreads)
     }
 }

@@ -17,11 +17,14 @@ public struct TrainingError: Error, CustomStringConvertible, Sendable {
 public final class Trainer {
     public let config: ExperimentConfig
     public let resultsPath: String
+    public let runtime: RuntimeOptions
     let log: (String) -> Void
 
-    public init(config: ExperimentConfig, resultsPath: String, log: @escaping (String) -> Void = { print($0) }) {
+    public init(config: ExperimentConfig, resultsPath: String, runtime: RuntimeOptions = RuntimeOptions(),
+                log: @escaping (String) -> Void = { print($0) }) {
         self.config = config
         self.resultsPath = resultsPath
+        self.runtime = runtime
         self.log = log
     }
 
@@ -104,7 +107,7 @@ public final class Trainer {
         }
         for epoch in (startEpoch + 1)...max(startEpoch + 1, lastEpoch) where epoch <= lastEpoch {
             let epochStart = Date()
-            BLAS.threads = config.blasThreads
+            BLAS.threads = runtime.blasThreads
             permutation = Array(0..<train.count)
             shuffle(&permutation, using: &shuffleRNG)
             var intervalLoss = 0.0, intervalCount = 0, epochLoss = 0.0
@@ -171,7 +174,7 @@ public final class Trainer {
     func evaluate(_ model: SBN, split: BinarizedMNIST.Split, samples: Int, purpose: RandomStream) -> Evaluation {
         let images = split.images
         return Evaluator.evaluate(model: model, count: split.count, samples: samples, seed: config.seed, purpose: purpose,
-                                  threads: config.threads) { batch, range in
+                                  threads: runtime.evalThreads) { batch, range in
             images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: range) }
         }
     }
@@ -185,7 +188,7 @@ public final class Trainer {
         }
     }
 
-    static func duration(_ s: Double) -> String {
+    public static func duration(_ s: Double) -> String {
         s >= 60 ? String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) : String(format: "%.1fs", s)
     }
 }

@@ -6,3 +6,4 @@
 @_exported import SBNModel
 @_exported import SBNEstimators
 @_exported import SBNExperiments
+@_exported import SBNFigures

@@ -1,4 +1,7 @@
 import CHDF5
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An object that holds groups and datasets: a file (its root group) or a group.
 public protocol HDF5Container: HDF5Object {
@@ -80,6 +83,26 @@ extension HDF5Container {
                                       chunks: [Int]? = nil, compression: Int? = nil) throws -> HDF5Dataset {
         let ds = try createDataset(name, of: T.self, shape: shape ?? [values.count], chunks: chunks, compression: compression)
         try ds.write(values)
+        return ds
+    }
+
+    /// Writes a 1-D dataset of variable-length UTF-8 strings (h5py reads them as `bytes`/`str`
+    /// objects; `.asstr()` gives `str`). Used for the text columns of summaries.
+    @discardableResult
+    public func writeStrings(_ name: String, _ values: [String]) throws -> HDF5Dataset {
+        let type = try makeStringType()
+        defer { H5Tclose(type) }
+        let dims = [hsize_t(values.count)]
+        let space = try check(id: H5Screate_simple(1, dims, nil), "dataspace for \(childPath(name))")
+        defer { H5Sclose(space) }
+        let did = try check(id: H5Dcreate2(id, name, type, space, sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
+                            "create dataset \(childPath(name)) in \(file.path)")
+        let ds = HDF5Dataset(id: did, file: file, path: childPath(name))
+        var pointers: [UnsafeMutablePointer<CChar>?] = values.map { strdup($0) }
+        defer { for p in pointers { free(p) } }
+        if !values.isEmpty {
+            try check(H5Dwrite(did, type, H5S_ALL, H5S_ALL, sbn_H5P_DEFAULT(), &pointers), "write \(ds.location)")
+        }
         return ds
     }
 

@@ -65,6 +65,18 @@ public final class HDF5Dataset: HDF5Object {
         try check(H5Dread(id, T.hdf5Type, H5S_ALL, H5S_ALL, sbn_H5P_DEFAULT(), buffer.baseAddress), "read \(location)")
     }
 
+    /// Reads a 1-D dataset of variable-length strings.
+    public func readStrings() throws -> [String] {
+        let n = count
+        guard n > 0 else { return [] }
+        let type = try makeStringType()
+        defer { H5Tclose(type) }
+        var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
+        try check(H5Dread(id, type, H5S_ALL, H5S_ALL, sbn_H5P_DEFAULT(), &pointers), "read strings of \(location)")
+        defer { for p in pointers { if let p { H5free_memory(p) } } }
+        return pointers.map { $0.map { String(cString: $0) } ?? "" }
+    }
+
     /// Reads rows `range` along the first dimension.
     public func readRows<T: HDF5Element>(_ range: Range<Int>, as: T.Type = T.self) throws -> [T] {
         let dims = shape

@@ -1,0 +1,168 @@
+import Foundation
+import SBNStorage
+
+/// Runs the points of a sweep as parallel `sbnlab run` processes, each writing its own results
+/// file under `<out>/<point name>/`. Finished points are skipped and interrupted ones resume from
+/// their checkpoints, so running the same sweep again after a crash or SIGKILL completes it.
+public struct SweepRunner {
+    public let sweep: SweepDefinition
+    public let outputFolder: String
+    /// The `sbnlab` executable that runs each point.
+    public let executable: String
+    public let jobs: Int
+    let log: (String) -> Void
+
+    public init(sweep: SweepDefinition, outputFolder: String, executable: String, jobs: Int, log: @escaping (String) -> Void) {
+        self.sweep = sweep
+        self.outputFolder = outputFolder
+        self.executable = executable
+        self.jobs = max(1, jobs)
+        self.log = log
+    }
+
+    public func folder(of point: SweepDefinition.Point) -> String { outputFolder + "/" + point.name }
+    public func definition(of point: SweepDefinition.Point) -> String { folder(of: point) + "/experiment.json" }
+    public func results(of point: SweepDefinition.Point) -> String { folder(of: point) + "/run.h5" }
+
+    /// Evaluation threads per point: the machine's cores shared among the parallel jobs.
+    public var threadsPerJob: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / jobs) }
+
+    /// The command that runs one point (what `--emit jobs` writes, one per line).
+    public func command(for point: SweepDefinition.Point, executable: String? = nil) -> [String] {
+        [executable ?? self.executable, "run", definition(of: point), "--out", folder(of: point), "--resume",
+         "--threads", "\(threadsPerJob)"]
+    }
+
+    /// Writes each point's resolved definition (JSON, a valid experiment file) into its folder.
+    /// An existing definition must match, so a changed sweep never mixes into old results.
+    public func prepare() throws {
+        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+        for point in sweep.points {
+            try FileManager.default.createDirectory(atPath: folder(of: point), withIntermediateDirectories: true)
+            let path = definition(of: point)
+            let json = point.config.json + "\n"
+            if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
+                guard existing == json else {
+                    throw ConfigError(file: sweep.file, path: "sweep",
+                                      "\(path) holds another definition for point \(point.name); use another --out")
+                }
+                continue
+            }
+            try AtomicFile.write(to: path) { tmp in try json.write(toFile: tmp, atomically: false, encoding: .utf8) }
+        }
+    }
+
+    public enum PointState: String, Sendable { case pending, running, finished, failed }
+
+    /// Runs every unfinished point; returns the final state of each. One failed point does not
+    /// stop the others: its error is in its log and its results file.
+    @discardableResult
+    public func run() throws -> [PointState] {
+        try prepare()
+        var states = sweep.points.map { Self.state(ofResults: results(of: $0)) == .finished ? PointState.finished : .pending }
+        let skipped = states.filter { $0 == .finished }.count
+        log("sweep \(sweep.name): \(sweep.points.count) points, \(skipped) already finished, \(jobs) parallel jobs, "
+            + "\(threadsPerJob) threads each → \(outputFolder)")
+        var running: [Int: Process] = [:]
+        var durations: [Double] = []
+        var started: [Int: Date] = [:]
+        var lastLine = ""
+        let begin = Date()
+        while true {
+            for (i, p) in running where !p.isRunning {
+                running.removeValue(forKey: i)
+                durations.append(Date().timeIntervalSince(started[i]!))
+                states[i] = p.terminationStatus == 0 ? .finished : .failed
+                if states[i] == .failed {
+                    log("point \(sweep.points[i].name) failed: \(Self.lastError(folder(of: sweep.points[i])))")
+                }
+            }
+            while running.count < jobs, let next = states.firstIndex(of: .pending) {
+                running[next] = try launch(sweep.points[next])
+                started[next] = Date()
+                states[next] = .running
+            }
+            let done = states.filter { $0 == .finished }.count, failed = states.filter { $0 == .failed }.count
+            let remaining = states.filter { $0 == .pending || $0 == .running }.count
+            let average = durations.isEmpty ? nil : durations.reduce(0, +) / Double(durations.count)
+            let eta = average.map { Trainer.duration($0 * Double(remaining) / Double(jobs)) } ?? "?"
+            let line = "sweep: \(done)/\(states.count) done, \(running.count) running, \(failed) failed, ETA \(eta)"
+            if line != lastLine {
+                log(line)
+                lastLine = line
+            }
+            if running.isEmpty && !states.contains(.pending) { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        log("sweep finished in \(Trainer.duration(Date().timeIntervalSince(begin)))")
+        return states
+    }
+
+    func launch(_ point: SweepDefinition.Point) throws -> Process {
+        let p = Process()
+        let args = command(for: point)
+        p.executableURL = URL(fileURLWithPath: args[0])
+        p.arguments = Array(args.dropFirst())
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        p.environment = env
+        let logPath = folder(of: point) + "/log.txt"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        handle.seekToEndOfFile()
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        return p
+    }
+
+    /// The status recorded in a results file, or nil when there is none (or it is unreadable).
+    public static func state(ofResults path: String) -> RunRecord.Status? {
+        guard FileManager.default.fileExists(atPath: path), let f = try? HDF5File.open(path),
+              let s = try? f.stringAttribute("status") else { return nil }
+        return RunRecord.Status(rawValue: s)
+    }
+
+    static func lastError(_ folder: String) -> String {
+        let text = (try? String(contentsOfFile: folder + "/log.txt", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").last { $0.contains("error") }.map(String.init) ?? "see \(folder)/log.txt"
+    }
+
+    // MARK: - Emitting for batch systems
+
+    /// `jobs.txt`: one shell command per point, for GNU parallel or any batch system.
+    public func emitJobs(executable: String = ".build/release/sbnlab") throws -> String {
+        try prepare()
+        let lines = sweep.points.map { command(for: $0, executable: executable).map(Self.quote).joined(separator: " ") }
+        let path = outputFolder + "/jobs.txt"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A SLURM job-array script whose task i runs line i+1 of `jobs.txt`.
+    public func emitSlurm(executable: String = ".build/release/sbnlab") throws -> String {
+        let jobsFile = try emitJobs(executable: executable)
+        let script = """
+            #!/bin/bash
+            # SLURM job array for sweep \(sweep.name) (\(sweep.points.count) points), generated by `sbnlab sweep --emit slurm`.
+            # Submit from the SBNLab folder: sbatch \(outputFolder)/sweep.slurm
+            # Afterwards gather the results with: sbnlab collect \(outputFolder)
+            #SBATCH --job-name=\(sweep.name)
+            #SBATCH --array=0-\(sweep.points.count - 1)
+            #SBATCH --cpus-per-task=\(threadsPerJob)
+            #SBATCH --output=\(outputFolder)/slurm-%A_%a.out
+            set -euo pipefail
+            export OPENBLAS_NUM_THREADS=1
+            line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" \(Self.quote(jobsFile)))
+            eval "$line"
+
+            """
+        let path = outputFolder + "/sweep.slurm"
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func quote(_ s: String) -> String {
+        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=~,:".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import SBNStorage
+
+/// One row per run of a sweep, rebuilt from the run files alone (`sbnlab collect`), wherever the
+/// runs happened. The parameters are the configuration fields that differ between the runs.
+public struct SweepSummary: Sendable {
+    public struct Row: Sendable {
+        public var point: String
+        public var path: String
+        public var estimator: String
+        public var status: String
+        public var params: [String: String]
+        public var bestValidNLL: Double
+        public var testNLL: Double
+        public var testSEM: Double
+        public var epochs: Int
+        public var wallTime: Double
+        public var error: String
+        public var validCurve: [Double]
+    }
+
+    public let name: String
+    public let axes: [String]
+    public let rows: [Row]
+
+    /// Reads every `run.h5` below `folder`. Unreadable files become rows with status `unreadable`.
+    public static func collect(_ folder: String) throws -> SweepSummary {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else {
+            throw ConfigError(file: folder, path: "", "not a readable folder")
+        }
+        var files: [String] = []
+        for case let rel as String in walker where (rel as NSString).lastPathComponent == "run.h5" { files.append(rel) }
+        files.sort()
+        var rows: [Row] = []
+        var flat: [[String: String]] = []
+        for rel in files {
+            let point = (rel as NSString).deletingLastPathComponent
+            do {
+                let r = try ResultsFile.readRecord(folder + "/" + rel)
+                flat.append(Self.flatten(r.configJSON))
+                rows.append(Row(point: point, path: rel, estimator: r.config.estimator, status: r.status.rawValue, params: [:], bestValidNLL: r.bestValidNLL,
+                                testNLL: r.test?.nll ?? .nan, testSEM: r.test?.sem ?? .nan, epochs: r.epochsDone,
+                                wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll)))
+            } catch {
+                flat.append([:])
+                rows.append(Row(point: point, path: rel, estimator: "", status: "unreadable", params: [:], bestValidNLL: .nan, testNLL: .nan,
+                                testSEM: .nan, epochs: 0, wallTime: 0, error: "\(error)", validCurve: []))
+            }
+        }
+        let keys = Set(flat.flatMap(\.keys)).subtracting(["name", "description"])
+        let axes = keys.filter { k in Set(flat.map { $0[k] ?? "" }).count > 1 }.sorted()
+        for i in rows.indices { rows[i].params = Dictionary(uniqueKeysWithValues: axes.map { ($0, flat[i][$0] ?? "") }) }
+        let name = flat.first?["name"] ?? (folder as NSString).lastPathComponent
+        return SweepSummary(name: name, axes: axes, rows: rows)
+    }
+
+    /// Dotted paths → values of a configuration JSON.
+    static func flatten(_ json: String) -> [String: String] {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [:] }
+        var out: [String: String] = [:]
+        func walk(_ node: [String: Any], _ prefix: String) {
+            for (k, v) in node {
+                let p = prefix.isEmpty ? k : prefix + "." + k
+                if let child = v as? [String: Any] { walk(child, p) } else if let list = v as? [Any] {
+                    out[p] = "[" + list.map { "\($0)" }.joined(separator: ", ") + "]"
+                } else if v is NSNull { out[p] = "null" } else { out[p] = "\(v)" }
+            }
+        }
+        walk(obj, "")
+        return out
+    }
+
+    /// Writes `summary.h5` atomically: one entry per run in every column.
+    public func write(to path: String) throws {
+        try AtomicFile.writeHDF5(to: path) { f in
+            try f.setAttribute("sweep", name)
+            try f.setAttribute("axes", "[" + axes.map { "\"\($0)\"" }.joined(separator: ", ") + "]")
+            try f.setAttribute("sbnlab_version", Provenance.version)
+            try f.writeStrings("point", rows.map(\.point))
+            try f.writeStrings("path", rows.map(\.path))
+            try f.writeStrings("status", rows.map(\.status))
+            try f.writeStrings("error", rows.map(\.error))
+            try f.write("best_valid_nll", rows.map(\.bestValidNLL))
+            try f.write("test_nll", rows.map(\.testNLL))
+            try f.write("test_nll_sem", rows.map(\.testSEM))
+            try f.write("epochs", rows.map { Int64($0.epochs) })
+            try f.write("wall_time", rows.map(\.wallTime))
+            let params = try f.createGroup("params")
+            for axis in axes {
+                let values = rows.map { $0.params[axis] ?? "" }
+                let numbers = values.compactMap(Double.init)
+                if numbers.count == values.count { try params.write(axis, numbers) } else { try params.writeStrings(axis, values) }
+            }
+        }
+    }
+
+    /// A Markdown table aggregated over seeds (mean ± sd), with the paper's number per estimator and
+    /// the best learning rate per estimator (by validation NLL, as the paper chooses) marked ★.
+    public func markdown() -> String {
+        let groupAxes = axes.filter { $0 != "seed" }
+        var groups: [[String]: [Row]] = [:]
+        for r in rows { groups[groupAxes.map { r.params[$0] ?? "" }, default: []].append(r) }
+        let keys = groups.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        var best: Set<[String]> = []
+        if let lrIndex = groupAxes.firstIndex(of: "lr") {
+            var byRest: [[String]: (key: [String], valid: Double)] = [:]
+            for k in keys {
+                let valid = Self.mean(groups[k]!.map(\.bestValidNLL).filter(\.isFinite))
+                guard valid.isFinite else { continue }
+                var rest = k
+                rest.remove(at: lrIndex)
+                if valid < byRest[rest]?.valid ?? .infinity { byRest[rest] = (k, valid) }
+            }
+            best = Set(byRest.values.map(\.key))
+        }
+        var lines = ["| " + (groupAxes + ["runs", "best valid NLL", "test NLL (mean ± sd)", "paper"]).joined(separator: " | ") + " |",
+                     "|" + String(repeating: "---|", count: groupAxes.count + 4)]
+        for k in keys {
+            let g = groups[k]!
+            let finished = g.filter { $0.status == "finished" }
+            let tests = finished.map(\.testNLL)
+            let test: String
+            if tests.isEmpty { test = "—" } else if tests.count == 1 {
+                test = String(format: "%.2f ± %.2f (sem)", tests[0], finished[0].testSEM)
+            } else { test = String(format: "%.2f ± %.2f", Self.mean(tests), Self.sd(tests)) }
+            let valid = Self.mean(g.map(\.bestValidNLL).filter(\.isFinite))
+            let paper = PaperNumbers.nll(for: g.first?.estimator ?? "").map { String(format: "%.1f", $0) } ?? "—"
+            let mark = best.contains(k) ? " ★" : ""
+            let status = finished.count == g.count ? "\(g.count)" : "\(finished.count)/\(g.count) finished"
+            lines.append("| " + (k + [status, (valid.isFinite ? String(format: "%.2f", valid) : "—") + mark, test, paper])
+                .joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
+    static func sd(_ x: [Double]) -> Double {
+        guard x.count > 1 else { return 0 }
+        let m = mean(x)
+        return (x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1)).squareRoot()
+    }
+}

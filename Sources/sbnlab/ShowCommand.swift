@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import SBNLab
+
+/// `sbnlab show FILE`: the configuration, status, final numbers and a sparkline of a run file,
+/// or the rows of a summary.h5.
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Inspect a run.h5 or summary.h5.")
+
+    @Argument(help: "A run results file or a sweep's summary.h5.")
+    var file: String
+
+    func run() throws {
+        try reportingErrors {
+            let f = try HDF5File.open(file)
+            if f.contains("point") { return try showSummary(f) }
+            let r = try ResultsFile.readRecord(file)
+            print("\(file): \(r.config.name) — status \(r.status.rawValue)\(r.error.map { " (\($0))" } ?? "")")
+            print("code \(r.codeVersion), sbnlab \(try f.stringAttribute("sbnlab_version"))")
+            print("config: \(r.configJSON)")
+            print(String(format: "epochs %d/%d, steps %d, wall time %@", r.epochsDone, r.config.epochs, r.steps, Trainer.duration(r.elapsed)))
+            if !r.valid.isEmpty {
+                let curve = r.valid.map(\.nll)
+                print(String(format: "valid NLL (m=%d): %@  %.2f → %.2f, best %.2f @ epoch %d", r.validSamples, Self.sparkline(curve),
+                             curve.first!, curve.last!, r.bestValidNLL, r.bestEpoch))
+            }
+            if let t = r.test {
+                let paper = PaperNumbers.nll(for: r.config.estimator).map { String(format: ", paper %.1f", $0) } ?? ""
+                print(String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images%@)", t.nll, t.sem, t.samples, t.images, paper))
+            }
+        }
+    }
+
+    func showSummary(_ f: HDF5File) throws {
+        let points = try f.dataset("point").readStrings(), status = try f.dataset("status").readStrings()
+        let test: [Double] = try f.dataset("test_nll").read(), valid: [Double] = try f.dataset("best_valid_nll").read()
+        print("\(file): sweep \(try f.stringAttribute("sweep")), \(points.count) runs, axes \(try f.stringAttribute("axes"))")
+        for i in points.indices {
+            print(String(format: "  %-50@ %-9@ valid %7.2f  test %7.2f", points[i], status[i], valid[i], test[i]))
+        }
+    }
+
+    /// Eight-level Unicode sparkline of a series (min → ▁, max → █).
+    static func sparkline(_ x: [Double]) -> String {
+        let ticks = Array("▁▂▃▄▅▆▇█")
+        guard let lo = x.min(), let hi = x.max(), hi > lo else { return String(repeating: "▄", count: x.count) }
+        return String(x.map { ticks[min(7, Int((($0 - lo) / (hi - lo)) * 8))] })
+    }
+}
+
+/// `sbnlab impute RUN.h5 --out imputations.png`: test digits with sampled bottom halves.
+struct ImputeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "impute", abstract: "Draw test digits with bottom halves sampled from a run's best model (PNG).")
+
+    @Argument(help: "A run results file.")
+    var runFile: String
+
+    @Option(help: "Output PNG.")
+    var out = "imputations.png"
+
+    @Option(help: "Number of test digits (rows).")
+    var images = 10
+
+    @Option(help: "Sampled bottom halves per digit.")
+    var samples = 8
+
+    @Option(help: "Seed of the samples.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Dataset (default: the run's data.path).")
+    var data: String?
+
+    func run() throws {
+        try reportingErrors {
+            let record = try ResultsFile.readRecord(runFile)
+            guard record.hasCheckpoint else { throw ConfigError(file: runFile, path: "checkpoint", "no checkpoint in this file") }
+            var rng = Xoshiro256(seed: 0)
+            let model = SBN(sizes: record.config.layers, rng: &rng)
+            let scratch = model.parameters.zerosLike()
+            _ = try ResultsFile.restore(runFile, parameters: scratch, best: model.parameters, optimizer: ParameterSet([]),
+                                        estimator: ParameterSet([]))
+            let dataset = try BinarizedMNIST(path: data ?? record.config.data.path)
+            let n = max(1, min(images, dataset.test.count))
+            // Evenly spaced test digits (the test file is not shuffled, so the first ones are alike).
+            let stride = dataset.test.count / n
+            let picked = (0..<n).flatMap { i in dataset.test.images[(i * stride * ImageHalves.pixels)..<((i * stride + 1) * ImageHalves.pixels)] }
+            let figure = ImputationFigure(model: model).render(images: picked, count: n, samples: max(1, samples), seed: seed)
+            try PNGWriter.write(out, width: figure.width, height: figure.height, rgb: figure.rgb)
+            print("wrote \(out) (\(figure.width)x\(figure.height): \(n) digits × (true + \(samples) samples))")
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import SBNExperiments
+import SBNStorage
+import SBNTestSupport
+import Testing
+
+func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
+    """
+    name: tiny-sweep
+    description: sweep test
+    data: {path: \(TestPaths.preparedDataset), train_limit: 1000, valid_limit: 50, test_limit: 50}
+    batch_size: 50
+    epochs: \(epochs)
+    samples: {train: 1, valid: 5, test: 10}
+    sweep:
+      estimator: [gs, st]
+      seed: [1, 2]
+    \(extra)
+    """
+}
+
+@Suite struct SweepDefinitionTests {
+    let folder = ExperimentFolder()
+
+    func expectError(_ yaml: String, _ expected: String) throws {
+        let path = try folder.write("s.yaml", yaml)
+        do {
+            _ = try SweepDefinition.load(path)
+            Issue.record("expected: \(expected)")
+        } catch let e as ConfigError {
+            #expect(e.description == "\(path): \(expected)")
+        }
+    }
+
+    @Test func productAndZip() throws {
+        let path = try folder.write("p.yaml", """
+            name: p
+            sweep: {estimator: [gs, st-gs], lr: [0.001, 0.0003], seed: [1, 2, 3]}
+            zip: {temperature.schedule: [fixed, exponential], temperature.tau: [0.5, 1.0]}
+            """)
+        let s = try SweepDefinition.load(path)
+        #expect(s.points.count == 2 * 2 * 3 * 2)
+        #expect(s.axes == ["estimator", "lr", "seed", "temperature.schedule", "temperature.tau"])
+        #expect(Set(s.points.map(\.name)).count == s.points.count)
+        let last = s.points.last!.config
+        #expect(last.estimator == "st-gs" && last.seed == 3 && last.temperature.schedule == "exponential" && last.temperature.tau == 1)
+        let nested = try folder.write("n.yaml", "name: n\nsweep: {temperature: {tau: [0.5, 1.0]}}\n")
+        #expect(try SweepDefinition.load(nested).axes == ["temperature.tau"])
+    }
+
+    @Test func shippedSweepsAreValid() throws {
+        #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-estimators.yaml").points.count == 12)
+        #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-temperature.yaml").points.count == 14)
+        let table1 = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/table1.yaml")
+        #expect(table1.points.count == 40 && table1.points.allSatisfy { $0.config.optimizer == "sgd" })
+    }
+
+    @Test func badValueNamesItsIndex() throws {
+        try expectError("sweep: {temperature.tau: [0.5, 1, fast]}\n", "sweep.temperature.tau[2]: expected a number > 0, got \"fast\"")
+    }
+    @Test func unknownEstimatorInAxis() throws {
+        try expectError("sweep: {estimator: [gs, gumbel]}\n",
+                        "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, reinforce)")
+    }
+    @Test func unknownScheduleInZip() throws {
+        try expectError("sweep: {seed: [1]}\nzip: {temperature.schedule: [fixed, cosine], temperature.tau: [1, 2]}\n",
+                        "zip.temperature.schedule[1]: unknown schedule \"cosine\" (known: fixed, exponential)")
+    }
+    @Test func unknownAxis() throws { try expectError("sweep: {lrr: [0.1]}\n", "sweep.lrr[0]: unknown key") }
+    @Test func emptySweep() throws {
+        try expectError("sweep: {}\n", "sweep: expected a mapping of at least one axis to a list of values")
+    }
+    @Test func emptyAxis() throws { try expectError("sweep: {lr: []}\n", "sweep.lr: expected a non-empty list of values") }
+    @Test func scalarAxis() throws { try expectError("sweep: {lr: 0.1}\n", "sweep.lr: expected a non-empty list of values") }
+    @Test func zipLengths() throws {
+        try expectError("sweep: {seed: [1]}\nzip: {lr: [0.1, 0.2], temperature.tau: [1]}\n",
+                        "zip: every zip axis needs the same number of values")
+    }
+    @Test func noSweep() throws {
+        try expectError("name: x\n", "sweep: no sweep section (use `sbnlab run` for a single run)")
+    }
+    @Test func runRefusesASweepFile() throws {
+        let path = try folder.write("r.yaml", "sweep: {seed: [1, 2]}\n")
+        #expect(throws: ConfigError.self) { _ = try ConfigValidator.load(path) }
+    }
+}
+
+@Suite(.serialized) struct SweepRunTests {
+    let folder = ExperimentFolder()
+
+    func sbnlab() throws -> String { try #require(TestPaths.sbnlabBinary, "sbnlab binary not built") }
+
+    func finalParameters(_ run: String) throws -> [UInt32] {
+        try checkpointTensors(run).sorted { $0.key < $1.key }.flatMap { $0.value.map(\.bitPattern) }
+    }
+
+    /// SIGKILL a sweep (and its workers) mid-way; running it again completes every point.
+    @Test func killedSweepResumes() throws {
+        let def = try folder.write("k.yaml", tinySweepYAML(epochs: 12))
+        let out = folder.dir + "/killed"
+        let bin = try sbnlab()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = ["sweep", def, "--jobs", "2", "--out", out]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until some point has a checkpoint past epoch 1 but the sweep is not done.
+        let deadline = Date().addingTimeInterval(120)
+        var midway = false
+        while Date() < deadline, p.isRunning, !midway {
+            Thread.sleep(forTimeInterval: 0.05)
+            let runs = (try? FileManager.default.contentsOfDirectory(atPath: out))?.map { "\(out)/\($0)/run.h5" } ?? []
+            midway = runs.contains { path in
+                (try? ResultsFile.readRecord(path)).map { $0.epochsDone >= 2 && $0.status == .running } ?? false
+            }
+        }
+        #expect(midway, "the sweep should be caught mid-way")
+        _ = try runCommand("/usr/bin/env", ["pkill", "-KILL", "-P", "\(p.processIdentifier)"])
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let statesAfterKill = try FileManager.default.contentsOfDirectory(atPath: out).compactMap {
+            SweepRunner.state(ofResults: "\(out)/\($0)/run.h5")
+        }
+        #expect(statesAfterKill.contains(.running), "some point was interrupted: \(statesAfterKill)")
+
+        let again = try runCommand(bin, ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
+        #expect(again.stdout.contains("4/4 done"))
+        let summary = try SweepSummary.collect(out)
+        #expect(summary.rows.count == 4 && summary.rows.allSatisfy { $0.status == "finished" && $0.epochs == 12 })
+        let logs = try FileManager.default.contentsOfDirectory(atPath: out).compactMap {
+            try? String(contentsOfFile: "\(out)/\($0)/log.txt", encoding: .utf8)
+        }
+        #expect(logs.contains { $0.contains("resuming") }, "an interrupted point resumed from its checkpoint")
+    }
+
+    /// A sweep run here, the commands of `--emit jobs` run one by one, and `collect` agree.
+    @Test func emittedJobsReproduceTheSweep() throws {
+        let def = try folder.write("e.yaml", tinySweepYAML())
+        let bin = try sbnlab()
+        let swept = folder.dir + "/swept", emitted = folder.dir + "/emitted"
+        let r = try runCommand(bin, ["sweep", def, "--jobs", "2", "--out", swept])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("| estimator | runs | best valid NLL | test NLL (mean ± sd) | paper |"))
+        #expect(FileManager.default.fileExists(atPath: swept + "/summary.h5"))
+
+        let slurm = try runCommand(bin, ["sweep", def, "--out", emitted, "--emit", "slurm", "--executable", bin])
+        #expect(slurm.status == 0, "\(slurm.stderr)")
+        let script = try String(contentsOfFile: emitted + "/sweep.slurm", encoding: .utf8)
+        #expect(script.hasPrefix("#!/bin/bash"))
+        #expect(script.contains("#SBATCH --array=0-3"))
+        #expect(script.contains("sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" \(emitted)/jobs.txt"))
+        let jobs = try String(contentsOfFile: emitted + "/jobs.txt", encoding: .utf8).split(separator: "\n")
+        #expect(jobs.count == 4)
+        #expect(jobs[0].hasPrefix("\(bin) run \(emitted)/estimator-gs_seed-1/experiment.json --out \(emitted)/estimator-gs_seed-1 --resume"))
+        for line in jobs {
+            let run = try runCommand("/bin/sh", ["-c", String(line)])
+            #expect(run.status == 0, "\(line): \(run.stderr)")
+        }
+        let a = try SweepSummary.collect(swept), b = try SweepSummary.collect(emitted)
+        #expect(a.axes == ["estimator", "seed"] && b.axes == a.axes)
+        #expect(a.rows.map(\.point) == b.rows.map(\.point))
+        #expect(a.rows.map(\.testNLL) == b.rows.map(\.testNLL))
+        for row in a.rows {
+            #expect(try finalParameters("\(swept)/\(row.path)") == finalParameters("\(emitted)/\(row.path)"), "\(row.point)")
+        }
+        // collect rebuilds the summary file from the run files.
+        let c = try runCommand(bin, ["collect", emitted])
+        #expect(c.status == 0 && c.stdout.contains("4 runs"))
+        let f = try HDF5File.open(emitted + "/summary.h5")
+        #expect(try f.dataset("point").readStrings() == a.rows.map(\.point))
+        #expect(try f.dataset("params/seed").read(as: Double.self) == [1, 2, 1, 2])
+        #expect(try f.dataset("params/estimator").readStrings() == ["gs", "gs", "st", "st"])
+    }
+
+    @Test func summaryMarksTheBestLearningRatePerEstimator() throws {
+        let def = try folder.write("lr.yaml", tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [0.00001, 0.003]"))
+        let out = folder.dir + "/lr"
+        let r = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let table = try SweepSummary.collect(out).markdown()
+        #expect(table.components(separatedBy: "★").count - 1 == 2, "\(table)")
+        #expect(table.contains("| gs | 0.003 |") && table.split(separator: "\n").first { $0.contains("| gs | 0.003 |") }!.contains("★"))
+    }
+}
