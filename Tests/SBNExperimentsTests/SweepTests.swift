@@ -183,4 +183,29 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(table.components(separatedBy: "★").count - 1 == 2, "\(table)")
         #expect(table.contains("| gs | 0.003 |") && table.split(separator: "\n").first { $0.contains("| gs | 0.003 |") }!.contains("★"))
     }
+
+    /// The Python analysis package on a tiny temperature sweep: table.md, curves.png, temperature.png.
+    @Test func analysisPackageReportsATinySweep() throws {
+        let py = pythonWithH5py()
+        guard py.path != nil else {
+            print("SKIPPED analysisPackageReportsATinySweep: \(py.reason) (.ci/run installs it)")
+            return
+        }
+        let yaml = tinySweepYAML(epochs: 2).replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs, st-gs]")
+            + "\nzip: {temperature.schedule: [fixed, fixed, exponential], temperature.tau: [0.5, 1.0, 1.0]}\n"
+        let def = try folder.write("t.yaml", yaml)
+        let out = folder.dir + "/temperature"
+        let r = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let a = try runCommand("/usr/bin/env", ["python3", "-m", "analysis", out], in: TestPaths.packageRoot)
+        #expect(a.status == 0, "python -m analysis: \(a.stderr)")
+        #expect(a.stdout.contains("12 runs"))
+        let table = try String(contentsOfFile: out + "/table.md", encoding: .utf8)
+        #expect(table.contains("58.5 (Gumbel-Softmax)") && table.contains("59.3 (ST Gumbel-Softmax)"))
+        #expect(table.split(separator: "\n").count == 2 + 6)
+        for png in ["curves.png", "temperature.png"] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: out + "/" + png))
+            #expect(bytes.count > 5000 && bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]), "\(png)")
+        }
+    }
 }

@@ -1,0 +1,21 @@
+"""python -m analysis <sweep dir>: write table.md, curves.png and temperature.png there."""
+import sys
+
+from .report import write_report
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: python -m analysis <sweep dir>", file=sys.stderr)
+        return 2
+    runs, outputs = write_report(argv[1])
+    print(f"{len(runs)} runs")
+    for path in outputs.values():
+        print(f"wrote {path}")
+    print()
+    print(open(outputs["table.md"]).read())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,59 @@
+"""Reading SBNLab HDF5 results (see docs/results-schema.md) into pandas."""
+import json
+import os
+
+import h5py
+import numpy as np
+import pandas as pd
+
+# Jang, Gu & Poole 2017, Table 1, SBN (Bernoulli) 392-200-200-392, test NLL in nats.
+PAPER_TABLE1 = {
+    "reinforce": ("SF", 72.0), "darn": ("DARN", 59.7), "muprop": ("MuProp", 58.9), "st": ("ST", 58.9),
+    "annealed-st": ("Annealed ST", 58.7), "gs": ("Gumbel-Softmax", 58.5), "st-gs": ("ST Gumbel-Softmax", 59.3),
+}
+
+
+def _flatten(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = tuple(v) if isinstance(v, list) else v
+    return out
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def load_runs(folder):
+    """One row per run.h5 below `folder`, with flattened config fields, status and numbers,
+    plus the validation curve as a list. Returns (runs, varying) where `varying` lists the
+    config fields that differ between runs."""
+    rows = []
+    for root, _, files in os.walk(folder):
+        if "run.h5" not in files:
+            continue
+        path = os.path.join(root, "run.h5")
+        with h5py.File(path, "r") as f:
+            config = _flatten(json.loads(_text(f.attrs["config"])))
+            row = {f"config.{k}": v for k, v in config.items()}
+            row.update(path=os.path.relpath(path, folder), status=_text(f.attrs["status"]),
+                       estimator=config["estimator"], seed=config["seed"])
+            row["valid_epoch"] = list(f["metrics/valid/epoch"][:])
+            row["valid_nll"] = list(f["metrics/valid/nll"][:])
+            row["best_valid_nll"] = float(f["checkpoint"].attrs["best_valid_nll"]) if "checkpoint" in f else np.nan
+            if "eval/test" in f:
+                t = f["eval/test"].attrs
+                row.update(test_nll=float(t["nll"]), test_nll_sem=float(t["nll_sem"]), test_samples=int(t["samples"]))
+            else:
+                row.update(test_nll=np.nan, test_nll_sem=np.nan, test_samples=0)
+            rows.append(row)
+    runs = pd.DataFrame(rows)
+    if runs.empty:
+        return runs, []
+    fields = [c for c in runs.columns if c.startswith("config.") and c not in ("config.name", "config.description")]
+    varying = [c for c in fields if runs[c].astype(str).nunique() > 1]
+    return runs.sort_values("path").reset_index(drop=True), varying

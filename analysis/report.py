@@ -1,0 +1,106 @@
+"""table.md, curves.png and temperature.png for a sweep folder."""
+import os
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .load import PAPER_TABLE1, load_runs  # noqa: E402
+
+
+def _group_columns(varying):
+    return [c for c in varying if c != "config.seed"]
+
+
+def _label(key, columns):
+    key = key if isinstance(key, tuple) else (key,)
+    return ", ".join(f"{c.removeprefix('config.')}={v}" for c, v in zip(columns, key)) or "all runs"
+
+
+def table(runs, varying):
+    """Our test NLL (mean ± sd over seeds) next to the paper's Table 1 number."""
+    columns = _group_columns(varying)
+    if "config.estimator" not in columns:
+        columns = ["config.estimator"] + columns
+    lines = ["| " + " | ".join([c.removeprefix("config.") for c in columns]
+                              + ["seeds", "test NLL (ours)", "best valid NLL", "paper (Table 1)"]) + " |",
+             "|" + "---|" * (len(columns) + 4)]
+    for key, g in runs.groupby(columns, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        done = g[g.status == "finished"]
+        if len(done) > 1:
+            ours = f"{done.test_nll.mean():.2f} ± {done.test_nll.std(ddof=1):.2f}"
+        elif len(done) == 1:
+            ours = f"{done.test_nll.iloc[0]:.2f} ± {done.test_nll_sem.iloc[0]:.2f} (sem)"
+        else:
+            ours = "—"
+        estimator = g.estimator.iloc[0]
+        paper = PAPER_TABLE1.get(estimator)
+        paper_text = f"{paper[1]:.1f} ({paper[0]})" if paper else "—"
+        lines.append("| " + " | ".join([str(v) for v in key]
+                                        + [f"{len(done)}/{len(g)}", ours, f"{g.best_valid_nll.mean():.2f}", paper_text]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def curves(runs, varying, path):
+    """Validation NLL against epoch, one line per group (mean over seeds) with a min–max seed band."""
+    columns = _group_columns(varying) or ["config.estimator"]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for key, g in runs.groupby(columns, sort=True):
+        length = min(len(c) for c in g.valid_nll)
+        if length == 0:
+            continue
+        curves = np.array([c[:length] for c in g.valid_nll])
+        epochs = np.array(g.valid_epoch.iloc[0][:length])
+        line, = ax.plot(epochs, curves.mean(axis=0), marker="o" if length < 10 else None, label=_label(key, columns))
+        if len(curves) > 1:
+            ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation NLL (nats)")
+    ax.set_title("Validation NLL (mean over seeds, band: min–max)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def temperature(runs, path):
+    """Test NLL against τ for fixed schedules, one line per estimator; annealed runs as dashed lines."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    done = runs[runs.status == "finished"]
+    for estimator, g in done.groupby("estimator", sort=True):
+        fixed = g[g["config.temperature.schedule"] == "fixed"]
+        if len(fixed):
+            stats = fixed.groupby("config.temperature.tau").test_nll.agg(["mean", "std", "count"]).reset_index()
+            line = ax.errorbar(stats["config.temperature.tau"], stats["mean"], yerr=stats["std"].fillna(0),
+                               marker="o", capsize=3, label=f"{estimator} (fixed τ)")
+            color = line[0].get_color()
+        else:
+            color = None
+        annealed = g[g["config.temperature.schedule"] != "fixed"]
+        if len(annealed):
+            ax.axhline(annealed.test_nll.mean(), linestyle="--", color=color, label=f"{estimator} (annealed)")
+    ax.set_xscale("log")
+    ax.set_xlabel("temperature τ")
+    ax.set_ylabel("test NLL (nats)")
+    ax.set_title("Test NLL against temperature")
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_report(folder):
+    runs, varying = load_runs(folder)
+    if runs.empty:
+        raise SystemExit(f"{folder}: no run.h5 files found")
+    outputs = {name: os.path.join(folder, name) for name in ("table.md", "curves.png", "temperature.png")}
+    with open(outputs["table.md"], "w") as f:
+        f.write(table(runs, varying))
+    curves(runs, varying, outputs["curves.png"])
+    temperature(runs, outputs["temperature.png"])
+    return runs, outputs
