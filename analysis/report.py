@@ -4,6 +4,7 @@ import os
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .load import PAPER_TABLE1, load_runs  # noqa: E402
@@ -15,7 +16,8 @@ def _group_columns(varying):
 
 def _label(key, columns):
     key = key if isinstance(key, tuple) else (key,)
-    return ", ".join(f"{c.removeprefix('config.')}={v}" for c, v in zip(columns, key)) or "all runs"
+    short = lambda c: c.removeprefix("config.").removeprefix("temperature.")
+    return ", ".join(f"{short(c)}={v}" for c, v in zip(columns, key)) or "all runs"
 
 
 def table(runs, varying):
@@ -83,6 +85,11 @@ def temperature(runs, path):
         if len(annealed):
             ax.axhline(annealed.test_nll.mean(), linestyle="--", color=color, label=f"{estimator} (annealed)")
     ax.set_xscale("log")
+    taus = sorted(done["config.temperature.tau"].unique()) if len(done) else []
+    if taus:
+        ax.set_xticks(taus)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("temperature τ")
     ax.set_ylabel("test NLL (nats)")
     ax.set_title("Test NLL against temperature")

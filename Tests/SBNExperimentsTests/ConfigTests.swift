@@ -41,7 +41,7 @@ struct ExperimentFolder {
             #expect(c.name == name)
         }
         let gs = try ConfigValidator.load(TestPaths.packageRoot + "/experiments/sbn-gs.yaml")
-        #expect(gs.estimator == "gs" && gs.epochs == 50 && gs.optimizer == "adam" && gs.lr == 0.001)
+        #expect(gs.estimator == "gs" && gs.epochs == 100 && gs.optimizer == "adam" && gs.lr == 0.001)
     }
 
     @Test func extendsInheritsAndOverrides() throws {
