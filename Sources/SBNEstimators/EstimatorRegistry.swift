@@ -1,7 +1,8 @@
 /// Estimators by the name experiment files use. Adding an estimator: one file with a type that
 /// conforms to `GradientEstimator`, plus one line here.
 public enum EstimatorRegistry {
-    public static let all: [any GradientEstimator.Type] = [
+    // Immutable after initialisation; metatypes are not Sendable only because the protocol is not.
+    nonisolated(unsafe) public static let all: [any GradientEstimator.Type] = [
         GumbelSoftmaxEstimator.self,
         STGumbelSoftmaxEstimator.self,
         StraightThroughEstimator.self,

@@ -47,15 +47,16 @@ extension GradientEstimator {
     public static var optionKeys: [String] { [] }
 }
 
-/// Estimators that backpropagate through every layer with a per-unit surrogate derivative:
-/// they differ only in their `StochasticUnitRule`.
-public protocol PathwiseEstimator: GradientEstimator {
-    associatedtype Rule: StochasticUnitRule
-    var workspace: SBNWorkspace { get }
-}
+/// Estimators that backpropagate through every layer with a per-unit surrogate derivative. They
+/// differ only in their `StochasticUnitRule`, so each is a subclass that names its rule and
+/// registry entry: `final class X: PathwiseEstimator<SomeRule>, GradientEstimator`.
+open class PathwiseEstimator<Rule: StochasticUnitRule> {
+    public let workspace: SBNWorkspace
+    public let state = ParameterSet([])
 
-extension PathwiseEstimator {
-    public var state: ParameterSet { ParameterSet([]) }
+    public required init(workspace: SBNWorkspace, options: EstimatorOptions) throws {
+        self.workspace = workspace
+    }
 
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
         let loss = workspace.forward(batch, rule: Rule.self, temperature: context.temperature, using: &rng)

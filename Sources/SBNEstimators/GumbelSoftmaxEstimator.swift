@@ -15,10 +15,7 @@ public enum RelaxedBernoulliRule: StochasticUnitRule {
 }
 
 /// `gs`: the Gumbel-Softmax (binary Concrete) estimator, biased but low-variance.
-public final class GumbelSoftmaxEstimator: PathwiseEstimator {
-    public typealias Rule = RelaxedBernoulliRule
+public final class GumbelSoftmaxEstimator: PathwiseEstimator<RelaxedBernoulliRule>, GradientEstimator {
     public static let name = "gs"
     public static let summary = "Gumbel-Softmax / binary Concrete relaxation, h = σ((a+L)/τ) (Jang et al. 2017)"
-    public let workspace: SBNWorkspace
-    public init(workspace: SBNWorkspace, options: EstimatorOptions) throws { self.workspace = workspace }
 }

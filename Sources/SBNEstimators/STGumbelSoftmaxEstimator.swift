@@ -15,10 +15,7 @@ public enum StraightThroughRelaxedRule: StochasticUnitRule {
 }
 
 /// `st-gs`: straight-through Gumbel-Softmax.
-public final class STGumbelSoftmaxEstimator: PathwiseEstimator {
-    public typealias Rule = StraightThroughRelaxedRule
+public final class STGumbelSoftmaxEstimator: PathwiseEstimator<StraightThroughRelaxedRule>, GradientEstimator {
     public static let name = "st-gs"
     public static let summary = "straight-through Gumbel-Softmax: hard 1[a+L>0] forward, relaxed gradient (Jang et al. 2017)"
-    public let workspace: SBNWorkspace
-    public init(workspace: SBNWorkspace, options: EstimatorOptions) throws { self.workspace = workspace }
 }

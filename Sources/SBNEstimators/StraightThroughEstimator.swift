@@ -15,10 +15,7 @@ public enum StraightThroughRule: StochasticUnitRule {
 }
 
 /// `st`: the straight-through estimator.
-public final class StraightThroughEstimator: PathwiseEstimator {
-    public typealias Rule = StraightThroughRule
+public final class StraightThroughEstimator: PathwiseEstimator<StraightThroughRule>, GradientEstimator {
     public static let name = "st"
     public static let summary = "straight-through: Bernoulli forward, σ'(a) backward (Gu et al. 2016 fn. 3)"
-    public let workspace: SBNWorkspace
-    public init(workspace: SBNWorkspace, options: EstimatorOptions) throws { self.workspace = workspace }
 }

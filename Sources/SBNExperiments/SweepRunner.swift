@@ -107,7 +107,7 @@ public struct SweepRunner {
         env["OPENBLAS_NUM_THREADS"] = "1"
         p.environment = env
         let logPath = folder(of: point) + "/log.txt"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         handle.seekToEndOfFile()
         p.standardOutput = handle

@@ -121,15 +121,9 @@ extension HDF5Container {
     public func childNames() throws -> [String] {
         var info = H5G_info_t()
         try check(H5Gget_info(id, &info), "list \(path) in \(file.path)")
-        var names: [String] = []
-        for i in 0..<info.nlinks {
-            let len = H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, sbn_H5P_DEFAULT())
-            guard len >= 0 else { throw HDF5Error.current("list \(path) in \(file.path)") }
-            var buf = [CChar](repeating: 0, count: Int(len) + 1)
-            _ = H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, buf.count, sbn_H5P_DEFAULT())
-            names.append(stringFromCBuffer(buf))
+        return try namesByIndex(info.nlinks, "list \(path) in \(file.path)") { i, buf, size in
+            H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, size, sbn_H5P_DEFAULT())
         }
-        return names
     }
 
     /// True if the child `name` is a group (false for datasets).
@@ -141,17 +135,8 @@ extension HDF5Container {
 }
 
 /// An open HDF5 group.
-public final class HDF5Group: HDF5Container {
-    public let id: hid_t
-    public let file: HDF5File
-    public let path: String
-    public var location: String { "\(file.path):\(path)" }
-
+public final class HDF5Group: HDF5Node, HDF5Container {
     init(id: hid_t, file: HDF5File, path: String) {
-        self.id = id
-        self.file = file
-        self.path = path
+        super.init(id: id, file: file, path: path, close: H5Gclose)
     }
-
-    deinit { H5Gclose(id) }
 }

@@ -2,19 +2,10 @@ import CHDF5
 
 /// An open dataset: typed whole-array and row-range reads and writes, and row appends for
 /// extendable datasets.
-public final class HDF5Dataset: HDF5Object {
-    public let id: hid_t
-    public let file: HDF5File
-    public let path: String
-    public var location: String { "\(file.path):\(path)" }
-
+public final class HDF5Dataset: HDF5Node {
     init(id: hid_t, file: HDF5File, path: String) {
-        self.id = id
-        self.file = file
-        self.path = path
+        super.init(id: id, file: file, path: path, close: H5Dclose)
     }
-
-    deinit { H5Dclose(id) }
 
     /// Current dimensions.
     public var shape: [Int] { (try? dims().current.map { Int($0) }) ?? [] }

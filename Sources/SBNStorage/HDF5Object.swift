@@ -87,19 +87,13 @@ extension HDF5Object {
         return values
     }
 
-    /// Names of all attributes, in creation-independent name order.
+    /// Names of all attributes, sorted.
     public func attributeNames() throws -> [String] {
         var info = H5O_info_t()
         try check(H5Oget_info2(id, &info, UInt32(H5O_INFO_NUM_ATTRS)), "object info of \(location)")
-        var names: [String] = []
-        for i in 0..<info.num_attrs {
-            let len = H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, sbn_H5P_DEFAULT())
-            guard len >= 0 else { throw HDF5Error.current("attribute names of \(location)") }
-            var buf = [CChar](repeating: 0, count: Int(len) + 1)
-            _ = H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, buf.count, sbn_H5P_DEFAULT())
-            names.append(stringFromCBuffer(buf))
+        return try namesByIndex(info.num_attrs, "attribute names of \(location)") { i, buf, size in
+            H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, size, sbn_H5P_DEFAULT())
         }
-        return names
     }
 
     private func openAttribute(_ name: String) throws -> hid_t {
@@ -132,4 +126,35 @@ func makeStringType() throws -> hid_t {
 
 func stringFromCBuffer(_ buf: [CChar]) -> String {
     String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// The names HDF5 lists by index (links, attributes): `fetch(i, nil, 0)` gives a name's length,
+/// `fetch(i, buffer, size)` copies it.
+func namesByIndex(_ count: hsize_t, _ operation: @autoclosure () -> String,
+                  fetch: (hsize_t, UnsafeMutablePointer<CChar>?, Int) -> Int) throws -> [String] {
+    try (0..<count).map { i in
+        let len = fetch(i, nil, 0)
+        guard len >= 0 else { throw HDF5Error.current(operation()) }
+        var buf = [CChar](repeating: 0, count: len + 1)
+        _ = buf.withUnsafeMutableBufferPointer { fetch(i, $0.baseAddress, $0.count) }
+        return stringFromCBuffer(buf)
+    }
+}
+
+/// A group or dataset: its identifier, owning file and path, closed once when released.
+public class HDF5Node: HDF5Object {
+    public let id: hid_t
+    public let file: HDF5File
+    public let path: String
+    public var location: String { "\(file.path):\(path)" }
+    private let close: (hid_t) -> herr_t
+
+    init(id: hid_t, file: HDF5File, path: String, close: @escaping (hid_t) -> herr_t) {
+        self.id = id
+        self.file = file
+        self.path = path
+        self.close = close
+    }
+
+    deinit { _ = close(id) }
 }

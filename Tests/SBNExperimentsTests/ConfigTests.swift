@@ -13,19 +13,24 @@ struct ExperimentFolder {
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
+
+    /// Writes `yaml`, loads it with `load`, and expects exactly "<file>: <expected>".
+    func expectConfigError(_ yaml: String, _ expected: String, load: (String) throws -> Void) throws {
+        let path = try write("x.yaml", yaml)
+        do {
+            try load(path)
+            Issue.record("expected: \(expected)")
+        } catch let e as ConfigError {
+            #expect(e.description == "\(path): \(expected)")
+        }
+    }
 }
 
 @Suite struct ConfigTests {
     let folder = ExperimentFolder()
 
     func expectConfigError(_ yaml: String, _ expected: String, overrides: [String] = []) throws {
-        let path = try folder.write("x.yaml", yaml)
-        do {
-            _ = try ConfigValidator.load(path, overrides: overrides)
-            Issue.record("expected: \(expected)")
-        } catch let e as ConfigError {
-            #expect(e.description == "\(path): \(expected)")
-        }
+        try folder.expectConfigError(yaml, expected) { _ = try ConfigValidator.load($0, overrides: overrides) }
     }
 
     @Test func defaultsAreThePapersTask() throws {

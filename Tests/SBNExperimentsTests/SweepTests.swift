@@ -23,13 +23,7 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     let folder = ExperimentFolder()
 
     func expectError(_ yaml: String, _ expected: String) throws {
-        let path = try folder.write("s.yaml", yaml)
-        do {
-            _ = try SweepDefinition.load(path)
-            Issue.record("expected: \(expected)")
-        } catch let e as ConfigError {
-            #expect(e.description == "\(path): \(expected)")
-        }
+        try folder.expectConfigError(yaml, expected) { _ = try SweepDefinition.load($0) }
     }
 
     @Test func productAndZip() throws {
