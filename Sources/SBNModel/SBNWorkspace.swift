@@ -116,7 +116,17 @@ public final class SBNWorkspace: @unchecked Sendable {
     public func forward<Rule: StochasticUnitRule>(_ batch: Batch, rule: Rule.Type, temperature: Float,
                                                   using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
         computeFirstLogits(batch)
-        for l in 1..<model.layerCount { sampleLayer(l, rule: rule, temperature: temperature, using: &rng) }
+        return propagate(batch, from: 1, rule: rule, temperature: temperature, using: &rng, outputGradient: outputGradient)
+    }
+
+    /// Samples hidden layers `layer` … L−1 (given logits[layer]) and scores the output: the
+    /// downstream loss of a configuration. Estimators that need the loss at several
+    /// configurations (ARM's antithetic pair, MuProp's mean-field pass) set a layer's noise or
+    /// values, call `applyRule` for it, then `propagate(from: layer + 1, …)`.
+    @discardableResult
+    public func propagate<Rule: StochasticUnitRule>(_ batch: Batch, from layer: Int, rule: Rule.Type, temperature: Float,
+                                                    using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
+        for l in layer..<model.layerCount { sampleLayer(l, rule: rule, temperature: temperature, using: &rng) }
         return scoreOutput(batch, outputGradient: outputGradient)
     }
 
