@@ -26,6 +26,8 @@ public final class SBNWorkspace: @unchecked Sendable {
     let gradUnits: [Matrix]
     let firstLogitsPerImage: Matrix
     let firstGradPerImage: Matrix
+    /// Every per-row buffer, for `resize` (kept so that resizing allocates nothing).
+    private let rowBuffers: [Matrix]
 
     /// −log p(x_bottom | h) per row.
     public let rowNLL: UnsafeMutableBufferPointer<Float>
@@ -56,6 +58,7 @@ public final class SBNWorkspace: @unchecked Sendable {
         gradUnits = layerMatrices(1...(L - 1))
         firstLogitsPerImage = Matrix(rows: capacityImages, cols: model.sizes[1])
         firstGradPerImage = Matrix(rows: capacityImages, cols: model.sizes[1])
+        rowBuffers = logits + units + local + noise + gradLogits + gradUnits
         rowNLL = .allocate(capacity: rows)
         rowWeight = .allocate(capacity: rows)
         rowScale = .allocate(capacity: rows)
@@ -74,7 +77,7 @@ public final class SBNWorkspace: @unchecked Sendable {
         precondition(images <= capacityImages, "SBNWorkspace: \(images) images exceed capacity \(capacityImages)")
         imageCount = images
         let rows = images * samples
-        for m in logits + units + local + noise + gradLogits + gradUnits { m.setRows(rows) }
+        for m in rowBuffers { m.setRows(rows) }
         firstLogitsPerImage.setRows(images)
         firstGradPerImage.setRows(images)
     }

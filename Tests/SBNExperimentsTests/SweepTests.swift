@@ -168,6 +168,23 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(try f.dataset("params/estimator").readStrings() == ["gs", "gs", "st", "st"])
     }
 
+    /// One diverging point fails with its error recorded; the others finish; the sweep exits 1.
+    @Test func aFailedPointDoesNotStopTheOthers() throws {
+        let yaml = tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [1.0e+38, 0.001]")
+            + "\noptimizer: sgd\n"
+        let def = try folder.write("f.yaml", yaml)
+        let out = folder.dir + "/failing"
+        let r = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("2/4 done") && r.stdout.contains("2 failed"), "\(r.stdout)")
+        let rows = try SweepSummary.collect(out).rows
+        #expect(rows.filter { $0.status == "finished" }.map { $0.params["lr"]! } == ["0.001", "0.001"])
+        for row in rows where row.status == "failed" {
+            #expect(row.params["lr"] == "1e+38" && row.error.hasPrefix("step "), "\(row.error)")
+        }
+        #expect(FileManager.default.fileExists(atPath: out + "/summary.h5"))
+    }
+
     @Test func summaryMarksTheBestLearningRatePerEstimator() throws {
         let def = try folder.write("lr.yaml", tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [0.00001, 0.003]"))
         let out = folder.dir + "/lr"
