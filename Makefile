@@ -32,7 +32,7 @@ test: setup
 # EPOCHS=n shortens every run; ARGS passes more options (e.g. ARGS="--set data.train_limit=5000 --out results/quick").
 JOBS ?= 2
 SETS = $(if $(EPOCHS),--set epochs=$(EPOCHS))
-exp-%: build $(DATA)
+$(addprefix exp-,$(EXPERIMENTS)): exp-%: build $(DATA)
 	@if grep -q '^sweep:' experiments/$*.yaml; then \
 	  echo "$(BIN) sweep experiments/$*.yaml --jobs $(JOBS) $(SETS) $(ARGS)"; \
 	  $(BIN) sweep experiments/$*.yaml --jobs $(JOBS) $(SETS) $(ARGS); \

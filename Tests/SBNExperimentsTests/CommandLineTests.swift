@@ -45,4 +45,15 @@ import Testing
         #expect(second.stdout.contains("| small-st-gs | st-gs |"))
         #expect(second.stdout.contains("59.3"))
     }
+
+    /// `make exp-<name>` reaches every experiment file: a run for plain files, a sweep for sweep files.
+    @Test func makeTargetsRunEveryExperimentFile() throws {
+        let plain = try runCommand("/usr/bin/env", ["make", "-n", "exp-sbn-gs", "EPOCHS=3"], in: TestPaths.packageRoot)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stdout.contains(".build/release/sbnlab run experiments/sbn-gs.yaml --resume --set epochs=3"))
+        let sweep = try runCommand("/usr/bin/env", ["make", "-n", "exp-sweep-temperature", "JOBS=3"], in: TestPaths.packageRoot)
+        #expect(sweep.stdout.contains(".build/release/sbnlab sweep experiments/sweep-temperature.yaml --jobs 3"))
+        let list = try runCommand("/usr/bin/env", ["make", "-n", "list-experiments"], in: TestPaths.packageRoot)
+        #expect(list.stdout.contains("sbnlab list"))
+    }
 }
