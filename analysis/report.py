@@ -48,21 +48,25 @@ def table(runs, varying):
 def curves(runs, varying, path):
     """Validation NLL against epoch, one line per group (mean over seeds) with a min–max seed band."""
     columns = _group_columns(varying) or ["config.estimator"]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for key, g in runs.groupby(columns, sort=True):
+    groups = list(runs.groupby(columns, sort=True))
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    colors = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
+    for index, (key, g) in enumerate(groups):
         length = min(len(c) for c in g.valid_nll)
         if length == 0:
             continue
         curves = np.array([c[:length] for c in g.valid_nll])
         epochs = np.array(g.valid_epoch.iloc[0][:length])
-        line, = ax.plot(epochs, curves.mean(axis=0), marker="o" if length < 10 else None, label=_label(key, columns))
+        line, = ax.plot(epochs, curves.mean(axis=0), marker="o" if length < 10 else None, label=_label(key, columns),
+                        color=colors(index % colors.N), linestyle="-" if index < colors.N else "--")
         if len(curves) > 1:
             ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=line.get_color(), alpha=0.2)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation NLL (nats)")
     ax.set_title("Validation NLL (mean over seeds, band: min–max)")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

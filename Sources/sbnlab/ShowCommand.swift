@@ -40,9 +40,15 @@ struct ShowCommand: ParsableCommand {
         }
     }
 
-    /// Eight-level Unicode sparkline of a series (min → ▁, max → █).
-    static func sparkline(_ x: [Double]) -> String {
+    /// Eight-level Unicode sparkline of a series (min → ▁, max → █), at most `width` characters
+    /// (longer series are averaged in equal buckets).
+    static func sparkline(_ series: [Double], width: Int = 50) -> String {
         let ticks = Array("▁▂▃▄▅▆▇█")
+        let buckets = min(series.count, width)
+        let x = (0..<buckets).map { b -> Double in
+            let part = series[(b * series.count / buckets)..<((b + 1) * series.count / buckets)]
+            return part.reduce(0, +) / Double(part.count)
+        }
         guard let lo = x.min(), let hi = x.max(), hi > lo else { return String(repeating: "▄", count: x.count) }
         return String(x.map { ticks[min(7, Int((($0 - lo) / (hi - lo)) * 8))] })
     }
