@@ -20,9 +20,10 @@ public enum Evaluator {
 
     /// Evaluates `model` on `count` images supplied by `fill(batch, range)`.
     ///
-    /// Chunk c draws its noise from the stream (seed, purpose, chunk c) alone, so the result does
-    /// not depend on `threads`. Worker threads each own a workspace; OpenBLAS runs single-threaded
-    /// inside them, which parallelises the elementwise work as well as the gemms.
+    /// Chunk c draws its noise from the stream (seed, purpose, chunk c) alone and OpenBLAS runs
+    /// single-threaded, so the result does not depend on `threads` to the last bit. Worker threads
+    /// each own a workspace, which parallelises the elementwise work as well as the gemms.
+    /// Leaves `BLAS.threads` at 1.
     public static func evaluate(model: SBN, count: Int, samples: Int, seed: UInt64, purpose: RandomStream = .evaluation,
                                 threads: Int, fill: @Sendable (Batch, Range<Int>) -> Void) -> Evaluation {
         let chunk = chunkImages(samples: samples)
@@ -31,8 +32,9 @@ public enum Evaluator {
         defer { results.deallocate() }
         let out = SendableBuffer(results)
         let workers = max(1, min(threads, chunks))
-        let savedThreads = BLAS.threads
-        if workers > 1 { BLAS.threads = 1 }
+        // One OpenBLAS thread per worker, whatever the worker count: OpenBLAS splits a gemm
+        // differently with more threads, which changes the last bits of the result. Left at 1.
+        BLAS.threads = 1
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let ws = SBNWorkspace(model: model, capacityImages: chunk, samples: samples)
             let batch = Batch(capacity: chunk, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
@@ -46,7 +48,6 @@ public enum Evaluator {
                 c += workers
             }
         }
-        BLAS.threads = savedThreads
         let perImage = Array(results.prefix(count))
         let mean = perImage.reduce(0, +) / Double(max(count, 1))
         let variance = perImage.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(count - 1, 1))

@@ -24,6 +24,7 @@ struct ListCommand: ParsableCommand {
             for e in EstimatorRegistry.all { print("  \(e.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(e.summary)") }
             print("temperature schedules: \(ScheduleRegistry.names.joined(separator: ", "))")
             print("optimizers: \(OptimizerRegistry.names.joined(separator: ", "))")
+            print("OpenBLAS: \(BLAS.threads) threads by default on \(ProcessInfo.processInfo.activeProcessorCount) cores (\(BLAS.configuration))")
         }
     }
 }

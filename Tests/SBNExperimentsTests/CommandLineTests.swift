@@ -56,4 +56,18 @@ import Testing
         let list = try runCommand("/usr/bin/env", ["make", "-n", "list-experiments"], in: TestPaths.packageRoot)
         #expect(list.stdout.contains("sbnlab list"))
     }
+
+    /// OpenBLAS starts with one thread per core (the default `BLAS.threads`).
+    @Test func blasDefaultsToAllCores() throws {
+        let r = try run(["list", "--folder", TestPaths.packageRoot + "/experiments"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let env = ProcessInfo.processInfo.environment
+        if let set = ["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"].first(where: { env[$0] != nil }) {
+            print("SKIPPED the default-thread check: \(set) is set in the environment")
+            return
+        }
+        #expect(r.stdout.contains("OpenBLAS: \(cores) threads by default on \(cores) cores"), "\(r.stdout)")
+        #expect(r.stdout.contains("sbn-gs ") && r.stdout.contains("reinforce "))
+    }
 }

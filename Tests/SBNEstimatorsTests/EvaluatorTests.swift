@@ -1,0 +1,61 @@
+import Foundation
+import SBNDistributions
+import SBNModel
+import SBNTensor
+import Testing
+
+/// The test metric itself: log (1/m) Σ_i p(x_bottom | h_i) with ancestral samples.
+@Suite struct EvaluatorTests {
+    /// Exact −log p(x_bottom | x_top) of a tiny SBN by enumerating every hidden state.
+    func exactNLL(_ model: SBN, top: [Double], bottom: [Double]) -> Double {
+        let ref = ReferenceSBN(model)
+        let (n1, n2) = (model.sizes[1], model.sizes[2])
+        func states(_ n: Int) -> [[Double]] { (0..<(1 << n)).map { s in (0..<n).map { Double((s >> $0) & 1) } } }
+        func logP(_ h: [Double], _ a: [Double]) -> Double { zip(h, a).reduce(0) { $0 + $1.0 * $1.1 - ReferenceSBN.softplus($1.1) } }
+        var terms: [Double] = []
+        let a1 = ref.linear(1, top)
+        for h1 in states(n1) {
+            let a2 = ref.linear(2, h1)
+            for h2 in states(n2) { terms.append(logP(h1, a1) + logP(h2, a2) - ref.outputNLL(h2, target: bottom)) }
+        }
+        let best = terms.max()!
+        return -(best + log(terms.reduce(0) { $0 + exp($1 - best) }))
+    }
+
+    func fill(_ source: Batch) -> @Sendable (Batch, Range<Int>) -> Void {
+        let top = source.top.values, bottom = source.bottom.values
+        let (wt, wb) = (source.top.cols, source.bottom.cols)
+        return { batch, range in
+            batch.top.setRows(range.count)
+            batch.bottom.setRows(range.count)
+            for (r, i) in range.enumerated() {
+                for j in 0..<wt { batch.top[r, j] = top[i * wt + j] }
+                for j in 0..<wb { batch.bottom[r, j] = bottom[i * wb + j] }
+            }
+        }
+    }
+
+    /// With many samples the estimate converges to the exact value from below (Jensen); at
+    /// m = 20000 its bias and noise are far below 0.02 nats for this network.
+    @Test func estimateConvergesToTheEnumeratedLikelihood() {
+        let (model, batch) = tinyProblem(sizes: [6, 3, 3, 6], images: 5, seed: 41)
+        let e = Evaluator.evaluate(model: model, count: 5, samples: 20_000, seed: 42, threads: 2, fill: fill(batch))
+        for b in 0..<5 {
+            let exact = exactNLL(model, top: (0..<6).map { Double(batch.top[b, $0]) }, bottom: (0..<6).map { Double(batch.bottom[b, $0]) })
+            #expect(abs(e.perImage[b] - exact) < 0.02, "image \(b): estimate \(e.perImage[b]), exact \(exact)")
+        }
+        #expect(abs(e.nll - e.perImage.reduce(0, +) / 5) < 1e-12)
+    }
+
+    /// Per-chunk noise streams: the numbers do not depend on the number of worker threads.
+    @Test func resultsDoNotDependOnThreads() {
+        var rng = Xoshiro256(seed: 43)
+        let model = SBN(sizes: [392, 50, 40, 392], rng: &rng)
+        let batch = Batch(capacity: 300, inputSize: 392, outputSize: 392)
+        for m in [batch.top, batch.bottom] { for i in 0..<m.count { m.storage[i] = rng.nextUniform() < 0.2 ? 1 : 0 } }
+        let one = Evaluator.evaluate(model: model, count: 300, samples: 50, seed: 44, threads: 1, fill: fill(batch))
+        let two = Evaluator.evaluate(model: model, count: 300, samples: 50, seed: 44, threads: 2, fill: fill(batch))
+        #expect(one.perImage == two.perImage)
+        #expect(one.standardError > 0 && one.images == 300 && one.samples == 50)
+    }
+}
