@@ -90,7 +90,6 @@ public final class Trainer {
 
         if !exists {
             // Epoch-0 checkpoint: the run is visible (status running) and resumable from the start.
-            record.elapsed = 0
             try ResultsFile.write(record, checkpoint: checkpoint(), to: resultsPath)
         }
 
@@ -105,9 +104,10 @@ public final class Trainer {
             log("\(config.name): \(config.estimator), \(config.optimizer) lr \(config.lr), batch \(config.batchSize), "
                 + "\(config.epochs) epochs, \(train.count) training images, seed \(config.seed)")
         }
-        for epoch in (startEpoch + 1)...max(startEpoch + 1, lastEpoch) where epoch <= lastEpoch {
+        for epoch in stride(from: startEpoch + 1, through: lastEpoch, by: 1) {
             let epochStart = Date()
             BLAS.threads = runtime.blasThreads
+            // Reset before shuffling, so each epoch's order depends only on the saved RNG state.
             permutation = Array(0..<train.count)
             shuffle(&permutation, using: &shuffleRNG)
             var intervalLoss = 0.0, intervalCount = 0, epochLoss = 0.0
