@@ -34,6 +34,7 @@ public final class SBNWorkspace: @unchecked Sendable {
     /// Posterior weight of each sample in its image's log-mean-exp (1 when m = 1).
     public let rowWeight: UnsafeMutableBufferPointer<Float>
     let rowScale: UnsafeMutableBufferPointer<Float>
+    let outputScratch: UnsafeMutableBufferPointer<Float>
     /// Per image: −log (1/m) Σ_i p(x_bottom | h_i), the multi-sample loss (Raiko et al. 2014).
     public let imageLoss: UnsafeMutableBufferPointer<Double>
 
@@ -62,6 +63,7 @@ public final class SBNWorkspace: @unchecked Sendable {
         rowNLL = .allocate(capacity: rows)
         rowWeight = .allocate(capacity: rows)
         rowScale = .allocate(capacity: rows)
+        outputScratch = .allocate(capacity: model.sizes[L])
         imageLoss = .allocate(capacity: capacityImages)
     }
 
@@ -69,6 +71,7 @@ public final class SBNWorkspace: @unchecked Sendable {
         rowNLL.deallocate()
         rowWeight.deallocate()
         rowScale.deallocate()
+        outputScratch.deallocate()
         imageLoss.deallocate()
     }
 
@@ -140,7 +143,7 @@ public final class SBNWorkspace: @unchecked Sendable {
     public func scoreOutput(_ batch: Batch, outputGradient: Bool = true) -> Double {
         let L = model.layerCount
         Kernels.bernoulliNLL(logits: logits[L], targets: batch.bottom, targetRepeat: samples,
-                             nll: rowNLL, gradient: outputGradient ? gradLogits[L] : nil)
+                             nll: rowNLL, gradient: outputGradient ? gradLogits[L] : nil, scratch: outputScratch)
         var total = 0.0
         for b in 0..<imageCount {
             let base = b * samples

@@ -35,24 +35,36 @@ public enum Kernels {
     /// optionally the gradient ∂/∂a_j = σ(a_j) − x_j into `gradient`.
     /// Row r is scored against target row r / `targetRepeat`, so m samples of one image can share
     /// its target row without copying it m times.
+    /// `scratch` (at least `logits.cols` floats) avoids a temporary allocation per call.
     public static func bernoulliNLL(logits: Matrix, targets: Matrix, targetRepeat: Int = 1,
                                     nll: UnsafeMutableBufferPointer<Float>,
-                                    gradient: Matrix? = nil) {
+                                    gradient: Matrix? = nil, scratch: UnsafeMutableBufferPointer<Float>? = nil) {
         precondition(logits.cols == targets.cols && logits.rows == targets.rows * targetRepeat,
                      "bernoulliNLL: \(logits.rows)x\(logits.cols) logits for \(targets.rows)x\(targets.cols) targets ×\(targetRepeat)")
         precondition(nll.count >= logits.rows, "bernoulliNLL: output too short")
         let cols = logits.cols
-        // Elementwise terms into a stack row (this loop vectorises), then an 8-way partial sum:
+        // Elementwise terms into a scratch row (this loop vectorises), then an 8-way partial sum:
         // a single float accumulator would serialise the loop, since LLVM may not reassociate.
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) { terms in
-            let t = terms.baseAddress!
-            for r in 0..<logits.rows {
-                let a = logits.row(r), x = targets.row(r / targetRepeat)
-                for c in 0..<cols { t[c] = FastMath.softplus(a[c]) - x[c] * a[c] }
-                nll[r] = sum(t, count: cols)
-                if let g = gradient?.row(r) {
-                    for c in 0..<cols { g[c] = FastMath.sigmoid(a[c]) - x[c] }
-                }
+        if let scratch {
+            precondition(scratch.count >= cols, "bernoulliNLL: scratch shorter than a row")
+            bernoulliNLLRows(logits, targets, targetRepeat, nll, gradient, scratch.baseAddress!)
+        } else {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) {
+                bernoulliNLLRows(logits, targets, targetRepeat, nll, gradient, $0.baseAddress!)
+            }
+        }
+    }
+
+    private static func bernoulliNLLRows(_ logits: Matrix, _ targets: Matrix, _ targetRepeat: Int,
+                                         _ nll: UnsafeMutableBufferPointer<Float>, _ gradient: Matrix?,
+                                         _ t: UnsafeMutablePointer<Float>) {
+        let cols = logits.cols
+        for r in 0..<logits.rows {
+            let a = logits.row(r), x = targets.row(r / targetRepeat)
+            for c in 0..<cols { t[c] = FastMath.softplus(a[c]) - x[c] * a[c] }
+            nll[r] = sum(t, count: cols)
+            if let g = gradient?.row(r) {
+                for c in 0..<cols { g[c] = FastMath.sigmoid(a[c]) - x[c] }
             }
         }
     }
