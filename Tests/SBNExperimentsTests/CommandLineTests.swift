@@ -70,4 +70,18 @@ import Testing
         #expect(r.stdout.contains("OpenBLAS: \(cores) threads by default on \(cores) cores"), "\(r.stdout)")
         #expect(r.stdout.contains("sbn-gs ") && r.stdout.contains("reinforce "))
     }
+
+    /// A corrupt dataset or results file: one line naming the file, exit 1, the file untouched.
+    @Test func corruptFiles() throws {
+        let garbage = folder.dir + "/garbage.h5"
+        try Data("this is not HDF5".utf8).write(to: URL(fileURLWithPath: garbage))
+        let path = try folder.write("c.yaml", smallRunYAML(estimator: "gs"))
+        expectOneLineError(try run(["run", path, "--set", "data.path=\(garbage)"]), "\(garbage): cannot open dataset")
+
+        let out = folder.dir + "/corrupt-run"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try Data("truncated".utf8).write(to: URL(fileURLWithPath: out + "/run.h5"))
+        expectOneLineError(try run(["run", path, "--out", out, "--resume"]), "\(out)/run.h5")
+        #expect(try String(contentsOfFile: out + "/run.h5", encoding: .utf8) == "truncated")
+    }
 }
