@@ -7,6 +7,7 @@ public enum EstimatorRegistry {
         STGumbelSoftmaxEstimator.self,
         StraightThroughEstimator.self,
         ReinforceEstimator.self,
+        ARMEstimator.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

@@ -188,16 +188,23 @@ public final class SBNWorkspace: @unchecked Sendable {
     /// `local` holds the score z − σ(a) and `signal` the (centred, normalised) learning signal of
     /// each row (Williams 1992; Mnih & Gregor 2014).
     public func backwardScoreFunction(_ batch: Batch, signal: UnsafeBufferPointer<Float>, grads: ParameterSet) {
-        let L = model.layerCount
         let invB = 1 / Float(imageCount)
-        for l in 1..<L {
+        for l in 1..<model.layerCount {
             let cols = model.sizes[l]
             for r in 0..<rowCount {
                 let s = signal[r] * invB
                 let ga = gradLogits[l].row(r), d = local[l].row(r)
                 for c in 0..<cols { ga[c] = s * d[c] }
             }
-            if l > 1 { model.linearBackward(l, input: units[l - 1], gradOutput: gradLogits[l], grads: grads) }
+        }
+        backwardHiddenLogits(batch, grads: grads)
+    }
+
+    /// Accumulates the parameter gradients of every hidden layer from per-unit logit gradients
+    /// that the caller left in `gradLogits[1 … L−1]` (inputs are the current `units`).
+    public func backwardHiddenLogits(_ batch: Batch, grads: ParameterSet) {
+        for l in 2..<model.layerCount {
+            model.linearBackward(l, input: units[l - 1], gradOutput: gradLogits[l], grads: grads)
         }
         backwardFirstLayer(batch, grads: grads)
     }

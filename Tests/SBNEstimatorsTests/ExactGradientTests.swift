@@ -91,6 +91,25 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         print("reinforce \(options): worst |mean − exact| / se = \(worst), mean se = \(meanSE)")
     }
 
+    /// ARM is unbiased too (and needs no baseline): same criterion as REINFORCE.
+    @Test func armIsUnbiased() throws {
+        let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)
+        let exact = exactGradient(model, batch)
+        let estimator = try ARMEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: EstimatorOptions())
+        let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 35)
+        var worst = 0.0
+        for i in exact.indices {
+            worst = max(worst, abs(mean[i] - exact[i]) / max(se[i], 1e-9))
+            #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
+        }
+        print("arm: worst |mean − exact| / se = \(worst), mean se = \(se.reduce(0, +) / Double(se.count))")
+    }
+
+    @Test func armRejectsMultiSampleObjectives() {
+        let (model, _) = tinyProblem(sizes: Self.sizes, images: 2, seed: 31)
+        #expect(throws: (any Error).self) { _ = try ARMEstimator(workspace: SBNWorkspace(model: model, capacityImages: 2, samples: 3), options: EstimatorOptions()) }
+    }
+
     /// Baselines reduce the variance of the score-function estimator.
     @Test func baselinesReduceVariance() throws {
         let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)

@@ -41,7 +41,7 @@ struct ExperimentFolder {
     }
 
     @Test func theShippedExperimentsAreValid() throws {
-        for name in ["sbn-gs", "sbn-st-gs", "sbn-st", "sbn-reinforce"] {
+        for name in ["sbn-gs", "sbn-st-gs", "sbn-st", "sbn-reinforce", "sbn-arm"] {
             let c = try ConfigValidator.load(TestPaths.packageRoot + "/experiments/\(name).yaml")
             #expect(c.name == name)
         }
@@ -72,7 +72,7 @@ struct ExperimentFolder {
         try expectConfigError("temperature: {tau: -1}\n", "temperature.tau: expected a number > 0, got -1")
     }
     @Test func unknownEstimator() throws {
-        try expectConfigError("estimator: gumbel\n", "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, reinforce)")
+        try expectConfigError("estimator: gumbel\n", "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, reinforce, arm)")
     }
     @Test func unknownSchedule() throws {
         try expectConfigError("temperature: {schedule: cosine}\n",
