@@ -48,5 +48,6 @@ list-experiments: build
 bench: setup
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark $(BENCH_ARGS)
 
+# Removes build products only; results/ and data/ are never deleted by make.
 clean:
-	rm -rf .build results
+	rm -rf .build Benchmarks/.build
