@@ -79,6 +79,14 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
 }
 
 extension ExperimentConfig {
+    /// Whether two configurations describe the same run: every field but the name and the
+    /// description, which may be edited without invalidating results.
+    public func sameRun(as other: ExperimentConfig) -> Bool {
+        var a = self, b = other
+        (a.name, a.description, b.name, b.description) = ("", "", "", "")
+        return a == b
+    }
+
     /// Parses the JSON written by `json`.
     public init(json: String) throws {
         let decoder = JSONDecoder()

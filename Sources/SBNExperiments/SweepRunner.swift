@@ -42,11 +42,11 @@ public struct SweepRunner {
             let path = definition(of: point)
             let json = point.config.json + "\n"
             if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
-                guard existing == json else {
+                guard let saved = try? ExperimentConfig(json: existing), saved.sameRun(as: point.config) else {
                     throw ConfigError(file: sweep.file, path: "sweep",
                                       "\(path) holds another definition for point \(point.name); use another --out")
                 }
-                continue
+                if existing == json { continue }
             }
             try AtomicFile.write(to: path) { tmp in try json.write(toFile: tmp, atomically: false, encoding: .utf8) }
         }

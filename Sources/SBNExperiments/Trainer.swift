@@ -59,7 +59,7 @@ public final class Trainer {
 
         if exists {
             let saved = try ResultsFile.readRecord(resultsPath)
-            guard saved.configJSON == record.configJSON else {
+            guard saved.config.sameRun(as: config) else {
                 throw TrainingError(description: "\(resultsPath): holds a run with another configuration; choose another --out")
             }
             if saved.status == .finished {
@@ -72,6 +72,8 @@ public final class Trainer {
                 noiseRNG = Xoshiro256(stateWords: rng.noise)
                 shuffleRNG = Xoshiro256(stateWords: rng.shuffle)
                 record = saved
+                record.config = config
+                record.configJSON = config.json
                 record.status = .running
                 record.error = nil
                 record.codeVersion = Provenance.codeVersion

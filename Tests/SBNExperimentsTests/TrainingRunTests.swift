@@ -97,6 +97,19 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
         #expect(throws: TrainingError.self) { try Trainer(config: other, resultsPath: path, log: { _ in }).run(resume: true) }
     }
 
+    /// Editing the name or description does not orphan a run; changing what it computes does.
+    @Test func resumeToleratesLabelEdits() throws {
+        let file = try folder.write("l.yaml", smallRunYAML(estimator: "st"))
+        let path = folder.dir + "/labels.h5"
+        try Trainer(config: try ConfigValidator.load(file), resultsPath: path, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
+        let edited = try ConfigValidator.load(file, overrides: ["description=renamed", "name=other"])
+        let r = try Trainer(config: edited, resultsPath: path, log: { _ in }).run(resume: true)
+        #expect(r.status == .finished && r.epochsDone == 2)
+        #expect(try HDF5File.open(path).stringAttribute("experiment") == "other")
+        let changed = try ConfigValidator.load(file, overrides: ["batch_size=40"])
+        #expect(throws: TrainingError.self) { _ = try Trainer(config: changed, resultsPath: path, log: { _ in }).run(resume: true) }
+    }
+
     /// A NaN stops the run with an error naming the step; the file keeps the last good checkpoint.
     @Test func nonFiniteLossStopsTheRunAndKeepsTheCheckpoint() throws {
         let config = try ConfigValidator.load(try folder.write("n.yaml", smallRunYAML(estimator: "gs")))
