@@ -13,11 +13,19 @@ EXPERIMENTS := $(patsubst experiments/%.yaml,%,$(wildcard experiments/*.yaml))
 setup:
 	@bash scripts/setup.sh
 
+# The code version is recorded beside the executable at build time (SBNStorage/Provenance.swift).
+VERSION_FILE = .build/release/sbnlab.version
+define record_version
+	@mkdir -p .build/release && (git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown) > $(VERSION_FILE)
+endef
+
 build: setup
 	$(SWIFT) build -c release --product sbnlab
+	$(record_version)
 
 $(BIN): setup
 	$(SWIFT) build -c release --product sbnlab
+	$(record_version)
 
 # The dataset is rebuilt only when missing; `sbnlab data` verifies every input's sha256.
 data: $(DATA)
@@ -25,6 +33,7 @@ $(DATA): | build
 	$(BIN) data --output $(DATA)
 
 test: setup
+	$(record_version)
 	$(SWIFT) test -c release
 
 # Any experiments/<name>.yaml runs as `make exp-<name>`: a single run, or with a sweep: section a

@@ -32,15 +32,18 @@ let package = Package(
 
         module("SBNTensor", ["CBLAS", numerics]),
         module("SBNStorage", ["CHDF5"]),
+        module("SBNOptions", []),
         module("SBNDistributions", ["SBNTensor", numerics]),
         module("SBNData", ["CZlib", "SBNStorage", "SBNTensor", "SBNDistributions"]),
-        module("SBNModel", ["SBNTensor", "SBNDistributions", "SBNStorage"]),
-        module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions"]),
-        module("SBNExperiments", ["SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor", "SBNDistributions",
-                                  .product(name: "Yams", package: "Yams")]),
+        module("SBNModel", ["SBNTensor", "SBNDistributions", "SBNOptions", numerics]),
+        module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions", "SBNOptions"]),
+        module("SBNConfig", ["SBNEstimators", "SBNModel", "SBNData", "SBNOptions", .product(name: "Yams", package: "Yams")]),
+        module("SBNTraining", ["SBNConfig", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor",
+                               "SBNDistributions", "SBNOptions", numerics]),
+        module("SBNSweeps", ["SBNConfig", "SBNTraining", "SBNStorage", .product(name: "Yams", package: "Yams")]),
         module("SBNFigures", ["CZlib", "SBNModel", "SBNData", "SBNDistributions", "SBNTensor"]),
-        .target(name: "SBNLab", dependencies: ["SBNTensor", "SBNStorage", "SBNDistributions", "SBNData", "SBNModel",
-                                               "SBNEstimators", "SBNExperiments", "SBNFigures"]),
+        .target(name: "SBNLab", dependencies: ["SBNTensor", "SBNStorage", "SBNOptions", "SBNDistributions", "SBNData", "SBNModel",
+                                               "SBNEstimators", "SBNConfig", "SBNTraining", "SBNSweeps", "SBNFigures"]),
         .executableTarget(name: "sbnlab", dependencies: [
             "SBNLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -50,9 +53,11 @@ let package = Package(
         .testTarget(name: "SBNStorageTests", dependencies: ["SBNStorage", "SBNTestSupport"]),
         .testTarget(name: "SBNDistributionsTests", dependencies: ["SBNDistributions", "SBNTensor", numerics]),
         .testTarget(name: "SBNDataTests", dependencies: ["SBNData", "SBNStorage", "SBNTestSupport"]),
-        .testTarget(name: "SBNEstimatorsTests", dependencies: ["SBNEstimators", "SBNModel", "SBNTensor", "SBNDistributions"]),
+        .testTarget(name: "SBNEstimatorsTests", dependencies: ["SBNEstimators", "SBNModel", "SBNTensor", "SBNDistributions",
+                                                               "SBNOptions"]),
         .testTarget(name: "SBNExperimentsTests", dependencies: [
-            "SBNExperiments", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNFigures", "SBNTestSupport",
+            "SBNConfig", "SBNTraining", "SBNSweeps", "SBNEstimators", "SBNModel", "SBNOptions", "SBNData", "SBNStorage",
+            "SBNFigures", "SBNTestSupport", .product(name: "Yams", package: "Yams"),
         ]),
     ]
 )

@@ -15,15 +15,10 @@ PAPER_TABLE1 = {
 }
 
 
-def _flatten(d, prefix=""):
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = tuple(v) if isinstance(v, list) else v
-    return out
+def _flatten(config):
+    """Dotted key paths → values (pandas' own walker; lists become tuples so they can be grouped)."""
+    flat = pd.json_normalize(config, sep=".").iloc[0].to_dict()
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in flat.items()}
 
 
 def _text(value):

@@ -11,11 +11,9 @@ static inline hid_t sbn_H5T_NATIVE_FLOAT(void) { return H5T_NATIVE_FLOAT; }
 static inline hid_t sbn_H5T_NATIVE_DOUBLE(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t sbn_H5T_C_S1(void) { return H5T_C_S1; }
 static inline hid_t sbn_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
-static inline hid_t sbn_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
 static inline hid_t sbn_H5P_DEFAULT(void) { return H5P_DEFAULT; }
 static inline hid_t sbn_H5E_DEFAULT(void) { return H5E_DEFAULT; }
 static inline unsigned sbn_H5F_ACC_TRUNC(void) { return H5F_ACC_TRUNC; }
-static inline unsigned sbn_H5F_ACC_EXCL(void) { return H5F_ACC_EXCL; }
 static inline unsigned sbn_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 static inline unsigned sbn_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 static inline hsize_t sbn_H5S_UNLIMITED(void) { return H5S_UNLIMITED; }

@@ -1,16 +1,35 @@
 import SBNTensor
 
 /// Factorised Bernoulli units parameterised by logits a, p = σ(a); batched over a matrix.
+///
+/// The static per-unit functions are what the training and evaluation unit rules inline
+/// (`HardBernoulliRule`, `StraightThroughRule`), so the statistically tested sampler is the code
+/// that trains.
 public struct Bernoulli {
     public let logits: Matrix
     public init(logits: Matrix) { self.logits = logits }
+
+    /// z = 1[u < σ(a)] for u ~ Uniform(0, 1): an exact Bernoulli(σ(a)) draw.
+    @inlinable @inline(__always)
+    public static func draw(logit a: Float, uniform u: Float) -> Float { u < FastMath.sigmoid(a) ? 1 : 0 }
+
+    /// ∂ log p(z) / ∂a = z − σ(a) (Williams 1992).
+    @inlinable @inline(__always)
+    public static func score(_ z: Float, logit a: Float) -> Float { z - FastMath.sigmoid(a) }
+
+    /// ∂σ(a)/∂a = σ(a)(1 − σ(a)): the derivative of the mean.
+    @inlinable @inline(__always)
+    public static func meanDerivative(logit a: Float) -> Float {
+        let p = FastMath.sigmoid(a)
+        return p * (1 - p)
+    }
 
     /// z = 1[u < σ(a)], as 0/1 floats.
     public func sample(into z: Matrix, using rng: inout Xoshiro256) {
         precondition(z.count == logits.count, "Bernoulli.sample: size mismatch")
         rng.fillUniform(z.buffer)
         let a = logits.pointer, zp = z.pointer
-        for i in 0..<z.count { zp[i] = zp[i] < FastMath.sigmoid(a[i]) ? 1 : 0 }
+        for i in 0..<z.count { zp[i] = Self.draw(logit: a[i], uniform: zp[i]) }
     }
 
     /// The mean σ(a).
@@ -25,6 +44,6 @@ public struct Bernoulli {
     /// ∂ log p(z) / ∂a = z − σ(a): the score of each unit (REINFORCE, Williams 1992).
     public func score(_ z: Matrix, into g: Matrix) {
         let a = logits.pointer, zp = z.pointer, gp = g.pointer
-        for i in 0..<z.count { gp[i] = zp[i] - FastMath.sigmoid(a[i]) }
+        for i in 0..<z.count { gp[i] = Self.score(zp[i], logit: a[i]) }
     }
 }

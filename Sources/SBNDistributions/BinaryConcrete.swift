@@ -28,9 +28,25 @@ public struct BinaryConcrete {
     public func relax(noise: Matrix, into y: Matrix) {
         precondition(y.count == logits.count && noise.count == logits.count, "BinaryConcrete: size mismatch")
         let a = logits.pointer, l = noise.pointer, yp = y.pointer
-        let invTau = 1 / temperature
-        for i in 0..<y.count { yp[i] = FastMath.sigmoid((a[i] + l[i]) * invTau) }
+        for i in 0..<y.count { yp[i] = Self.relax(logit: a[i], noise: l[i], temperature: temperature) }
     }
+
+    // Per-unit functions, inlined by the unit rules (`RelaxedBernoulliRule`,
+    // `StraightThroughRelaxedRule`) so that the tested sampler is the code that trains.
+
+    /// y = σ((a + L)/τ) (Maddison et al. 2017, Prop. 2; Jang et al. 2017 eq. 2 with k = 2).
+    @inlinable @inline(__always)
+    public static func relax(logit a: Float, noise l: Float, temperature tau: Float) -> Float {
+        FastMath.sigmoid((a + l) / tau)
+    }
+
+    /// ∂y/∂a = y(1 − y)/τ for y = σ((a + L)/τ).
+    @inlinable @inline(__always)
+    public static func relaxedDerivative(_ y: Float, temperature tau: Float) -> Float { y * (1 - y) / tau }
+
+    /// The τ → 0 limit 1[a + L > 0]: exactly Bernoulli(σ(a)) at any τ (Maddison et al. 2017, Prop. 1).
+    @inlinable @inline(__always)
+    public static func hard(logit a: Float, noise l: Float) -> Float { a + l > 0 ? 1 : 0 }
 
     /// Log-density of the pre-sigmoid variable X = (a + L)/τ, a logistic with location a/τ and
     /// scale 1/τ: log p(x) = log τ − τx + a − 2·softplus(a − τx).

@@ -1,7 +1,7 @@
 /// xoshiro256** (Blackman & Vigna 2018), seeded through SplitMix64.
 ///
 /// Chosen over `SystemRandomNumberGenerator` (a syscall per draw) and numpy-style PCG64 because it
-/// is ~1 G floats/s here (swift-native-stack §6) and its whole state is four words, which a
+/// is ~1 G floats/s here (measured) and its whole state is four words, which a
 /// checkpoint stores and restores exactly: the same seed gives the same bits.
 public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
     @usableFromInline var state: (UInt64, UInt64, UInt64, UInt64)

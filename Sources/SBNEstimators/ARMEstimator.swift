@@ -1,5 +1,6 @@
 import SBNDistributions
 import SBNModel
+import SBNOptions
 import SBNTensor
 
 /// `arm`: the Augment-REINFORCE-Merge estimator (Yin & Zhou 2019, eq. 5), unbiased and
@@ -18,11 +19,11 @@ public final class ARMEstimator: GradientEstimator {
     struct Unsupported: Error, CustomStringConvertible { let description: String }
 
     let workspace: SBNWorkspace
-    public let state = ParameterSet([])
+    public let state = ComponentState.none
     private let uniforms: [Matrix]
     private let fPlus: UnsafeMutableBufferPointer<Float>
 
-    public init(workspace: SBNWorkspace, options: EstimatorOptions) throws {
+    public init(workspace: SBNWorkspace, options: NoOptions) throws {
         guard workspace.samples == 1 else {
             throw Unsupported(description: "samples.train: arm supports m = 1 only, got \(workspace.samples)")
         }

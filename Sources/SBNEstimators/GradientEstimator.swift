@@ -1,5 +1,6 @@
 import SBNDistributions
 import SBNModel
+import SBNOptions
 import SBNTensor
 
 /// What an estimator may read at each step besides the batch.
@@ -21,30 +22,28 @@ public struct StepContext: Sendable {
 /// (tensorflow/models research/rebar does the same with classes), and is chosen by name through
 /// `EstimatorRegistry`. The workspace gives an estimator what later ones need: per-layer logits,
 /// values, noise and local derivatives; replaying a layer with other values (`applyRule`) to get
-/// the downstream loss at several configurations (MuProp's mean-field pass, ARM's antithetic
+/// the downstream loss at several configurations (ARM's antithetic
 /// pair, leave-one-out over m samples); and pathwise or per-row learning-signal backward passes.
 /// Trainable state of its own (baseline networks, running moments) goes in `state`, which
 /// checkpoints save and restore in place.
-public protocol GradientEstimator: AnyObject {
-    /// The registry key used in experiment files.
-    static var name: String { get }
-    /// One line for `sbnlab list`.
-    static var summary: String { get }
-    /// Option keys accepted under `estimator_options`.
-    static var optionKeys: [String] { get }
-
-    init(workspace: SBNWorkspace, options: EstimatorOptions) throws
+public protocol GradientEstimator: Component, AnyObject {
+    /// `Options` (from `Component`) is what `estimator_options` may set, with its defaults.
+    init(workspace: SBNWorkspace, options: Options) throws
 
     /// Estimates the gradient of the batch-mean loss, accumulating it into `grads` (zeroed by
     /// the caller), and returns the batch-mean loss.
     func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double
 
     /// Estimator-owned state for checkpoints (empty for stateless estimators).
-    var state: ParameterSet { get }
+    var state: ComponentState { get }
 }
 
 extension GradientEstimator {
-    public static var optionKeys: [String] { [] }
+    /// Builds the estimator from a configuration's options (decoded for this type by the loader).
+    public static func make(workspace: SBNWorkspace, options: AnyOptions) throws -> any GradientEstimator {
+        guard let typed = options.as(Options.self) else { preconditionFailure("\(name): options of another estimator") }
+        return try Self(workspace: workspace, options: typed)
+    }
 }
 
 /// Estimators that backpropagate through every layer with a per-unit surrogate derivative. They
@@ -52,9 +51,9 @@ extension GradientEstimator {
 /// registry entry: `final class X: PathwiseEstimator<SomeRule>, GradientEstimator`.
 open class PathwiseEstimator<Rule: StochasticUnitRule> {
     public let workspace: SBNWorkspace
-    public let state = ParameterSet([])
+    public let state = ComponentState.none
 
-    public required init(workspace: SBNWorkspace, options: EstimatorOptions) throws {
+    public required init(workspace: SBNWorkspace, options: NoOptions) throws {
         self.workspace = workspace
     }
 

@@ -6,16 +6,18 @@ import SBNTensor
 /// over the image's top and bottom halves (Gu et al. 2016 §5.1 uses 100 units over input and
 /// output), fitted by Adam to the centred learning signal, minimising mean_b (target_b − b_ψ(x_b))².
 /// Its parameters and Adam moments are estimator state, saved in checkpoints.
-final class InputDependentBaseline {
-    let parameters: ParameterSet
+public final class InputDependentBaseline {
+    public let parameters: ParameterSet
     let optimizer: Adam
-    private let grads: ParameterSet
+    /// The gradient of the last `computeGradient`.
+    public let grads: ParameterSet
     private let input: Matrix, hidden: Matrix, output: Matrix, gradOutput: Matrix, gradHidden: Matrix
     private let inputTop: Int
 
-    var state: ParameterSet { ParameterSet(joining: [("params/", parameters), ("adam/", optimizer.state)]) }
+    /// Its parameters, with its Adam state as a part.
+    let state: ComponentState
 
-    init(inputTop: Int, inputBottom: Int, hiddenUnits: Int, capacity: Int, learningRate: Float) {
+    public init(inputTop: Int, inputBottom: Int, hiddenUnits: Int, capacity: Int, learningRate: Float) {
         self.inputTop = inputTop
         let d = inputTop + inputBottom
         parameters = ParameterSet([("W1", d, hiddenUnits), ("b1", 1, hiddenUnits), ("W2", hiddenUnits, 1), ("b2", 1, 1)])
@@ -26,6 +28,7 @@ final class InputDependentBaseline {
         for i in 0..<w1.count { w1.storage[i] = (2 * rng.nextUniform() - 1) * bound }
         grads = parameters.zerosLike()
         optimizer = Adam(parameters: parameters, learningRate: learningRate)
+        state = ComponentState(tensors: parameters, parts: [("adam", optimizer.state)])
         input = Matrix(rows: capacity, cols: d)
         hidden = Matrix(rows: capacity, cols: hiddenUnits)
         output = Matrix(rows: capacity, cols: 1)
@@ -34,7 +37,7 @@ final class InputDependentBaseline {
     }
 
     /// b_ψ(x) for each image of the batch, left in `output`.
-    func predict(_ batch: Batch) -> UnsafeMutableBufferPointer<Float> {
+    public func predict(_ batch: Batch) -> UnsafeMutableBufferPointer<Float> {
         let n = batch.count
         for m in [input, hidden, output, gradOutput, gradHidden] { m.setRows(n) }
         for r in 0..<n {
@@ -52,6 +55,13 @@ final class InputDependentBaseline {
 
     /// One Adam step on mean_b (target_b − b_ψ(x_b))², using the activations of the last `predict`.
     func fit(targets: UnsafeBufferPointer<Double>) {
+        computeGradient(targets: targets)
+        optimizer.step(parameters, gradients: grads)
+    }
+
+    /// ∂/∂ψ of mean_b (target_b − b_ψ(x_b))² into `grads`, by backpropagation through the
+    /// activations of the last `predict`.
+    public func computeGradient(targets: UnsafeBufferPointer<Double>) {
         let n = output.rows
         grads.zero()
         for r in 0..<n { gradOutput.storage[r] = 2 * (output.storage[r] - Float(targets[r])) / Float(n) }
@@ -62,6 +72,5 @@ final class InputDependentBaseline {
         for i in 0..<gradHidden.count { g[i] *= 1 - h[i] * h[i] }
         BLAS.gemm(input, transposeA: true, gradHidden, into: grads["W1"], beta: 1)
         Kernels.accumulateColumnSums(of: gradHidden, into: grads["b1"])
-        optimizer.step(parameters, gradients: grads)
     }
 }

@@ -1,5 +1,6 @@
 import SBNDistributions
 import SBNModel
+import SBNOptions
 import SBNTensor
 
 /// `reinforce`: the score-function estimator with NVIL's variance reduction
@@ -11,38 +12,44 @@ import SBNTensor
 /// b_ψ an input-dependent baseline network (`input_baseline`), and σ² a moving average of the
 /// centred signal's variance (`variance_normalization`). The score of layer l is h_l − σ(a_l).
 public final class ReinforceEstimator: GradientEstimator {
+    public struct Options: ComponentOptions {
+        /// Centre the learning signal by a moving average c of f − b_ψ(x).
+        public var movingAverage = true
+        /// Subtract NVIL's input-dependent baseline b_ψ(x).
+        public var inputBaseline = true
+        /// Divide the signal by max(1, σ), σ² a moving average of its variance.
+        public var varianceNormalization = true
+        /// Decay of the moving averages.
+        @UnitInterval public var decay = 0.9
+        /// Hidden tanh units of b_ψ (Gu et al. 2016 §5.1: 100).
+        @Count public var baselineHidden = 100
+        /// Adam learning rate of b_ψ.
+        @Positive public var baselineLr = 1e-3
+        public init() {}
+    }
+
     public static let name = "reinforce"
     public static let summary = "score function with moving-average and input-dependent baselines and variance normalization (NVIL)"
-    public static let optionKeys = ["moving_average", "input_baseline", "variance_normalization", "decay",
-                                    "baseline_hidden", "baseline_lr"]
 
     let workspace: SBNWorkspace
-    let useMovingAverage: Bool, useInputBaseline: Bool, useVarianceNormalization: Bool
-    let decay: Double
+    let options: Options
     let baseline: InputDependentBaseline?
-    /// mean c, variance σ², and whether they have been initialised from a first batch.
-    let moments = ParameterSet([("mean", 1, 1), ("variance", 1, 1), ("initialized", 1, 1)])
-    public let state: ParameterSet
+    /// The moving mean c and variance σ² (reals) and how many batches have updated them.
+    public let state: ComponentState
     private let signal: UnsafeMutableBufferPointer<Float>
     private let centred: UnsafeMutableBufferPointer<Double>
 
-    public init(workspace: SBNWorkspace, options: EstimatorOptions) throws {
+    public init(workspace: SBNWorkspace, options: Options) throws {
         self.workspace = workspace
-        useMovingAverage = try options.flag("moving_average", default: true)
-        useInputBaseline = try options.flag("input_baseline", default: true)
-        useVarianceNormalization = try options.flag("variance_normalization", default: true)
-        decay = try options.number("decay", default: 0.9, where: { $0 >= 0 && $0 < 1 }, expected: "a number in [0, 1)")
-        let hiddenUnits = try options.number("baseline_hidden", default: 100, where: { $0 >= 1 && $0 == $0.rounded() },
-                                             expected: "a whole number ≥ 1")
-        let lr = try options.number("baseline_lr", default: 1e-3, where: { $0 > 0 }, expected: "a number > 0")
+        self.options = options
         let model = workspace.model
-        baseline = useInputBaseline
+        baseline = options.inputBaseline
             ? InputDependentBaseline(inputTop: model.sizes[0], inputBottom: model.sizes[model.layerCount],
-                                     hiddenUnits: Int(hiddenUnits), capacity: workspace.capacityImages, learningRate: Float(lr))
+                                     hiddenUnits: options.baselineHidden, capacity: workspace.capacityImages,
+                                     learningRate: Float(options.baselineLr))
             : nil
-        var parts: [(prefix: String, set: ParameterSet)] = [("moments/", moments)]
-        if let baseline { parts.append(("baseline/", baseline.state)) }
-        state = ParameterSet(joining: parts)
+        state = ComponentState(integers: ["batches": 0], reals: ["mean": 0, "variance": 0],
+                               parts: baseline.map { [("baseline", $0.state)] } ?? [])
         signal = .allocate(capacity: workspace.capacityImages * workspace.samples)
         centred = .allocate(capacity: workspace.capacityImages)
     }
@@ -61,28 +68,33 @@ public final class ReinforceEstimator: GradientEstimator {
         // f − b_ψ(x), per image.
         for b in 0..<n { centred[b] = workspace.imageLoss[b] - Double(predicted?[b] ?? 0) }
         let batchMean = (0..<n).reduce(0.0) { $0 + centred[$1] } / Double(n)
-        if moments["initialized"].storage[0] == 0 {
-            moments["mean"].storage[0] = Float(batchMean)
-            moments["variance"].storage[0] = Float((0..<n).reduce(0.0) { $0 + pow2(centred[$1] - batchMean) } / Double(n))
-            moments["initialized"].storage[0] = 1
+        if state.integers["batches"] == 0 {
+            state.reals["mean"] = batchMean
+            state.reals["variance"] = (0..<n).reduce(0.0) { $0 + pow2(centred[$1] - batchMean) } / Double(n)
         }
-        let c = useMovingAverage ? Double(moments["mean"].storage[0]) : 0
-        let scale = useVarianceNormalization ? 1 / max(1, Double(moments["variance"].storage[0]).squareRoot()) : 1
+        let c = options.movingAverage ? state.reals["mean"]! : 0
+        let scale = options.varianceNormalization ? 1 / max(1, state.reals["variance"]!.squareRoot()) : 1
         for b in 0..<n {
             let s = Float((centred[b] - c) * scale)
             for i in 0..<workspace.samples { signal[b * workspace.samples + i] = s }
         }
         workspace.backwardScoreFunction(batch, signal: UnsafeBufferPointer(signal), grads: grads)
+        updateMoments(batchMean: batchMean, centre: c)
+        return loss
+    }
 
-        // Update the running moments and fit b_ψ to f − c (NVIL).
+    /// Updates the running moments and fits b_ψ to f − c (NVIL).
+    private func updateMoments(batchMean: Double, centre c: Double) {
+        let n = workspace.imageCount
         let residualVariance = (0..<n).reduce(0.0) { $0 + pow2(centred[$1] - c) } / Double(n)
-        moments["mean"].storage[0] = Float(decay * Double(moments["mean"].storage[0]) + (1 - decay) * batchMean)
-        moments["variance"].storage[0] = Float(decay * Double(moments["variance"].storage[0]) + (1 - decay) * residualVariance)
+        let decay = options.decay
+        state.reals["mean"] = decay * state.reals["mean"]! + (1 - decay) * batchMean
+        state.reals["variance"] = decay * state.reals["variance"]! + (1 - decay) * residualVariance
+        state.integers["batches", default: 0] += 1
         if let baseline {
             for b in 0..<n { centred[b] = workspace.imageLoss[b] - c }
             baseline.fit(targets: UnsafeBufferPointer(rebasing: centred[0..<n]))
         }
-        return loss
     }
 }
 

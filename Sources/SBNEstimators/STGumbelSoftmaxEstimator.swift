@@ -1,3 +1,4 @@
+import SBNDistributions
 import SBNModel
 import SBNTensor
 
@@ -9,8 +10,8 @@ public enum StraightThroughRelaxedRule: StochasticUnitRule {
 
     @inlinable @inline(__always)
     public static func apply(logit a: Float, noise l: Float, temperature tau: Float) -> (value: Float, local: Float) {
-        let y = FastMath.sigmoid((a + l) / tau)
-        return (a + l > 0 ? 1 : 0, y * (1 - y) / tau)
+        let y = BinaryConcrete.relax(logit: a, noise: l, temperature: tau)
+        return (BinaryConcrete.hard(logit: a, noise: l), BinaryConcrete.relaxedDerivative(y, temperature: tau))
     }
 }
 

@@ -1,3 +1,4 @@
+import SBNDistributions
 import SBNModel
 import SBNTensor
 
@@ -9,8 +10,7 @@ public enum StraightThroughRule: StochasticUnitRule {
 
     @inlinable @inline(__always)
     public static func apply(logit a: Float, noise u: Float, temperature tau: Float) -> (value: Float, local: Float) {
-        let p = FastMath.sigmoid(a)
-        return (u < p ? 1 : 0, p * (1 - p))
+        (Bernoulli.draw(logit: a, uniform: u), Bernoulli.meanDerivative(logit: a))
     }
 }
 

@@ -1,32 +1,49 @@
+import RealModule
+import SBNOptions
 import SBNTensor
 
-/// A first-order optimizer over a `ParameterSet`. Its moments are a `ParameterSet` too, so a
-/// checkpoint saves and restores them by name like everything else.
-public protocol Optimizer: AnyObject {
-    static var name: String { get }
+/// A first-order optimizer over a `ParameterSet`, chosen by name (`OptimizerRegistry`). Its
+/// moments and counters are a `ComponentState`, which checkpoints save and restore.
+public protocol Optimizer: Component, AnyObject {
+    init(parameters: ParameterSet, learningRate: Float, options: Options)
     var learningRate: Float { get set }
-    /// Optimizer state to checkpoint (moments, step count).
-    var state: ParameterSet { get }
+    var state: ComponentState { get }
     /// θ ← update(θ, ∂θ).
     func step(_ parameters: ParameterSet, gradients: ParameterSet)
 }
 
+extension Optimizer {
+    /// Builds the optimizer from a configuration's options (decoded for this type by the loader).
+    public static func make(parameters: ParameterSet, learningRate: Float, options: AnyOptions) -> any Optimizer {
+        guard let typed = options.as(Options.self) else { preconditionFailure("\(name): options of another optimizer") }
+        return Self(parameters: parameters, learningRate: learningRate, options: typed)
+    }
+}
+
 /// SGD with (heavy-ball) momentum: v ← μv + g; θ ← θ − ηv (Jang et al. 2017 §4: μ = 0.9).
 public final class SGDMomentum: Optimizer {
+    public struct Options: ComponentOptions {
+        @UnitInterval public var momentum = 0.9
+        public init() {}
+    }
+
     public static let name = "sgd"
+    public static let summary = "SGD with heavy-ball momentum (Jang et al. 2017 §4)"
     public var learningRate: Float
     public let momentum: Float
-    public let state: ParameterSet
+    public let state: ComponentState
+    private let velocity: ParameterSet
 
-    public init(parameters: ParameterSet, learningRate: Float, momentum: Float = 0.9) {
+    public init(parameters: ParameterSet, learningRate: Float, options: Options = Options()) {
         self.learningRate = learningRate
-        self.momentum = momentum
-        state = parameters.zerosLike(prefix: "velocity/")
+        momentum = Float(options.momentum)
+        velocity = parameters.zerosLike(prefix: "velocity/")
+        state = ComponentState(tensors: velocity)
     }
 
     public func step(_ parameters: ParameterSet, gradients: ParameterSet) {
         for (i, p) in parameters.tensors.enumerated() {
-            let v = state.tensors[i].pointer, g = gradients.tensors[i].pointer, w = p.pointer
+            let v = velocity.tensors[i].pointer, g = gradients.tensors[i].pointer, w = p.pointer
             for j in 0..<p.count {
                 v[j] = momentum * v[j] + g[j]
                 w[j] -= learningRate * v[j]
@@ -35,35 +52,41 @@ public final class SGDMomentum: Optimizer {
     }
 }
 
-/// Adam (Kingma & Ba 2015, Algorithm 1) with bias correction.
+/// Adam (Kingma & Ba 2015, Algorithm 1) with bias correction, written in the "efficient" form
+/// of their §2: α_t = α·√(1−β₂ᵗ)/(1−β₁ᵗ) and ε̂ = ε·√(1−β₂ᵗ).
 public final class Adam: Optimizer {
+    public struct Options: ComponentOptions {
+        @UnitInterval public var beta1 = 0.9
+        @UnitInterval public var beta2 = 0.999
+        @Positive public var epsilon = 1e-8
+        public init() {}
+    }
+
     public static let name = "adam"
+    public static let summary = "Adam with bias correction (Kingma & Ba 2015)"
     public var learningRate: Float
     public let beta1: Float, beta2: Float, epsilon: Float
-    public let state: ParameterSet
-    private let firstCount: Int
+    public let state: ComponentState
+    private let firstMoments: ParameterSet, secondMoments: ParameterSet
 
-    public init(parameters: ParameterSet, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+    public init(parameters: ParameterSet, learningRate: Float, options: Options = Options()) {
         self.learningRate = learningRate
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        let m = parameters.zerosLike(prefix: "m/")
-        let v = parameters.zerosLike(prefix: "v/")
-        firstCount = m.names.count
-        state = ParameterSet(zip(m.names + v.names, m.tensors + v.tensors).map { ($0.0, $0.1.rows, $0.1.cols) }
-                             + [("t", 1, 1)])
+        beta1 = Float(options.beta1)
+        beta2 = Float(options.beta2)
+        epsilon = Float(options.epsilon)
+        firstMoments = parameters.zerosLike(prefix: "m/")
+        secondMoments = parameters.zerosLike(prefix: "v/")
+        state = ComponentState(tensors: ParameterSet(joining: [("", firstMoments), ("", secondMoments)]), integers: ["t": 0])
     }
 
     public func step(_ parameters: ParameterSet, gradients: ParameterSet) {
-        let tCell = state.tensors[state.tensors.count - 1]
-        tCell.storage[0] += 1
-        let t = tCell.storage[0]
-        let c1 = 1 - pow(beta1, t), c2 = 1 - pow(beta2, t)
+        let t = state.integers["t", default: 0] + 1
+        state.integers["t"] = t
+        let c1 = 1 - Float.pow(beta1, Float(t)), c2 = 1 - Float.pow(beta2, Float(t))
         let stepSize = learningRate * c2.squareRoot() / c1
         let epsHat = epsilon * c2.squareRoot()
         for (i, p) in parameters.tensors.enumerated() {
-            let m = state.tensors[i].pointer, v = state.tensors[firstCount + i].pointer
+            let m = firstMoments.tensors[i].pointer, v = secondMoments.tensors[i].pointer
             let g = gradients.tensors[i].pointer, w = p.pointer
             for j in 0..<p.count {
                 m[j] = beta1 * m[j] + (1 - beta1) * g[j]
@@ -74,6 +97,8 @@ public final class Adam: Optimizer {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
+/// Optimizers by the name experiment files use. Adding one: a type above (or in its own file)
+/// plus one line here.
+public enum OptimizerRegistry {
+    public static let registry = Registry<any Optimizer.Type>(kind: "optimizer", [SGDMomentum.self, Adam.self]) { $0 }
+}

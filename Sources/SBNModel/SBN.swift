@@ -12,7 +12,6 @@ public final class SBN: @unchecked Sendable {
 
     /// Number of linear maps L (hidden stochastic layers are 1 … L−1).
     public var layerCount: Int { sizes.count - 1 }
-    public var hiddenLayerCount: Int { sizes.count - 2 }
 
     public func weight(_ l: Int) -> Matrix { parameters.tensors[2 * (l - 1)] }
     public func bias(_ l: Int) -> Matrix { parameters.tensors[2 * (l - 1) + 1] }

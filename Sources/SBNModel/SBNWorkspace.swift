@@ -1,3 +1,4 @@
+import RealModule
 import SBNDistributions
 import SBNTensor
 
@@ -127,7 +128,7 @@ public final class SBNWorkspace: @unchecked Sendable {
 
     /// Samples hidden layers `layer` … L−1 (given logits[layer]) and scores the output: the
     /// downstream loss of a configuration. Estimators that need the loss at several
-    /// configurations (ARM's antithetic pair, MuProp's mean-field pass) set a layer's noise or
+    /// configurations (ARM's antithetic pair) set a layer's noise or
     /// values, call `applyRule` for it, then `propagate(from: layer + 1, …)`.
     @discardableResult
     public func propagate<Rule: StochasticUnitRule>(_ batch: Batch, from layer: Int, rule: Rule.Type, temperature: Float,
@@ -151,12 +152,12 @@ public final class SBNWorkspace: @unchecked Sendable {
             for i in 0..<samples { best = max(best, -Double(rowNLL[base + i])) }
             var sum = 0.0
             for i in 0..<samples {
-                let w = _expDouble(-Double(rowNLL[base + i]) - best)
+                let w = Double.exp(-Double(rowNLL[base + i]) - best)
                 rowWeight[base + i] = Float(w)
                 sum += w
             }
             for i in 0..<samples { rowWeight[base + i] = Float(Double(rowWeight[base + i]) / sum) }
-            let loss = -(best + _logDouble(sum / Double(samples)))
+            let loss = -(best + Double.log(sum / Double(samples)))
             imageLoss[b] = loss
             total += loss
         }
@@ -231,9 +232,3 @@ public final class SBNWorkspace: @unchecked Sendable {
         model.linearBackward(1, input: batch.top, gradOutput: firstGradPerImage, grads: grads)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _expDouble(_ x: Double) -> Double { Glibc.exp(x) }
-@inline(__always) func _logDouble(_ x: Double) -> Double { Glibc.log(x) }
-#endif

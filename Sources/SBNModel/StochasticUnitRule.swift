@@ -1,3 +1,4 @@
+import SBNDistributions
 import SBNTensor
 
 /// Which noise a unit rule consumes: Uniform(0,1) or Logistic(0,1) = log U − log(1 − U).
@@ -11,6 +12,8 @@ public enum UnitNoise: Sendable {
 /// pathwise estimators, the score ∂log p(h)/∂a for score-function ones).
 ///
 /// Implemented as a static, generic-specialised function so that the per-unit loop inlines.
+/// Rules are built from the per-unit functions of the SBNDistributions types (`Bernoulli`,
+/// `BinaryConcrete`), whose samplers are tested statistically.
 public protocol StochasticUnitRule {
     static var noise: UnitNoise { get }
     static func apply(logit a: Float, noise: Float, temperature tau: Float) -> (value: Float, local: Float)
@@ -23,8 +26,7 @@ public enum HardBernoulliRule: StochasticUnitRule {
 
     @inlinable @inline(__always)
     public static func apply(logit a: Float, noise u: Float, temperature tau: Float) -> (value: Float, local: Float) {
-        let p = FastMath.sigmoid(a)
-        let z: Float = u < p ? 1 : 0
-        return (z, z - p)
+        let z = Bernoulli.draw(logit: a, uniform: u)
+        return (z, Bernoulli.score(z, logit: a))
     }
 }

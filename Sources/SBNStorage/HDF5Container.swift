@@ -36,11 +36,6 @@ extension HDF5Container {
         return HDF5Group(id: gid, file: file, path: childPath(name))
     }
 
-    /// Opens `name` if it exists, otherwise creates it.
-    public func requireGroup(_ name: String) throws -> HDF5Group {
-        contains(name) ? try group(name) : try createGroup(name)
-    }
-
     public func dataset(_ name: String) throws -> HDF5Dataset {
         guard contains(name) else {
             throw HDF5Error(operation: "\(file.path): no dataset '\(childPath(name))'", hdf5Message: "")

@@ -3,7 +3,7 @@ import CBLAS
 /// OpenBLAS entry points: matrix products and the process-wide thread count.
 public enum BLAS {
     /// OpenBLAS's thread count. Process-wide: it applies to every later call from every thread.
-    /// The default is all online cores. For batch ≤ 100 one thread is faster (swift-native-stack §4).
+    /// The default is all online cores. For batch ≤ 100 one thread is faster (measured: 8 gemms of a batch-100 step take no less time on 2 OpenBLAS threads than on 1).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }

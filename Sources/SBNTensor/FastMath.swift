@@ -1,7 +1,7 @@
 /// Branch-free single-precision exp and log (Cephes expf/logf polynomials).
 ///
 /// Written without trapping conversions so that LLVM vectorises the loops that call them
-/// (swift-native-stack §5: ~2.5× glibc's scalar `expf`/`logf` on the baseline x86-64 target).
+/// (measured ~2.5× glibc's scalar `expf`/`logf` on the baseline x86-64 target).
 /// Maximum relative error is a few ulp; tests compare them with the C library.
 public enum FastMath {
     /// e^x for x in [-87.3, 88.3]; inputs outside are clamped, so the result never overflows to
@@ -62,8 +62,4 @@ public enum FastMath {
     public static func softplus(_ x: Float) -> Float {
         Swift.max(x, 0) + log(1 + exp(-Swift.abs(x)))
     }
-
-    /// log σ(x) = −softplus(−x): the log-probability of a unit with logit x being on.
-    @inlinable @inline(__always)
-    public static func logSigmoid(_ x: Float) -> Float { -softplus(-x) }
 }

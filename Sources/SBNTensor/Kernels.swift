@@ -84,13 +84,6 @@ public enum Kernels {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     }
 
-    /// x *= y, elementwise (in place).
-    public static func multiply(_ x: Matrix, by y: Matrix) {
-        precondition(x.count == y.count, "multiply: size mismatch")
-        let xp = x.pointer, yp = y.pointer
-        for i in 0..<x.count { xp[i] *= yp[i] }
-    }
-
     /// Scales each row r of x by s[r].
     public static func scaleRows(_ x: Matrix, by s: UnsafeBufferPointer<Float>) {
         precondition(s.count >= x.rows, "scaleRows: too few scales")

@@ -54,10 +54,4 @@ public final class Matrix: @unchecked Sendable {
         precondition(other.rows == rows && other.cols == cols, "Matrix.copy: shape \(other.rows)x\(other.cols) into \(rows)x\(cols)")
         pointer.update(from: other.pointer, count: count)
     }
-
-    public func clone() -> Matrix {
-        let m = Matrix(rows: rows, cols: cols)
-        m.copy(from: self)
-        return m
-    }
 }

@@ -16,15 +16,26 @@ struct ListCommand: ParsableCommand {
                 .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }.sorted()
             print("experiments (make exp-<name>):")
             for f in files {
-                let tree = try ConfigTree.load(folder + "/" + f)
+                let tree = try ConfigNode.load(folder + "/" + f)
                 let name = (f as NSString).deletingPathExtension
-                print("  \(name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(tree["description"] as? String ?? "")")
+                print("  \(pad(name)) \(tree["description"]?.string ?? "")")
             }
-            print("estimators:")
-            for e in EstimatorRegistry.all { print("  \(e.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(e.summary)") }
-            print("temperature schedules: \(ScheduleRegistry.names.joined(separator: ", "))")
-            print("optimizers: \(OptimizerRegistry.names.joined(separator: ", "))")
+            list("estimators (estimator, estimator_options)", EstimatorRegistry.registry.all)
+            list("temperature schedules (temperature: {schedule, …})", ScheduleRegistry.registry.all)
+            list("optimizers (optimizer, optimizer_options)", OptimizerRegistry.registry.all)
+            print("code \(Provenance.codeVersion)")
             print("OpenBLAS: \(BLAS.threads) threads by default on \(ProcessInfo.processInfo.activeProcessorCount) cores (\(BLAS.configuration))")
+        }
+    }
+
+    func pad(_ s: String) -> String { s.padding(toLength: 22, withPad: " ", startingAt: 0) }
+
+    /// Each component with its summary and its options (defaults).
+    func list(_ title: String, _ components: [any Component.Type]) {
+        print("\(title):")
+        for c in components {
+            let keys = c.optionKeys
+            print("  \(pad(c.name)) \(c.summary)" + (keys.isEmpty ? "" : " [options: \(keys.joined(separator: ", "))]"))
         }
     }
 }

@@ -30,7 +30,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let config = try ConfigValidator.load(experiment, overrides: overrides)
+            let config = try ConfigLoader.load(experiment, overrides: overrides)
             guard FileManager.default.fileExists(atPath: config.data.path) else {
                 throw ConfigError(file: experiment, path: "data.path", "\(config.data.path) does not exist (run `make data`)")
             }

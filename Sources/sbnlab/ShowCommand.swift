@@ -13,12 +13,12 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let f = try HDF5File.open(file)
-            if f.contains("point") { return try showSummary(f) }
+            if f.contains("point") { return try showSummary(try SweepSummary.read(file)) }
             let r = try ResultsFile.readRecord(file)
             print("\(file): \(r.config.name) — status \(r.status.rawValue)\(r.error.map { " (\($0))" } ?? "")")
             print("code \(r.codeVersion), sbnlab \(try f.stringAttribute("sbnlab_version"))")
             print("config: \(r.configJSON)")
-            print(String(format: "epochs %d/%d, steps %d, wall time %@", r.epochsDone, r.config.epochs, r.steps, Trainer.duration(r.elapsed)))
+            print(String(format: "epochs %d/%d, steps %d, wall time %@", r.epochsDone, r.config.epochs, r.steps, TimeText.duration(r.elapsed)))
             if !r.valid.isEmpty {
                 let curve = r.valid.map(\.nll)
                 print(String(format: "valid NLL (m=%d): %@  %.2f → %.2f, best %.2f @ epoch %d", r.validSamples, Self.sparkline(curve),
@@ -31,12 +31,10 @@ struct ShowCommand: ParsableCommand {
         }
     }
 
-    func showSummary(_ f: HDF5File) throws {
-        let points = try f.dataset("point").readStrings(), status = try f.dataset("status").readStrings()
-        let test: [Double] = try f.dataset("test_nll").read(), valid: [Double] = try f.dataset("best_valid_nll").read()
-        print("\(file): sweep \(try f.stringAttribute("sweep")), \(points.count) runs, axes \(try f.stringAttribute("axes"))")
-        for i in points.indices {
-            print(String(format: "  %-50@ %-9@ valid %7.2f  test %7.2f", points[i], status[i], valid[i], test[i]))
+    func showSummary(_ s: SweepSummary) throws {
+        print("\(file): sweep \(s.name), \(s.rows.count) runs, axes \(s.axes.joined(separator: ", "))")
+        for r in s.rows {
+            print(String(format: "  %-50@ %-9@ valid %7.2f  test %7.2f", r.point, r.status, r.bestValidNLL, r.testNLL))
         }
     }
 
@@ -79,13 +77,7 @@ struct ImputeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let record = try ResultsFile.readRecord(runFile)
-            guard record.hasCheckpoint else { throw ConfigError(file: runFile, path: "checkpoint", "no checkpoint in this file") }
-            var rng = Xoshiro256(seed: 0)
-            let model = SBN(sizes: record.config.layers, rng: &rng)
-            let scratch = model.parameters.zerosLike()
-            _ = try ResultsFile.restore(runFile, parameters: scratch, best: model.parameters, optimizer: ParameterSet([]),
-                                        estimator: ParameterSet([]))
+            let (record, model) = try ResultsFile.loadBestModel(runFile)
             let dataset = try BinarizedMNIST(path: data ?? record.config.data.path)
             let n = max(1, min(images, dataset.test.count))
             // Evenly spaced test digits (the test file is not shuffled, so the first ones are alike).

@@ -33,7 +33,7 @@ struct SweepCommand: ParsableCommand {
             let sweep = try SweepDefinition.load(experiment, overrides: overrides)
             let folder = out ?? "results/\(sweep.name)"
             let runner = SweepRunner(sweep: sweep, outputFolder: folder, executable: selfExecutable(), jobs: jobs, log: { line in sbnlab.emit(line) })
-            switch emitFormat {
+            switch emit {
             case .slurm?:
                 print("wrote \(try runner.emitSlurm(executable: executable)) (\(sweep.points.count) array tasks)")
                 return
@@ -51,8 +51,6 @@ struct SweepCommand: ParsableCommand {
             if states.contains(.failed) { throw ExitCode(1) }
         }
     }
-
-    private var emitFormat: Emit? { emit }
 }
 
 /// The running executable's path, so sweep workers run the same build.

@@ -1,6 +1,7 @@
 import Foundation
 import SBNData
 import SBNStorage
+import SBNTensor
 import SBNTestSupport
 import Testing
 
@@ -74,8 +75,13 @@ import Testing
         #expect(try HDF5File.open("\(dir)/a.h5").attribute("binarization_seed", as: Int64.self) == 5)
     }
 
+    /// An image whose pixels hold their own row number: the top half must be rows 0–13 and the
+    /// bottom half rows 14–27, each in reading order.
     @Test func halvesSplitAtRow14() {
-        #expect(ImageHalves.top == 0..<392 && ImageHalves.bottom == 392..<784)
-        #expect(ImageHalves.top.count == 14 * 28)
+        let image = (0..<(28 * 28)).map { UInt8($0 / 28) }
+        let top = Matrix(rows: 1, cols: ImageHalves.top.count), bottom = Matrix(rows: 1, cols: ImageHalves.bottom.count)
+        image.withUnsafeBufferPointer { ImageHalves.fill(top: top, bottom: bottom, from: $0, indices: [0]) }
+        #expect(top.buffer.map { Int($0) } == (0..<(14 * 28)).map { $0 / 28 })
+        #expect(bottom.buffer.map { Int($0) } == (0..<(14 * 28)).map { 14 + $0 / 28 })
     }
 }

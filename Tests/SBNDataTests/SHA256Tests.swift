@@ -1,4 +1,6 @@
+import Foundation
 import SBNData
+import SBNTestSupport
 import Testing
 
 @Suite struct SHA256Tests {
@@ -19,15 +21,21 @@ import Testing
         #expect(s.finalizeHex() == SHA256.hex(data))
     }
 
-    /// The download path cannot run here (no network), so its verification step is tested alone:
-    /// the raw `.amat` checksum that a download is checked against matches the genuine content.
+    /// The download path cannot run here (no network), so its verification step is tested alone,
+    /// on a genuine file against the sha256 printed in ../shared/data/PROVENANCE.md (a literal,
+    /// not a hash computed by the code under test).
     @Test func verificationAcceptsGenuineAndRejectsAlteredContent() throws {
-        #expect(throws: Never.self) { try Checksums.verify(Array("abc".utf8), expected: SHA256.hex(Array("abc".utf8)), file: "x") }
+        let path = TestPaths.sharedData + "/mnist/t10k-labels-idx1-ubyte.gz"
+        let genuine = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let published = "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"
+        #expect(throws: Never.self) { try Checksums.verify(genuine, expected: published, file: path) }
+        var altered = genuine
+        altered[genuine.count / 2] ^= 1
         do {
-            try Checksums.verify(Array("abd".utf8), expected: SHA256.hex(Array("abc".utf8)), file: "downloads/x.amat")
+            try Checksums.verify(altered, expected: published, file: "downloads/x.gz")
             Issue.record("altered content must be rejected")
         } catch let e as DataError {
-            #expect(e.description.hasPrefix("downloads/x.amat: sha256 mismatch"))
+            #expect(e.description.hasPrefix("downloads/x.gz: sha256 mismatch"))
         }
     }
 }

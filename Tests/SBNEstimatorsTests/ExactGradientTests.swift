@@ -2,6 +2,7 @@ import Foundation
 import SBNDistributions
 import SBNEstimators
 import SBNModel
+import SBNOptions
 import SBNTensor
 import Testing
 
@@ -44,7 +45,7 @@ func exactGradient(_ model: SBN, _ batch: Batch) -> [Double] {
 }
 
 /// Mean and standard error of N gradient estimates, flattened.
-func estimateMoments(_ estimator: GradientEstimator, _ model: SBN, _ batch: Batch, n: Int, skip: Int = 0,
+func estimateMoments(_ estimator: any GradientEstimator, _ model: SBN, _ batch: Batch, n: Int, skip: Int = 0,
                      temperature: Float = 1, seed: UInt64) -> (mean: [Double], se: [Double]) {
     let grads = model.makeGradients()
     var rng = Xoshiro256(seed: seed)
@@ -69,15 +70,13 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
     /// REINFORCE is unbiased: the mean of N estimates lies within 4.5 standard errors of the
     /// enumerated gradient for every parameter (57 of them; a false alarm has probability < 1e-3).
-    @Test(arguments: [
-        ["moving_average": 0.0, "input_baseline": 0, "variance_normalization": 0],
-        ["moving_average": 1.0, "input_baseline": 1, "variance_normalization": 0],
-    ])
-    func reinforceIsUnbiased(options: [String: Double]) throws {
+    @Test(arguments: [false, true])
+    func reinforceIsUnbiased(baselines: Bool) throws {
         let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)
         let exact = exactGradient(model, batch)
         let ws = SBNWorkspace(model: model, capacityImages: 4)
-        let estimator = try ReinforceEstimator(workspace: ws, options: EstimatorOptions(options))
+        let options = Self.reinforceOptions(baselines: baselines)
+        let estimator = try ReinforceEstimator(workspace: ws, options: options)
         // The first estimate initialises the moving average from its own batch; skip it.
         let n = 40_000
         let (mean, se) = estimateMoments(estimator, model, batch, n: n, skip: 1, seed: 32)
@@ -88,14 +87,14 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
             #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
         }
         let meanSE = se.reduce(0, +) / Double(se.count)
-        print("reinforce \(options): worst |mean − exact| / se = \(worst), mean se = \(meanSE)")
+        print("reinforce (baselines \(baselines)): worst |mean − exact| / se = \(worst), mean se = \(meanSE)")
     }
 
     /// ARM is unbiased too (and needs no baseline): same criterion as REINFORCE.
     @Test func armIsUnbiased() throws {
         let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)
         let exact = exactGradient(model, batch)
-        let estimator = try ARMEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: EstimatorOptions())
+        let estimator = try ARMEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: NoOptions())
         let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 35)
         var worst = 0.0
         for i in exact.indices {
@@ -107,19 +106,19 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
     @Test func armRejectsMultiSampleObjectives() {
         let (model, _) = tinyProblem(sizes: Self.sizes, images: 2, seed: 31)
-        #expect(throws: (any Error).self) { _ = try ARMEstimator(workspace: SBNWorkspace(model: model, capacityImages: 2, samples: 3), options: EstimatorOptions()) }
+        #expect(throws: (any Error).self) { _ = try ARMEstimator(workspace: SBNWorkspace(model: model, capacityImages: 2, samples: 3), options: NoOptions()) }
     }
 
     /// Baselines reduce the variance of the score-function estimator.
     @Test func baselinesReduceVariance() throws {
         let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)
-        func meanSE(_ options: [String: Double]) throws -> Double {
-            let est = try ReinforceEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: EstimatorOptions(options))
+        func meanSE(_ options: ReinforceEstimator.Options) throws -> Double {
+            let est = try ReinforceEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: options)
             let se = estimateMoments(est, model, batch, n: 5000, skip: 100, seed: 33).se
             return se.reduce(0, +) / Double(se.count)
         }
-        let plain = try meanSE(["moving_average": 0, "input_baseline": 0, "variance_normalization": 0])
-        let centred = try meanSE(["moving_average": 1, "input_baseline": 1, "variance_normalization": 0])
+        let plain = try meanSE(Self.reinforceOptions(baselines: false))
+        let centred = try meanSE(Self.reinforceOptions(baselines: true))
         print("reinforce mean standard error: no baseline \(plain), with baselines \(centred)")
         #expect(centred < plain)
     }
@@ -131,8 +130,8 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
     func pathwiseBiasIsReported(name: String) throws {
         let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)
         let exact = exactGradient(model, batch)
-        let type = try #require(EstimatorRegistry.lookup(name))
-        let estimator = try type.init(workspace: SBNWorkspace(model: model, capacityImages: 4), options: EstimatorOptions())
+        let type = try #require(EstimatorRegistry.registry.lookup(name))
+        let estimator = try type.make(workspace: SBNWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions()))
         let (mean, se) = estimateMoments(estimator, model, batch, n: 20_000, seed: 34)
         let diff = zip(mean, exact).map { $0 - $1 }
         let cosine = zip(mean, exact).reduce(0) { $0 + $1.0 * $1.1 } / (norm(mean) * norm(exact))
@@ -140,5 +139,14 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         print(String(format: "%@ (τ=1) bias: ‖E[ĝ] − ∇‖/‖∇‖ = %.3f, cosine %.3f, %d of %d parameters biased beyond 4.5 se",
                      name, norm(diff) / norm(exact), cosine, significant, exact.count))
         #expect(cosine > 0)
+    }
+
+    /// REINFORCE without variance normalization, with both baselines or with none.
+    static func reinforceOptions(baselines: Bool) -> ReinforceEstimator.Options {
+        var o = ReinforceEstimator.Options()
+        o.movingAverage = baselines
+        o.inputBaseline = baselines
+        o.varianceNormalization = false
+        return o
     }
 }

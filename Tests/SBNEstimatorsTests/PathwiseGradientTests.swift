@@ -2,6 +2,7 @@ import Foundation
 import SBNDistributions
 import SBNEstimators
 import SBNModel
+import SBNOptions
 import SBNTensor
 import Testing
 
@@ -13,7 +14,7 @@ import Testing
         let sizes = [6, 5, 4, 6], images = 3
         let (model, batch) = tinyProblem(sizes: sizes, images: images, seed: 21)
         let ws = SBNWorkspace(model: model, capacityImages: images, samples: samples)
-        let estimator = try GumbelSoftmaxEstimator(workspace: ws, options: EstimatorOptions())
+        let estimator = try GumbelSoftmaxEstimator(workspace: ws, options: NoOptions())
         let grads = model.makeGradients()
         var rng = Xoshiro256(seed: 22)
         let tau: Float = 0.7

@@ -1,5 +1,9 @@
 import Foundation
-import SBNExperiments
+import SBNEstimators
+import SBNConfig
+import SBNSweeps
+import SBNTraining
+import SBNModel
 import SBNTestSupport
 import Testing
 
@@ -30,41 +34,45 @@ struct ExperimentFolder {
     let folder = ExperimentFolder()
 
     func expectConfigError(_ yaml: String, _ expected: String, overrides: [String] = []) throws {
-        try folder.expectConfigError(yaml, expected) { _ = try ConfigValidator.load($0, overrides: overrides) }
+        try folder.expectConfigError(yaml, expected) { _ = try ConfigLoader.load($0, overrides: overrides) }
     }
 
     @Test func defaultsAreThePapersTask() throws {
-        let c = try ConfigValidator.load(try folder.write("d.yaml", "name: d\n"))
+        let c = try ConfigLoader.load(try folder.write("d.yaml", "name: d\n"))
         #expect(c.layers == [392, 200, 200, 392])
         #expect(c.samples.test == 1000 && c.samples.train == 1 && c.batchSize == 100)
-        #expect(c.temperature.schedule == "fixed" && c.temperature.tau == 1)
+        #expect(c.temperature.schedule == "fixed" && c.temperature.options.as(FixedTemperature.Options.self)?.tau == 1)
     }
 
     @Test func theShippedExperimentsAreValid() throws {
         for name in ["sbn-gs", "sbn-st-gs", "sbn-st", "sbn-reinforce", "sbn-arm"] {
-            let c = try ConfigValidator.load(TestPaths.packageRoot + "/experiments/\(name).yaml")
+            let c = try ConfigLoader.load(TestPaths.packageRoot + "/experiments/\(name).yaml")
             #expect(c.name == name)
         }
-        let gs = try ConfigValidator.load(TestPaths.packageRoot + "/experiments/sbn-gs.yaml")
+        let gs = try ConfigLoader.load(TestPaths.packageRoot + "/experiments/sbn-gs.yaml")
         #expect(gs.estimator == "gs" && gs.epochs == 100 && gs.optimizer == "adam" && gs.lr == 0.001)
     }
 
     @Test func extendsInheritsAndOverrides() throws {
         try folder.write("base.yaml", "name: base\nlr: 0.003\nepochs: 7\ntemperature: {tau: 0.5}\n")
         let child = try folder.write("child.yaml", "extends: base\nname: child\nepochs: 9\ntemperature: {schedule: exponential}\n")
-        let c = try ConfigValidator.load(child)
+        let c = try ConfigLoader.load(child)
         #expect(c.name == "child" && c.lr == 0.003 && c.epochs == 9)
-        #expect(c.temperature.tau == 0.5 && c.temperature.schedule == "exponential")
+        #expect(c.temperature.options.as(ExponentialTemperature.Options.self)?.tau == 0.5 && c.temperature.schedule == "exponential")
     }
 
     @Test func setOverridesAnyField() throws {
-        let c = try ConfigValidator.load(try folder.write("s.yaml", "name: s\n"),
+        let c = try ConfigLoader.load(try folder.write("s.yaml", "name: s\n"),
                                          overrides: ["lr=3e-4", "temperature.tau=0.25", "estimator=st", "layers=[392, 50, 392]"])
-        #expect(c.lr == 3e-4 && c.temperature.tau == 0.25 && c.estimator == "st" && c.layers == [392, 50, 392])
+        #expect(c.lr == 3e-4 && c.temperature.options.as(FixedTemperature.Options.self)?.tau == 0.25)
+        #expect(c.estimator == "st" && c.layers == [392, 50, 392])
     }
 
     @Test func unknownKey() throws { try expectConfigError("lrr: 0.1\n", "lrr: unknown key") }
-    @Test func unknownNestedKey() throws { try expectConfigError("temperature: {taux: 1}\n", "temperature.taux: unknown key") }
+    @Test func unknownNestedKey() throws { try expectConfigError("data: {pth: x}\n", "data.pth: unknown key") }
+    @Test func unknownScheduleOption() throws {
+        try expectConfigError("temperature: {taux: 1}\n", "temperature.taux: unknown option for fixed (known: tau)")
+    }
     @Test func wrongType() throws {
         try expectConfigError("temperature: {tau: fast}\n", "temperature.tau: expected a number > 0, got \"fast\"")
     }
@@ -89,16 +97,68 @@ struct ExperimentFolder {
     @Test func badOverride() throws { try expectConfigError("name: x\n", "lr: expected a number > 0, got \"fast\"", overrides: ["lr=fast"]) }
     @Test func invalidYAML() throws {
         let path = try folder.write("bad.yaml", "lr: [1, 2\n")
-        #expect(throws: ConfigError.self) { _ = try ConfigValidator.load(path) }
+        #expect(throws: ConfigError.self) { _ = try ConfigLoader.load(path) }
     }
     @Test func extendsCycle() throws {
         try folder.write("a.yaml", "extends: b\n")
         let b = try folder.write("b.yaml", "extends: a\n")
-        #expect(throws: ConfigError.self) { _ = try ConfigValidator.load(b) }
+        #expect(throws: ConfigError.self) { _ = try ConfigLoader.load(b) }
+    }
+
+    @Test func quotedNumbersAreNotNumbers() throws {
+        try expectConfigError("lr: \"0.01\"\n", "lr: expected a number > 0, got \"0.01\"")
+    }
+    @Test func estimatorOptionOutOfRange() throws {
+        try expectConfigError("estimator: reinforce\nestimator_options: {decay: 1.5}\n",
+                              "estimator_options.decay: expected a number in [0, 1), got 1.5")
+    }
+    @Test func estimatorOptionOfTheWrongType() throws {
+        try expectConfigError("estimator: reinforce\nestimator_options: {moving_average: 1}\n",
+                              "estimator_options.moving_average: expected true or false, got 1")
+    }
+    @Test func optimizerOptionsBelongToTheirOptimizer() throws {
+        try expectConfigError("optimizer_options: {momentum: 0.5}\n",
+                              "optimizer_options.momentum: unknown option for adam (known: beta1, beta2, epsilon)")
+        let c = try ConfigLoader.load(try folder.write("sgd.yaml", "optimizer: sgd\noptimizer_options: {momentum: 0.5}\n"))
+        #expect(c.optimizerOptions.as(SGDMomentum.Options.self)?.momentum == 0.5)
+    }
+    @Test func layersMustMatchTheImageHalves() throws {
+        try expectConfigError("layers: [300, 200, 484]\n",
+                              "layers: expected input size 392 and output size 392 (the two image halves), got [300, 200, 484]")
+        try expectConfigError("layers: [392, 392]\n",
+                              "layers: expected at least 3 sizes (input, hidden…, output), got [392, 392]")
+        try expectConfigError("layers: [392, 1e20, 392]\n", "layers[1]: expected a whole number ≥ 1, got 1e20")
+        try expectConfigError("layers: [392, 100000, 392]\n",
+                              "layers: expected hidden layers of at most 65536 units, not 100000, got [392, 100000, 392]")
+    }
+    /// A "billion laughs": nine levels of ten aliases each stand for 10⁹ values.
+    @Test func yamlAliasBombIsRefused() throws {
+        var yaml = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 { yaml += "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        try expectConfigError(yaml, "expands to more than 100000 values (through YAML aliases?)")
+    }
+    @Test func extendsCycleThroughAnotherFolder() throws {
+        let sub = folder.dir + "/sub"
+        try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+        try "extends: ../top\n".write(toFile: sub + "/inner.yaml", atomically: true, encoding: .utf8)
+        let top = try folder.write("top.yaml", "extends: sub/../sub/inner\n")
+        do {
+            _ = try ConfigLoader.load(top)
+            Issue.record("a cycle must be refused")
+        } catch let e as ConfigError {
+            #expect(e.message.hasPrefix("cycle through"), "\(e)")
+        }
+    }
+    @Test func everyOptionIsStoredAndDifferencesAreNamed() throws {
+        let a = try ConfigLoader.load(try folder.write("r.yaml", "estimator: reinforce\n"))
+        #expect(a.json.contains("\"estimator_options\":{\"baseline_hidden\":100,\"baseline_lr\":0.001,\"decay\":0.9,"))
+        let b = try ConfigLoader.load(folder.dir + "/r.yaml", overrides: ["estimator_options.decay=0.5", "lr=0.01", "name=z"])
+        #expect(a.differences(from: b) == ["estimator_options.decay", "lr"])
+        #expect(a.sameRun(as: try ConfigLoader.load(folder.dir + "/r.yaml", overrides: ["name=z"])))
     }
 
     @Test func configRoundTripsThroughJSON() throws {
-        let c = try ConfigValidator.load(TestPaths.packageRoot + "/experiments/sbn-reinforce.yaml")
+        let c = try ConfigLoader.load(TestPaths.packageRoot + "/experiments/sbn-reinforce.yaml")
         #expect(try ExperimentConfig(json: c.json) == c)
         #expect(c.json.contains("\"batch_size\":100"))
     }

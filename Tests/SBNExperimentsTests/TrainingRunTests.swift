@@ -1,5 +1,7 @@
 import Foundation
-import SBNExperiments
+import SBNConfig
+import SBNSweeps
+import SBNTraining
 import SBNModel
 import SBNStorage
 import SBNTestSupport
@@ -21,13 +23,21 @@ func smallRunYAML(estimator: String, extra: String = "") -> String {
     """
 }
 
+/// Every tensor of a checkpoint, and every scalar attribute (the bits of its Double value as two
+/// Floats), by path: "optimizer/m.W1", "estimator/baseline/adam@t", …
 func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     let f = try HDF5File.open(path)
     var out: [String: [Float]] = [:]
-    for group in ["parameters", "best", "optimizer", "estimator"] {
-        let g = try f.group("checkpoint/" + group)
-        for name in try g.childNames() { out["\(group)/\(name)"] = try g.dataset(name).read() }
+    func walk(_ g: HDF5Group, _ prefix: String) throws {
+        for name in try g.childNames() {
+            if g.isGroup(name) { try walk(try g.group(name), prefix + "/" + name) } else { out[prefix + "/" + name] = try g.dataset(name).read() }
+        }
+        for name in try g.attributeNames() {
+            let bits = try g.attribute(name, as: Double.self).bitPattern  // exact for the integer counters too
+            out[prefix + "@" + name] = [Float(bitPattern: UInt32(truncatingIfNeeded: bits)), Float(bitPattern: UInt32(bits >> 32))]
+        }
     }
+    for group in ["parameters", "best", "optimizer", "estimator"] { try walk(try f.group("checkpoint/" + group), group) }
     return out
 }
 
@@ -37,7 +47,7 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     /// Two epochs straight and one epoch plus a resumed one give bit-identical state.
     @Test(arguments: ["gs", "reinforce"])
     func resumeIsBitIdentical(estimator: String) throws {
-        let config = try ConfigValidator.load(try folder.write("r-\(estimator).yaml", smallRunYAML(estimator: estimator)))
+        let config = try ConfigLoader.load(try folder.write("r-\(estimator).yaml", smallRunYAML(estimator: estimator)))
         let straight = folder.dir + "/straight-\(estimator).h5", resumed = folder.dir + "/resumed-\(estimator).h5"
         let a = try Trainer(config: config, resultsPath: straight, log: { _ in }).run(resume: false)
         let partial = try Trainer(config: config, resultsPath: resumed, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
@@ -55,7 +65,7 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     }
 
     @Test func resultsFileFollowsTheSchema() throws {
-        let config = try ConfigValidator.load(try folder.write("s.yaml", smallRunYAML(estimator: "st")))
+        let config = try ConfigLoader.load(try folder.write("s.yaml", smallRunYAML(estimator: "st")))
         let path = folder.dir + "/schema.h5"
         let record = try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false)
         let f = try HDF5File.open(path)
@@ -83,7 +93,7 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     }
 
     @Test func existingResultsAreNotOverwritten() throws {
-        let config = try ConfigValidator.load(try folder.write("o.yaml", smallRunYAML(estimator: "gs")), overrides: ["epochs=1"])
+        let config = try ConfigLoader.load(try folder.write("o.yaml", smallRunYAML(estimator: "gs")), overrides: ["epochs=1"])
         let path = folder.dir + "/once.h5"
         try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -93,7 +103,7 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
         #expect(again.status == .finished)
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         // Another configuration in the same place is refused.
-        let other = try ConfigValidator.load(folder.dir + "/o.yaml", overrides: ["epochs=1", "lr=0.01"])
+        let other = try ConfigLoader.load(folder.dir + "/o.yaml", overrides: ["epochs=1", "lr=0.01"])
         #expect(throws: TrainingError.self) { try Trainer(config: other, resultsPath: path, log: { _ in }).run(resume: true) }
     }
 
@@ -101,18 +111,23 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     @Test func resumeToleratesLabelEdits() throws {
         let file = try folder.write("l.yaml", smallRunYAML(estimator: "st"))
         let path = folder.dir + "/labels.h5"
-        try Trainer(config: try ConfigValidator.load(file), resultsPath: path, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
-        let edited = try ConfigValidator.load(file, overrides: ["description=renamed", "name=other"])
+        try Trainer(config: try ConfigLoader.load(file), resultsPath: path, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
+        let edited = try ConfigLoader.load(file, overrides: ["description=renamed", "name=other"])
         let r = try Trainer(config: edited, resultsPath: path, log: { _ in }).run(resume: true)
         #expect(r.status == .finished && r.epochsDone == 2)
         #expect(try HDF5File.open(path).stringAttribute("experiment") == "other")
-        let changed = try ConfigValidator.load(file, overrides: ["batch_size=40"])
-        #expect(throws: TrainingError.self) { _ = try Trainer(config: changed, resultsPath: path, log: { _ in }).run(resume: true) }
+        let changed = try ConfigLoader.load(file, overrides: ["batch_size=40"])
+        do {
+            _ = try Trainer(config: changed, resultsPath: path, log: { _ in }).run(resume: true)
+            Issue.record("a changed configuration must be refused")
+        } catch let e as TrainingError {
+            #expect(e.description.contains("(differs in batch_size)"), "\(e)")
+        }
     }
 
     /// A NaN stops the run with an error naming the step; the file keeps the last good checkpoint.
     @Test func nonFiniteLossStopsTheRunAndKeepsTheCheckpoint() throws {
-        let config = try ConfigValidator.load(try folder.write("n.yaml", smallRunYAML(estimator: "gs")))
+        let config = try ConfigLoader.load(try folder.write("n.yaml", smallRunYAML(estimator: "gs")))
         let path = folder.dir + "/nan.h5"
         try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
         let good = try checkpointTensors(path)
@@ -139,7 +154,7 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     }
 
     @Test func divergingTrainingIsCaught() throws {
-        let config = try ConfigValidator.load(try folder.write("d.yaml", smallRunYAML(estimator: "gs", extra: "optimizer: sgd\nlr: 1.0e+38")))
+        let config = try ConfigLoader.load(try folder.write("d.yaml", smallRunYAML(estimator: "gs", extra: "optimizer: sgd\nlr: 1.0e+38")))
         let path = folder.dir + "/diverge.h5"
         do {
             try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false)
@@ -152,5 +167,14 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
         #expect(try f.stringAttribute("status") == "failed")
         let w1: [Float] = try f.dataset("checkpoint/parameters/W1").read()
         #expect(w1.allSatisfy { $0.isFinite })
+    }
+
+    /// 430 images in batches of 50: eight full batches and one of 30 per epoch.
+    @Test func shortLastBatchIsAStep() throws {
+        let config = try ConfigLoader.load(try folder.write("b.yaml", smallRunYAML(estimator: "reinforce")),
+                                           overrides: ["data.train_limit=430"])
+        let r = try Trainer(config: config, resultsPath: folder.dir + "/short.h5", log: { _ in }).run(resume: false)
+        #expect(r.status == .finished && r.steps == 18)
+        #expect(r.train.map(\.step) == [3, 6, 9, 12, 15, 18])
     }
 }

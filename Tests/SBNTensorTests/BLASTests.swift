@@ -38,7 +38,8 @@ func filled(_ rows: Int, _ cols: Int, seed: Int) -> Matrix {
         let b = tb ? filled(n, k, seed: 2) : filled(k, n, seed: 2)
         for (alpha, beta) in [(Float(1), Float(0)), (0.7, 0.3), (-1.5, 1)] {
             let c = filled(m, n, seed: 3)
-            let c0 = c.clone()
+            let c0 = Matrix(rows: m, cols: n)
+            c0.copy(from: c)
             BLAS.gemm(a, transposeA: ta, b, transposeB: tb, into: c, alpha: alpha, beta: beta)
             let expected = naiveGemm(a, ta, b, tb, alpha: alpha, beta: beta, c0: c0)
             for i in 0..<c.count { #expect(abs(Double(c.storage[i]) - expected[i]) < 1e-5) }

@@ -23,13 +23,6 @@ import Testing
             let s = FastMath.sigmoid(x)
             #expect(s >= 0 && s <= 1 && s.isFinite)
         }
-        #expect(FastMath.logSigmoid(-1000).isFinite)
-    }
-
-    @Test func logSumExpIsStable() {
-        let x: [Double] = [-1000, -1000.5, -999]
-        let expected = -999 + Foundation.log(1 + Foundation.exp(-1) + Foundation.exp(-1.5))
-        #expect(abs(LogSumExp.logSumExp(x) - expected) < 1e-12)
-        #expect(abs(LogSumExp.logMeanExp([Float(3), 3, 3]) - 3) < 1e-6)
+        #expect(FastMath.softplus(1000) == 1000 && FastMath.softplus(-1000) >= 0)
     }
 }

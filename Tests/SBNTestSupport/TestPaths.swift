@@ -24,13 +24,15 @@ public enum TestPaths {
         return path
     }()
 
-    /// The `sbnlab` executable of the current build (release first: `make test` builds release).
+    /// The `sbnlab` executable of the configuration these tests were built in (`swift test`
+    /// builds it alongside), never a stale binary of the other configuration.
     public static var sbnlabBinary: String? {
-        for config in ["release", "debug"] {
-            let p = packageRoot + "/.build/\(config)/sbnlab"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
+        #if DEBUG
+        let p = packageRoot + "/.build/debug/sbnlab"
+        #else
+        let p = packageRoot + "/.build/release/sbnlab"
+        #endif
+        return FileManager.default.isExecutableFile(atPath: p) ? p : nil
     }
 
     public static func temporaryDirectory(prefix: String = "sbnlab-test") -> String {
@@ -62,7 +64,11 @@ public func runCommand(_ executable: String, _ arguments: [String], in directory
     return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
 
-/// python3 with h5py, or the reason it cannot be used (tests that need it print the reason and skip).
+/// Whether python3 with h5py is available (tests that need it are disabled, and reported as
+/// skipped, when it is not; `.ci/run` installs it).
+public let hasPythonWithH5py: Bool = pythonWithH5py().path != nil
+
+/// python3 with h5py, or the reason it cannot be used.
 public func pythonWithH5py() -> (path: String?, reason: String) {
     guard let r = try? runCommand("/usr/bin/env", ["python3", "-c", "import h5py; print(h5py.__version__)"]), r.status == 0 else {
         return (nil, "python3 with h5py not available")

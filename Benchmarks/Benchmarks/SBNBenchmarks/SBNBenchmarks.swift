@@ -15,12 +15,13 @@ let benchmarks: @Sendable () -> Void = {
 
     // One training step (estimate + Adam) at batch 100 of the paper's 392-200-200-392 network.
     // Malloc count should be ~0: the step loop must not allocate.
-    for name in EstimatorRegistry.names {
+    for name in EstimatorRegistry.registry.names {
         Benchmark("train-step/\(name) B=100") { benchmark in
             var rng = Xoshiro256(seed: 1)
             let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
             let ws = SBNWorkspace(model: model, capacityImages: 100)
-            let estimator = try EstimatorRegistry.lookup(name)!.init(workspace: ws, options: EstimatorOptions())
+            let type = EstimatorRegistry.registry.lookup(name)!
+            let estimator = try type.make(workspace: ws, options: AnyOptions(type.optionsType.init()))
             let grads = model.makeGradients()
             let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
             let batch = syntheticBatch(images: 100, seed: 2)

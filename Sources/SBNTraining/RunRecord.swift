@@ -1,3 +1,5 @@
+import SBNConfig
+
 /// Everything a results file holds for one run, in memory. The trainer appends to it and
 /// `ResultsFile` writes it whole, atomically, after every epoch.
 public struct RunRecord: Sendable {

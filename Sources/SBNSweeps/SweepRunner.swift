@@ -1,5 +1,7 @@
 import Foundation
+import SBNConfig
 import SBNStorage
+import SBNTraining
 
 /// Runs the points of a sweep as parallel `sbnlab run` processes, each writing its own results
 /// file under `<out>/<point name>/`. Finished points are skipped and interrupted ones resume from
@@ -85,7 +87,7 @@ public struct SweepRunner {
             let done = states.filter { $0 == .finished }.count, failed = states.filter { $0 == .failed }.count
             let remaining = states.filter { $0 == .pending || $0 == .running }.count
             let average = durations.isEmpty ? nil : durations.reduce(0, +) / Double(durations.count)
-            let eta = average.map { Trainer.duration($0 * Double(remaining) / Double(jobs)) } ?? "?"
+            let eta = average.map { TimeText.duration($0 * Double(remaining) / Double(jobs)) } ?? "?"
             let line = "sweep: \(done)/\(states.count) done, \(running.count) running, \(failed) failed, ETA \(eta)"
             if line != lastLine {
                 log(line)
@@ -94,7 +96,7 @@ public struct SweepRunner {
             if running.isEmpty && !states.contains(.pending) { break }
             Thread.sleep(forTimeInterval: 0.5)
         }
-        log("sweep finished in \(Trainer.duration(Date().timeIntervalSince(begin)))")
+        log("sweep finished in \(TimeText.duration(Date().timeIntervalSince(begin)))")
         return states
     }
 

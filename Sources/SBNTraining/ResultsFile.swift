@@ -1,4 +1,6 @@
 import Foundation
+import SBNConfig
+import SBNDistributions
 import SBNModel
 import SBNStorage
 
@@ -11,8 +13,8 @@ public enum ResultsFile {
     public struct Checkpoint {
         public let parameters: ParameterSet
         public let best: ParameterSet
-        public let optimizer: ParameterSet
-        public let estimator: ParameterSet
+        public let optimizer: ComponentState
+        public let estimator: ComponentState
         public let rngNoise: [UInt64]
         public let rngShuffle: [UInt64]
     }
@@ -59,8 +61,8 @@ public enum ResultsFile {
                 try g.setAttribute("elapsed", record.elapsed)
                 try writeSet(checkpoint.parameters, into: g.createGroup("parameters"))
                 try writeSet(checkpoint.best, into: g.createGroup("best"))
-                try writeSet(checkpoint.optimizer, into: g.createGroup("optimizer"))
-                try writeSet(checkpoint.estimator, into: g.createGroup("estimator"))
+                try writeState(checkpoint.optimizer, into: g.createGroup("optimizer"))
+                try writeState(checkpoint.estimator, into: g.createGroup("estimator"))
                 try g.write("rng_noise", checkpoint.rngNoise)
                 try g.write("rng_shuffle", checkpoint.rngShuffle)
             }
@@ -108,16 +110,25 @@ public enum ResultsFile {
         return record
     }
 
-    /// Restores a checkpoint's tensors in place into sets of the same layout; returns the RNG states.
-    public static func restore(_ path: String, parameters: ParameterSet, best: ParameterSet, optimizer: ParameterSet,
-                               estimator: ParameterSet) throws -> (noise: [UInt64], shuffle: [UInt64]) {
+    /// Restores a checkpoint in place into a checkpoint of the same layout; returns the RNG states.
+    public static func restore(_ path: String, into checkpoint: Checkpoint) throws -> (noise: [UInt64], shuffle: [UInt64]) {
         let file = try HDF5File.open(path)
         let g = try file.group("checkpoint")
-        try readSet(parameters, from: g.group("parameters"))
-        try readSet(best, from: g.group("best"))
-        try readSet(optimizer, from: g.group("optimizer"))
-        try readSet(estimator, from: g.group("estimator"))
+        try readSet(checkpoint.parameters, from: g.group("parameters"))
+        try readSet(checkpoint.best, from: g.group("best"))
+        try readState(checkpoint.optimizer, from: g.group("optimizer"))
+        try readState(checkpoint.estimator, from: g.group("estimator"))
         return (try g.dataset("rng_noise").read(), try g.dataset("rng_shuffle").read())
+    }
+
+    /// The run's record and its best parameters (the model that is tested), for `impute` and analyses.
+    public static func loadBestModel(_ path: String) throws -> (record: RunRecord, model: SBN) {
+        let record = try readRecord(path)
+        guard record.hasCheckpoint else { throw HDF5Error(operation: "\(path): no checkpoint in this file", hdf5Message: "") }
+        var unused = Xoshiro256(seed: 0)
+        let model = SBN(sizes: record.config.layers, rng: &unused)
+        try readSet(model.parameters, from: HDF5File.open(path).group("checkpoint/best"))
+        return (record, model)
     }
 
     /// Marks an existing results file as failed without touching its checkpoint: a copy is
@@ -147,6 +158,26 @@ public enum ResultsFile {
                 throw HDF5Error(operation: "\(ds.location): shape \(ds.shape), expected [\(t.rows), \(t.cols)]", hdf5Message: "")
             }
             try ds.read(into: t.buffer)
+        }
+    }
+
+    /// A component's state as a group: tensors as datasets, integers and reals as typed
+    /// attributes, parts as subgroups.
+    static func writeState(_ state: ComponentState, into group: HDF5Group) throws {
+        try state.visit { path, part in
+            let g = path.isEmpty ? group : try group.createGroup(path)
+            try writeSet(part.tensors, into: g)
+            for (k, v) in part.integers { try g.setAttribute(k, v) }
+            for (k, v) in part.reals { try g.setAttribute(k, v) }
+        }
+    }
+
+    static func readState(_ state: ComponentState, from group: HDF5Group) throws {
+        try state.visit { path, part in
+            let g = path.isEmpty ? group : try group.group(path)
+            try readSet(part.tensors, from: g)
+            for k in part.integers.keys { part.integers[k] = try g.attribute(k, as: Int64.self) }
+            for k in part.reals.keys { part.reals[k] = try g.attribute(k, as: Double.self) }
         }
     }
 

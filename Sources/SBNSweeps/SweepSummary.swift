@@ -1,5 +1,8 @@
 import Foundation
+import SBNConfig
 import SBNStorage
+import SBNTraining
+import Yams
 
 /// One row per run of a sweep, rebuilt from the run files alone (`sbnlab collect`), wherever the
 /// runs happened. The parameters are the configuration fields that differ between the runs.
@@ -54,20 +57,39 @@ public struct SweepSummary: Sendable {
         return SweepSummary(name: name, axes: axes, rows: rows)
     }
 
-    /// Dotted paths → values of a configuration JSON.
+    /// Dotted paths → values of a stored configuration, as written.
     static func flatten(_ json: String) -> [String: String] {
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [:] }
-        var out: [String: String] = [:]
-        func walk(_ node: [String: Any], _ prefix: String) {
-            for (k, v) in node {
-                let p = prefix.isEmpty ? k : prefix + "." + k
-                if let child = v as? [String: Any] { walk(child, p) } else if let list = v as? [Any] {
-                    out[p] = "[" + list.map { "\($0)" }.joined(separator: ", ") + "]"
-                } else if v is NSNull { out[p] = "null" } else { out[p] = "\(v)" }
+        guard let node = try? ConfigNode.parse(json, file: "config") else { return [:] }
+        return Dictionary(ConfigNode.leaves(node).map { ($0.path, ConfigNode.text($0.value)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Reads a `summary.h5` written by `write(to:)`.
+    public static func read(_ path: String) throws -> SweepSummary {
+        let f = try HDF5File.open(path)
+        let axesNode = try ConfigNode.parse("axes: " + (try f.stringAttribute("axes")), file: path)
+        let axes = axesNode["axes"]?.sequence?.compactMap(\.string) ?? []
+        let points = try f.dataset("point").readStrings(), paths = try f.dataset("path").readStrings()
+        let status = try f.dataset("status").readStrings(), errors = try f.dataset("error").readStrings()
+        let valid: [Double] = try f.dataset("best_valid_nll").read(), test: [Double] = try f.dataset("test_nll").read()
+        let sem: [Double] = try f.dataset("test_nll_sem").read(), wall: [Double] = try f.dataset("wall_time").read()
+        let epochs: [Int64] = try f.dataset("epochs").read()
+        let estimators = f.contains("estimator") ? try f.dataset("estimator").readStrings() : Array(repeating: "", count: points.count)
+        let params = try f.group("params")
+        var columns: [String: [String]] = [:]
+        for axis in axes {
+            let ds = try params.dataset(axis)
+            if let strings = try? ds.readStrings() {
+                columns[axis] = strings
+            } else {
+                columns[axis] = (try ds.read() as [Double]).map { "\($0)" }
             }
         }
-        walk(obj, "")
-        return out
+        let rows = points.indices.map { i in
+            Row(point: points[i], path: paths[i], estimator: estimators[i], status: status[i],
+                params: columns.mapValues { $0[i] }, bestValidNLL: valid[i], testNLL: test[i], testSEM: sem[i],
+                epochs: Int(epochs[i]), wallTime: wall[i], error: errors[i], validCurve: [])
+        }
+        return SweepSummary(name: try f.stringAttribute("sweep"), axes: axes, rows: rows)
     }
 
     /// Writes `summary.h5` atomically: one entry per run in every column.
@@ -79,6 +101,7 @@ public struct SweepSummary: Sendable {
             try f.writeStrings("point", rows.map(\.point))
             try f.writeStrings("path", rows.map(\.path))
             try f.writeStrings("status", rows.map(\.status))
+            try f.writeStrings("estimator", rows.map(\.estimator))
             try f.writeStrings("error", rows.map(\.error))
             try f.write("best_valid_nll", rows.map(\.bestValidNLL))
             try f.write("test_nll", rows.map(\.testNLL))

@@ -1,3 +1,5 @@
+import SBNConfig
+
 /// Test NLL (nats) of the SBN (Bernoulli) 392-200-200-392 row of Jang et al. 2017, Table 1.
 public enum PaperNumbers {
     public static let table1Bernoulli: [(estimator: String, label: String, nll: Double)] = [
@@ -21,7 +23,7 @@ public enum PaperNumbers {
         for r in records {
             let ours = r.test.map { String(format: "%.2f ± %.2f (m=%d)", $0.nll, $0.sem, $0.samples) } ?? "—"
             let paper = nll(for: r.config.estimator).map { String(format: "%.1f", $0) } ?? "—"
-            lines.append("| \(r.config.name) | \(r.config.estimator) | \(ours) | \(paper) | \(r.epochsDone) | \(Trainer.duration(r.elapsed)) |")
+            lines.append("| \(r.config.name) | \(r.config.estimator) | \(ours) | \(paper) | \(r.epochsDone) | \(TimeText.duration(r.elapsed)) |")
         }
         return lines.joined(separator: "\n")
     }

@@ -1,0 +1,126 @@
+import Foundation
+import SBNData
+import SBNEstimators
+import SBNModel
+import SBNOptions
+
+/// A fully resolved experiment. Every property initialiser below is the default (the paper's
+/// task, Jang et al. 2017 §4.1, with the optimizer of the PyTorch reference run); an experiment
+/// file, its `extends:` chain and `--set` overrides change what differs. Adding a field is one
+/// line here: its key (snake_case), default, JSON form and range check (`@Count`, `@Positive`, …)
+/// follow from it. Encoded as JSON into each results file.
+public struct ExperimentConfig: Codable, Equatable, Sendable {
+    public struct DataSource: Codable, Equatable, Sendable {
+        /// The prepared HDF5 dataset (`make data`).
+        public var path = BinarizedMNIST.defaultPath
+        /// Use only the first N images of a split (null: all). For quick runs and tests.
+        @OptionalCount public var trainLimit: Int? = nil
+        @OptionalCount public var validLimit: Int? = nil
+        @OptionalCount public var testLimit: Int? = nil
+        public init() {}
+    }
+
+    public struct Samples: Codable, Equatable, Sendable {
+        /// m of the training objective log (1/m) Σ p(x | h_i).
+        @Count public var train = 1
+        /// m of the per-epoch validation NLL.
+        @Count public var valid = 100
+        /// m of the final test NLL (1000 in Jang et al. 2017).
+        @Count public var test = 1000
+        public init() {}
+    }
+
+    public var name = "unnamed"
+    public var description = ""
+    public var data = DataSource()
+    /// [392, hidden…, 392]: the top half in, hidden Bernoulli layers, the bottom half out.
+    @LayerSizes public var layers = [392, 200, 200, 392]
+    /// A name from `EstimatorRegistry`, with its `Options` under `estimator_options`.
+    public var estimator = GumbelSoftmaxEstimator.name
+    public var estimatorOptions = AnyOptions(GumbelSoftmaxEstimator.Options())
+    /// `{schedule: <name from ScheduleRegistry>, <its options>…}`.
+    public var temperature = Temperature()
+    /// A name from `OptimizerRegistry`, with its `Options` under `optimizer_options`.
+    public var optimizer = Adam.name
+    public var optimizerOptions = AnyOptions(Adam.Options())
+    @Positive public var lr = 0.001
+    @Count public var batchSize = 100
+    @Count public var epochs = 50
+    public var samples = Samples()
+    @SeedValue public var seed: UInt64 = 1
+    /// Log a training-metrics row every this many steps.
+    @Count public var logEvery = 50
+
+    public init() {}
+
+    /// The components chosen by name, each with its registry and where its options live.
+    static let slots: [OptionsSlot] = [
+        OptionsSlot(name: "estimator", options: "estimator_options", EstimatorRegistry.registry),
+        OptionsSlot(name: "optimizer", options: "optimizer_options", OptimizerRegistry.registry),
+        OptionsSlot(name: "temperature.schedule", options: "temperature", ScheduleRegistry.registry),
+    ]
+
+    /// The resolved configuration as canonical JSON (sorted keys, snake_case), as stored in
+    /// results files; it is itself a valid experiment file.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: (try? encoder.encode(self)) ?? Foundation.Data(), as: UTF8.self)
+    }
+
+    /// Whether two configurations describe the same run: every field but the name and the
+    /// description, which may be edited without invalidating results.
+    public func sameRun(as other: ExperimentConfig) -> Bool { differences(from: other).isEmpty }
+
+    /// The key paths whose values differ (name and description aside), e.g. ["lr", "seed"].
+    public func differences(from other: ExperimentConfig) -> [String] {
+        guard let a = try? ConfigNode.encode(self), let b = try? ConfigNode.encode(other) else { return ["?"] }
+        let left = Dictionary(ConfigNode.leaves(a).map { ($0.path, $0.value) }, uniquingKeysWith: { x, _ in x })
+        let right = Dictionary(ConfigNode.leaves(b).map { ($0.path, $0.value) }, uniquingKeysWith: { x, _ in x })
+        return Set(left.keys).union(right.keys).subtracting(["name", "description"])
+            .filter { left[$0] != right[$0] }.sorted()
+    }
+
+    /// Parses the JSON written by `json` (validated like any experiment file).
+    public init(json: String, source: String = "stored configuration") throws {
+        self = try ConfigLoader.resolve(try ConfigNode.parse(json, file: source), file: source)
+    }
+}
+
+/// The temperature schedule and its options, written as one mapping:
+/// `temperature: {schedule: exponential, tau: 1.0, rate: 1e-4}`.
+public struct Temperature: Codable, Equatable, Sendable {
+    public var schedule = FixedTemperature.name
+    public var options = AnyOptions(FixedTemperature.Options())
+
+    enum Keys: String, CodingKey { case schedule }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        schedule = try decoder.container(keyedBy: Keys.self).decode(String.self, forKey: .schedule)
+        options = try AnyOptions(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try options.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(schedule, forKey: .schedule)
+    }
+}
+
+/// How a run uses the machine. Not part of the experiment's identity (results do not depend on
+/// it), so it is not stored in the configuration and a run may resume with other values.
+public struct RuntimeOptions: Sendable {
+    /// Worker threads for evaluation, each with a single-threaded OpenBLAS. Evaluation noise is
+    /// drawn per chunk, so the numbers do not depend on this.
+    public var evalThreads: Int
+    /// OpenBLAS threads during training steps (1 is fastest at batch ≤ 100).
+    public var blasThreads: Int
+
+    public init(evalThreads: Int = ProcessInfo.processInfo.activeProcessorCount, blasThreads: Int = 1) {
+        self.evalThreads = max(1, evalThreads)
+        self.blasThreads = max(1, blasThreads)
+    }
+}

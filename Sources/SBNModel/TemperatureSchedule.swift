@@ -1,0 +1,56 @@
+import RealModule
+import SBNOptions
+
+/// A temperature schedule τ(t) for relaxed estimators, chosen by name under `temperature:`.
+public protocol TemperatureSchedule: Component, Sendable {
+    init(options: Options)
+    func temperature(atStep step: Int) -> Float
+}
+
+extension TemperatureSchedule {
+    public static func make(options: AnyOptions) -> any TemperatureSchedule {
+        guard let typed = options.as(Options.self) else { preconditionFailure("\(name): options of another schedule") }
+        return Self(options: typed)
+    }
+}
+
+/// τ fixed (Jang et al. 2017 §4.1 use τ = 1 for this task).
+public struct FixedTemperature: TemperatureSchedule {
+    public struct Options: ComponentOptions {
+        @Positive public var tau = 1.0
+        public init() {}
+    }
+
+    public static let name = "fixed"
+    public static let summary = "τ fixed"
+    let tau: Float
+    public init(options: Options) { tau = Float(options.tau) }
+    public func temperature(atStep step: Int) -> Float { tau }
+}
+
+/// τ = max(τ_min, τ₀·exp(−r·t)), with t rounded down to a multiple of N
+/// (Jang et al. 2017 §4.2 with τ₀ = 1: N ∈ {500, 1000}, r ∈ {1e-5, 1e-4}, τ_min = 0.5).
+public struct ExponentialTemperature: TemperatureSchedule {
+    public struct Options: ComponentOptions {
+        @Positive public var tau = 1.0
+        @Positive public var tauMin = 0.5
+        @NonNegative public var rate = 1e-4
+        @Count public var every = 1000
+        public init() {}
+    }
+
+    public static let name = "exponential"
+    public static let summary = "τ = max(τ_min, τ·exp(−rate·t)), t rounded down to a multiple of `every` (Jang et al. 2017 §4.2)"
+    let options: Options
+    public init(options: Options) { self.options = options }
+    public func temperature(atStep step: Int) -> Float {
+        let t = Double(step / options.every * options.every)
+        return Float(max(options.tauMin, options.tau * Double.exp(-options.rate * t)))
+    }
+}
+
+/// Schedules by name. Adding one: a type above (or in its own file) plus one line here.
+public enum ScheduleRegistry {
+    public static let registry = Registry<any TemperatureSchedule.Type>(
+        kind: "schedule", [FixedTemperature.self, ExponentialTemperature.self]) { $0 }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import SBNConfig
+import SBNData
+import SBNDistributions
+import SBNEstimators
+import SBNModel
+import SBNTensor
+
+/// A failure during training that stops the run (the last good checkpoint is kept).
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// Runs one experiment: shuffled minibatches, the chosen estimator and optimizer, validation
+/// NLL after every epoch (keeping the best parameters), a checkpoint after every epoch, and the
+/// final m-sample test NLL of the best parameters (Jang et al. 2017 §4.1 protocol).
+public final class Trainer {
+    public let config: ExperimentConfig
+    public let resultsPath: String
+    public let runtime: RuntimeOptions
+    let log: (String) -> Void
+
+    public init(config: ExperimentConfig, resultsPath: String, runtime: RuntimeOptions = RuntimeOptions(),
+                log: @escaping (String) -> Void = { print($0) }) {
+        self.config = config
+        self.resultsPath = resultsPath
+        self.runtime = runtime
+        self.log = log
+    }
+
+    /// The three splits, each cut to its configured limit.
+    struct Splits {
+        let train: BinarizedMNIST.Split, valid: BinarizedMNIST.Split, test: BinarizedMNIST.Split
+    }
+
+    /// Trains (or resumes) and evaluates. With `resume`, an existing results file of the same
+    /// configuration continues from its checkpoint (a finished one is returned as it is);
+    /// without it, an existing file is an error, so nothing is overwritten.
+    /// `stopAfterEpochs` ends the session early (the checkpoint is written; status stays running).
+    @discardableResult
+    public func run(resume: Bool, stopAfterEpochs: Int? = nil) throws -> RunRecord {
+        let dataset = try BinarizedMNIST(path: config.data.path)
+        let splits = Splits(train: dataset.train.prefix(config.data.trainLimit), valid: dataset.valid.prefix(config.data.validLimit),
+                            test: dataset.test.prefix(config.data.testLimit))
+        let state = try TrainingState(config: config)
+        if let finished = try start(state, resume: resume) { return finished }
+        let session = Session(elapsedBefore: state.record.elapsed)
+        let firstEpoch = state.record.epochsDone + 1
+        let lastEpoch = min(config.epochs, stopAfterEpochs.map { firstEpoch - 1 + $0 } ?? config.epochs)
+        if firstEpoch <= lastEpoch {
+            log("\(config.name): \(config.estimator), \(config.optimizer) lr \(config.lr), batch \(config.batchSize), "
+                + "\(config.epochs) epochs, \(splits.train.count) training images, seed \(config.seed)")
+        }
+        for epoch in stride(from: firstEpoch, through: lastEpoch, by: 1) {
+            let epochStart = Date()
+            let loss = try trainEpoch(epoch, state, split: splits.train, session: session)
+            let trainTime = Date().timeIntervalSince(epochStart)
+            try validate(epoch, state, split: splits.valid)
+            state.record.elapsed = session.elapsed
+            try state.save(to: resultsPath)
+            logEpoch(epoch, state, loss: loss, throughput: Double(splits.train.count) / trainTime, started: epochStart)
+        }
+        guard state.record.epochsDone >= config.epochs else { return state.record }
+        return try finish(state, split: splits.test, session: session)
+    }
+
+    /// Wall time of this session on top of the sessions before it.
+    struct Session {
+        let start = Date()
+        let elapsedBefore: Double
+        var elapsed: Double { elapsedBefore + Date().timeIntervalSince(start) }
+    }
+
+    /// Restores a resumed run, or writes the epoch-0 checkpoint of a new one (so the run is
+    /// visible and resumable from the start). Returns the record of an already finished run.
+    func start(_ state: TrainingState, resume: Bool) throws -> RunRecord? {
+        guard FileManager.default.fileExists(atPath: resultsPath) else {
+            try state.save(to: resultsPath)
+            return nil
+        }
+        guard resume else {
+            throw TrainingError(description: "\(resultsPath): results exist; pass --resume to continue or choose another --out")
+        }
+        let saved = try ResultsFile.readRecord(resultsPath)
+        let differing = saved.config.differences(from: config)
+        guard differing.isEmpty else {
+            throw TrainingError(description: "\(resultsPath): holds a run with another configuration (differs in "
+                                + "\(differing.joined(separator: ", "))); choose another --out")
+        }
+        if saved.status == .finished {
+            log("\(resultsPath): already finished")
+            return saved
+        }
+        if saved.hasCheckpoint {
+            try state.restore(from: resultsPath, record: saved)
+            log("resuming \(resultsPath) after epoch \(saved.epochsDone) (step \(saved.steps))")
+        }
+        return nil
+    }
+
+    /// One pass over the training split in the order of the shuffling stream. Returns the mean loss.
+    func trainEpoch(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> Double {
+        BLAS.threads = runtime.blasThreads
+        let batch = Batch(capacity: config.batchSize, inputSize: config.layers.first!, outputSize: config.layers.last!)
+        // A fresh identity before shuffling, so each epoch's order depends only on the saved RNG state.
+        var permutation = Array(0..<split.count)
+        Self.shuffle(&permutation, using: &state.shuffle)
+        var interval = (loss: 0.0, count: 0), epochLoss = 0.0
+        let batches = (split.count + config.batchSize - 1) / config.batchSize
+        try split.images.withUnsafeBufferPointer { images in
+            for b in 0..<batches {
+                let indices = permutation[(b * config.batchSize)..<min(split.count, (b + 1) * config.batchSize)]
+                ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: images, indices: indices)
+                let loss = try step(batch, epoch: epoch, state)
+                interval = (interval.loss + loss, interval.count + 1)
+                epochLoss += loss
+                if state.record.steps % config.logEvery == 0 || b == batches - 1 {
+                    state.record.train.append(.init(step: Int64(state.record.steps), epoch: Int64(epoch),
+                                                    loss: interval.loss / Double(interval.count),
+                                                    tau: Double(state.schedule.temperature(atStep: state.record.steps - 1)),
+                                                    lr: Double(state.optimizer.learningRate), wallTime: session.elapsed))
+                    interval = (0, 0)
+                }
+            }
+        }
+        if let bad = state.model.parameters.firstNonFinite {
+            throw fail("epoch \(epoch): parameter \(bad) is not finite; run stopped, last good checkpoint kept")
+        }
+        return epochLoss / Double(batches)
+    }
+
+    /// One estimator step and one optimizer update; a non-finite loss or gradient stops the run.
+    func step(_ batch: Batch, epoch: Int, _ state: TrainingState) throws -> Double {
+        let tau = state.schedule.temperature(atStep: state.record.steps)
+        state.gradients.zero()
+        let context = StepContext(step: state.record.steps, temperature: tau, learningRate: state.optimizer.learningRate)
+        let loss = state.estimator.estimate(batch, grads: state.gradients, context: context, using: &state.noise)
+        state.record.steps += 1
+        let at = "step \(state.record.steps) (epoch \(epoch))"
+        guard loss.isFinite else {
+            throw fail("\(at): loss is not finite (\(loss.isNaN ? "nan" : "\(loss)")); run stopped, last good checkpoint kept")
+        }
+        if let bad = state.gradients.firstNonFinite {
+            throw fail("\(at): non-finite gradient of \(bad); run stopped, last good checkpoint kept")
+        }
+        state.optimizer.step(state.model.parameters, gradients: state.gradients)
+        return loss
+    }
+
+    /// The validation NLL of the current parameters; keeps them when they are the best so far.
+    func validate(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split) throws {
+        let v = evaluate(state.model, split: split, samples: config.samples.valid, purpose: .validation)
+        state.record.valid.append(.init(step: Int64(state.record.steps), epoch: Int64(epoch), nll: v.nll))
+        if v.nll < state.record.bestValidNLL {
+            state.record.bestValidNLL = v.nll
+            state.record.bestEpoch = epoch
+            state.best.copy(from: state.model.parameters)
+        }
+        state.record.epochsDone = epoch
+    }
+
+    /// The m-sample test NLL of the best parameters; the run is then finished.
+    func finish(_ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> RunRecord {
+        let t = evaluate(SBN(sizes: config.layers, copying: state.best), split: split, samples: config.samples.test, purpose: .evaluation)
+        state.record.test = .init(nll: t.nll, sem: t.standardError, samples: t.samples, images: t.images, perImage: t.perImage)
+        state.record.status = .finished
+        state.record.elapsed = session.elapsed
+        try state.save(to: resultsPath)
+        log(String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images, best epoch %d), total %@",
+                   t.nll, t.standardError, t.samples, t.images, state.record.bestEpoch, TimeText.duration(state.record.elapsed)))
+        return state.record
+    }
+
+    func logEpoch(_ epoch: Int, _ state: TrainingState, loss: Double, throughput: Double, started: Date) {
+        let seconds = Date().timeIntervalSince(started)
+        let r = state.record
+        log(String(format: "epoch %3d/%d  loss %7.3f  valid %7.3f (best %7.3f @%d)  %6.0f ex/s  %5.1fs  ETA %@",
+                   epoch, config.epochs, loss, r.valid.last?.nll ?? .nan, r.bestValidNLL, r.bestEpoch, throughput, seconds,
+                   TimeText.duration(Double(config.epochs - epoch) * seconds)))
+    }
+
+    /// Marks the results file failed (its checkpoint stays) and returns the error to throw.
+    func fail(_ message: String) -> TrainingError {
+        if FileManager.default.fileExists(atPath: resultsPath) { try? ResultsFile.markFailed(resultsPath, error: message) }
+        return TrainingError(description: message)
+    }
+
+    func evaluate(_ model: SBN, split: BinarizedMNIST.Split, samples: Int, purpose: RandomStream) -> Evaluation {
+        let images = split.images
+        return Evaluator.evaluate(model: model, count: split.count, samples: samples, seed: config.seed, purpose: purpose,
+                                  threads: runtime.evalThreads) { batch, range in
+            images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: range) }
+        }
+    }
+
+    /// Fisher–Yates with the run's shuffling stream (deterministic given its state).
+    static func shuffle(_ a: inout [Int], using rng: inout Xoshiro256) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) {
+            let j = Int(rng.next() % UInt64(i + 1))
+            a.swapAt(i, j)
+        }
+    }
+}
+
+/// Durations as progress lines show them: "42.0s", "6m05s".
+public enum TimeText {
+    public static func duration(_ s: Double) -> String {
+        s >= 60 ? String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) : String(format: "%.1fs", s)
+    }
+}

@@ -1,0 +1,66 @@
+import SBNConfig
+import SBNDistributions
+import SBNEstimators
+import SBNModel
+import SBNStorage
+
+/// Everything a run's checkpoint saves and restores, and nothing else: the model, the best
+/// parameters so far, the optimizer's and the estimator's state, the noise and shuffling
+/// streams, and the record (metrics and counters). The gradients and the workspace are scratch.
+public final class TrainingState {
+    public let config: ExperimentConfig
+    public let model: SBN
+    public let best: ParameterSet
+    public let gradients: ParameterSet
+    public let workspace: SBNWorkspace
+    public let estimator: any GradientEstimator
+    public let optimizer: any Optimizer
+    public let schedule: any TemperatureSchedule
+    public var noise: Xoshiro256
+    public var shuffle: Xoshiro256
+    public var record: RunRecord
+
+    /// A fresh run: the model drawn from the initialisation stream of `config.seed`.
+    public init(config: ExperimentConfig) throws {
+        self.config = config
+        var initRNG = Xoshiro256(seed: config.seed, purpose: .initialization)
+        model = SBN(sizes: config.layers, rng: &initRNG)
+        best = model.parameters.zerosLike()
+        best.copy(from: model.parameters)
+        gradients = model.makeGradients()
+        workspace = SBNWorkspace(model: model, capacityImages: config.batchSize, samples: config.samples.train)
+        // The loader decoded each options value for the named type, so the look-ups succeed.
+        estimator = try EstimatorRegistry.registry.lookup(config.estimator)!
+            .make(workspace: workspace, options: config.estimatorOptions)
+        optimizer = OptimizerRegistry.registry.lookup(config.optimizer)!
+            .make(parameters: model.parameters, learningRate: Float(config.lr), options: config.optimizerOptions)
+        schedule = ScheduleRegistry.registry.lookup(config.temperature.schedule)!.make(options: config.temperature.options)
+        noise = Xoshiro256(seed: config.seed, purpose: .noise)
+        shuffle = Xoshiro256(seed: config.seed, purpose: .shuffling)
+        record = RunRecord(config: config, codeVersion: Provenance.codeVersion)
+    }
+
+    var checkpoint: ResultsFile.Checkpoint {
+        .init(parameters: model.parameters, best: best, optimizer: optimizer.state, estimator: estimator.state,
+              rngNoise: noise.stateWords, rngShuffle: shuffle.stateWords)
+    }
+
+    /// Writes the results file (record and checkpoint) atomically.
+    public func save(to path: String) throws {
+        try ResultsFile.write(record, checkpoint: checkpoint, to: path)
+    }
+
+    /// Restores the checkpoint of `path` in place, and its record with this run's configuration
+    /// and code version (a resumed run continues as `running`).
+    public func restore(from path: String, record saved: RunRecord) throws {
+        let rng = try ResultsFile.restore(path, into: checkpoint)
+        noise = Xoshiro256(stateWords: rng.noise)
+        shuffle = Xoshiro256(stateWords: rng.shuffle)
+        record = saved
+        record.config = config
+        record.configJSON = config.json
+        record.status = .running
+        record.error = nil
+        record.codeVersion = Provenance.codeVersion
+    }
+}
