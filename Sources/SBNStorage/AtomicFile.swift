@@ -1,5 +1,8 @@
+// POSIX file calls (this module binds HDF5 and the file system): Glibc on Linux, Darwin on macOS.
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Write-then-rename: a file is built under a temporary name in the same folder and only renamed

@@ -1,6 +1,9 @@
 import CHDF5
+// POSIX file calls (this module binds HDF5 and the file system): Glibc on Linux, Darwin on macOS.
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// An open HDF5 file. Its root group is the file itself (`path == "/"`).
