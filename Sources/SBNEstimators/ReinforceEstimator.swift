@@ -25,6 +25,8 @@ public final class ReinforceEstimator: GradientEstimator {
         @Count public var baselineHidden = 100
         /// Adam learning rate of b_ψ.
         @Positive public var baselineLr = 1e-3
+        /// Variance normalization divides by max(vn_floor, σ) (Mnih & Gregor 2014 use 1).
+        @Positive public var vnFloor = 1.0
         public init() {}
     }
 
@@ -73,7 +75,7 @@ public final class ReinforceEstimator: GradientEstimator {
             state.reals["variance"] = (0..<n).reduce(0.0) { $0 + pow2(centred[$1] - batchMean) } / Double(n)
         }
         let c = options.movingAverage ? state.reals["mean"]! : 0
-        let scale = options.varianceNormalization ? 1 / max(1, state.reals["variance"]!.squareRoot()) : 1
+        let scale = options.varianceNormalization ? 1 / max(options.vnFloor, state.reals["variance"]!.squareRoot()) : 1
         for b in 0..<n {
             let s = Float((centred[b] - c) * scale)
             for i in 0..<workspace.samples { signal[b * workspace.samples + i] = s }
