@@ -30,7 +30,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"]), .brew(["zlib"]), .yum(["zlib-devel"])]),
 
-        module("SBNTensor", ["CBLAS", numerics]),
+        // Hot elementwise kernels in C: one source built for portable/AVX2/AVX-512, picked at run time.
+        .target(name: "CKernels", exclude: ["README.md"]),
+        module("SBNTensor", ["CBLAS", "CKernels", numerics]),
         module("SBNStorage", ["CHDF5"]),
         module("SBNOptions", []),
         module("SBNDistributions", ["SBNTensor", numerics]),
@@ -49,7 +51,7 @@ let package = Package(
         ]),
 
         .target(name: "SBNTestSupport", dependencies: ["SBNData", "SBNStorage"], path: "Tests/SBNTestSupport"),
-        .testTarget(name: "SBNTensorTests", dependencies: ["SBNTensor"]),
+        .testTarget(name: "SBNTensorTests", dependencies: ["SBNTensor", "CKernels"]),
         .testTarget(name: "SBNStorageTests", dependencies: ["SBNStorage", "SBNTestSupport"]),
         .testTarget(name: "SBNDistributionsTests", dependencies: ["SBNDistributions", "SBNTensor", numerics]),
         .testTarget(name: "SBNDataTests", dependencies: ["SBNData", "SBNStorage", "SBNTestSupport"]),

@@ -1,3 +1,4 @@
+import CKernels
 import RealModule
 import SBNTensor
 
@@ -30,9 +31,8 @@ public enum Logistic {
     }
 
     public static func sample(into m: Matrix, using rng: inout Xoshiro256) {
-        let b = m.buffer
-        rng.fillUniform(b)
-        for i in 0..<b.count { b[i] = FastMath.log(b[i]) - FastMath.log(1 - b[i]) }
+        rng.fillUniform(m.buffer)
+        sbn_logistic_from_uniform(m.pointer, m.count)  // log U − log(1 − U), in CKernels
     }
 
     public static func cdf(_ x: Double) -> Double { 1 / (1 + .exp(-x)) }

@@ -1,3 +1,4 @@
+import CKernels
 import RealModule
 import SBNOptions
 import SBNTensor
@@ -43,11 +44,8 @@ public final class SGDMomentum: Optimizer {
 
     public func step(_ parameters: ParameterSet, gradients: ParameterSet) {
         for (i, p) in parameters.tensors.enumerated() {
-            let v = velocity.tensors[i].pointer, g = gradients.tensors[i].pointer, w = p.pointer
-            for j in 0..<p.count {
-                v[j] = momentum * v[j] + g[j]
-                w[j] -= learningRate * v[j]
-            }
+            sbn_sgd_momentum_update(velocity.tensors[i].pointer, gradients.tensors[i].pointer, p.pointer, p.count,
+                                    momentum, learningRate)
         }
     }
 }
@@ -86,13 +84,8 @@ public final class Adam: Optimizer {
         let stepSize = learningRate * c2.squareRoot() / c1
         let epsHat = epsilon * c2.squareRoot()
         for (i, p) in parameters.tensors.enumerated() {
-            let m = firstMoments.tensors[i].pointer, v = secondMoments.tensors[i].pointer
-            let g = gradients.tensors[i].pointer, w = p.pointer
-            for j in 0..<p.count {
-                m[j] = beta1 * m[j] + (1 - beta1) * g[j]
-                v[j] = beta2 * v[j] + (1 - beta2) * g[j] * g[j]
-                w[j] -= stepSize * m[j] / (v[j].squareRoot() + epsHat)
-            }
+            sbn_adam_update(firstMoments.tensors[i].pointer, secondMoments.tensors[i].pointer, gradients.tensors[i].pointer,
+                            p.pointer, p.count, beta1, beta2, stepSize, epsHat)
         }
     }
 }

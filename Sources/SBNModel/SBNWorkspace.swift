@@ -98,6 +98,7 @@ public final class SBNWorkspace: @unchecked Sendable {
     }
 
     /// Draws hidden layer l with `Rule` (given logits[l]) and computes logits[l+1].
+    @inlinable
     public func sampleLayer<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float, using rng: inout Xoshiro256) {
         switch Rule.noise {
         case .uniform: Uniform.sample(into: noise[l], using: &rng)
@@ -107,6 +108,7 @@ public final class SBNWorkspace: @unchecked Sendable {
     }
 
     /// Recomputes layer l's values from its stored noise (replay), then logits[l+1].
+    @inlinable
     public func applyRule<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float) {
         let a = logits[l].pointer, n = noise[l].pointer, h = units[l].pointer, d = local[l].pointer
         for i in 0..<logits[l].count {
@@ -120,6 +122,7 @@ public final class SBNWorkspace: @unchecked Sendable {
     /// The whole forward pass: layer-1 logits, every hidden layer with `Rule`, and the output
     /// score. Returns the batch mean of the multi-sample loss.
     @discardableResult
+    @inlinable
     public func forward<Rule: StochasticUnitRule>(_ batch: Batch, rule: Rule.Type, temperature: Float,
                                                   using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
         computeFirstLogits(batch)
@@ -131,6 +134,7 @@ public final class SBNWorkspace: @unchecked Sendable {
     /// configurations (ARM's antithetic pair) set a layer's noise or
     /// values, call `applyRule` for it, then `propagate(from: layer + 1, …)`.
     @discardableResult
+    @inlinable
     public func propagate<Rule: StochasticUnitRule>(_ batch: Batch, from layer: Int, rule: Rule.Type, temperature: Float,
                                                     using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
         for l in layer..<model.layerCount { sampleLayer(l, rule: rule, temperature: temperature, using: &rng) }

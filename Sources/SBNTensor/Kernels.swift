@@ -1,3 +1,5 @@
+import CKernels
+
 /// Batched elementwise and row-wise kernels over `Matrix` storage.
 ///
 /// Every loop runs over raw buffers with branch-free bodies so that it vectorises, and none of
@@ -43,45 +45,17 @@ public enum Kernels {
                      "bernoulliNLL: \(logits.rows)x\(logits.cols) logits for \(targets.rows)x\(targets.cols) targets ×\(targetRepeat)")
         precondition(nll.count >= logits.rows, "bernoulliNLL: output too short")
         let cols = logits.cols
-        // Elementwise terms into a scratch row (this loop vectorises), then an 8-way partial sum:
-        // a single float accumulator would serialise the loop, since LLVM may not reassociate.
+        // The C kernel (CKernels: AVX-512/AVX2/portable) sums each row with eight accumulators.
+        func run(_ t: UnsafeMutablePointer<Float>) {
+            sbn_bernoulli_nll_rows(logits.pointer, targets.pointer, logits.rows, cols, targetRepeat, nll.baseAddress!,
+                                   gradient?.pointer, t)
+        }
         if let scratch {
             precondition(scratch.count >= cols, "bernoulliNLL: scratch shorter than a row")
-            bernoulliNLLRows(logits, targets, targetRepeat, nll, gradient, scratch.baseAddress!)
+            run(scratch.baseAddress!)
         } else {
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) {
-                bernoulliNLLRows(logits, targets, targetRepeat, nll, gradient, $0.baseAddress!)
-            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) { run($0.baseAddress!) }
         }
-    }
-
-    private static func bernoulliNLLRows(_ logits: Matrix, _ targets: Matrix, _ targetRepeat: Int,
-                                         _ nll: UnsafeMutableBufferPointer<Float>, _ gradient: Matrix?,
-                                         _ t: UnsafeMutablePointer<Float>) {
-        let cols = logits.cols
-        for r in 0..<logits.rows {
-            let a = logits.row(r), x = targets.row(r / targetRepeat)
-            for c in 0..<cols { t[c] = FastMath.softplus(a[c]) - x[c] * a[c] }
-            nll[r] = sum(t, count: cols)
-            if let g = gradient?.row(r) {
-                for c in 0..<cols { g[c] = FastMath.sigmoid(a[c]) - x[c] }
-            }
-        }
-    }
-
-    /// Σ x[i] with eight independent accumulators (vectorisable, and more accurate than one).
-    @inline(__always)
-    static func sum(_ x: UnsafePointer<Float>, count n: Int) -> Float {
-        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
-        var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
-        var i = 0
-        while i + 8 <= n {
-            s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]
-            s4 += x[i + 4]; s5 += x[i + 5]; s6 += x[i + 6]; s7 += x[i + 7]
-            i += 8
-        }
-        while i < n { s0 += x[i]; i += 1 }
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     }
 
     /// Scales each row r of x by s[r].

@@ -1,0 +1,111 @@
+// Hot elementwise kernels of SBNLab, in C so that one source is compiled for several instruction
+// sets (portable, AVX2, AVX-512) and the widest one the CPU has is picked at run time. Every
+// variant performs the same IEEE operations in the same order (no FMA contraction, fixed
+// summation order), so all give the same bits; tests compare them.
+#ifndef SBNLAB_CKERNELS_H
+#define SBNLAB_CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+// Branch-free single-precision exp and log (Cephes expf/logf polynomials), written without
+// trapping conversions so that loops calling them vectorise. Maximum relative error a few ulp.
+
+/// e^x for x in [-87.3, 88.3]; inputs outside are clamped (no overflow to inf, no denormals).
+static inline float sbn_exp(float x) {
+#pragma clang fp contract(off)
+    x = (-87.3f >= x) ? -87.3f : x;
+    x = (88.3f < x) ? 88.3f : x;
+    // n = round(x / ln 2) with the 1.5·2^23 rounding trick (no float→int conversion).
+    const float magic = 12582912.0f;
+    float t = x * 1.44269504f + magic;
+    float n = t - magic;
+    float r = x - n * 0.693359375f + n * 2.1219444e-4f;
+    float p = 1.98756915e-4f;
+    p = p * r + 1.39819995e-3f;
+    p = p * r + 8.3334519e-3f;
+    p = p * r + 4.16657959e-2f;
+    p = p * r + 1.66666655e-1f;
+    p = p * r + 5.00000012e-1f;
+    float y = p * r * r + r + 1.0f;
+    // 2^n from the exponent field; the low mantissa bits of t hold n + 2^22 + 2^23.
+    uint32_t tb;
+    memcpy(&tb, &t, 4);
+    uint32_t sb = ((tb - 0x4B400000u) + 127u) << 23;
+    float scale;
+    memcpy(&scale, &sb, 4);
+    return y * scale;
+}
+
+/// Natural log for finite x > 0.
+static inline float sbn_log(float x) {
+#pragma clang fp contract(off)
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    int32_t e = (int32_t)((bits >> 23) & 0xFFu) - 126;
+    uint32_t mb = (bits & 0x007FFFFFu) | 0x3F000000u;  // mantissa in [0.5, 1)
+    float m;
+    memcpy(&m, &mb, 4);
+    int small = m < 0.707106781f;
+    e = small ? e - 1 : e;
+    m = (small ? m + m : m) - 1.0f;
+    float z = m * m;
+    float y = 7.03768363e-2f;
+    y = y * m - 1.15146103e-1f;
+    y = y * m + 1.16769987e-1f;
+    y = y * m - 1.24201408e-1f;
+    y = y * m + 1.42493228e-1f;
+    y = y * m - 1.66680577e-1f;
+    y = y * m + 2.00007148e-1f;
+    y = y * m - 2.4999994e-1f;
+    y = y * m + 3.33333312e-1f;
+    y = y * m * z;
+    float fe = (float)e;
+    y += -2.1219444e-4f * fe;
+    y += -0.5f * z;
+    return m + y + 0.693359375f * fe;
+}
+
+/// σ(x) = 1 / (1 + e^(−x)).
+static inline float sbn_sigmoid(float x) {
+#pragma clang fp contract(off)
+    return 1.0f / (1.0f + sbn_exp(-x));
+}
+
+/// softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^(−|x|)); never overflows.
+static inline float sbn_softplus(float x) {
+#pragma clang fp contract(off)
+    float ax = __builtin_fabsf(x);
+    return ((0.0f >= x) ? 0.0f : x) + sbn_log(1.0f + sbn_exp(-ax));
+}
+
+/// x ← log x − log(1 − x): uniforms in (0, 1) to Logistic(0, 1) (Maddison et al. 2017).
+void sbn_logistic_from_uniform(float *x, size_t n);
+
+/// Per-row −log p(x | a) = Σ_j softplus(a_j) − x_j a_j of binary targets under Bernoulli logits,
+/// row r scored against target row r / target_repeat; and when `gradient` is not NULL,
+/// ∂/∂a = σ(a) − x. `scratch` holds `cols` floats. The row sum uses eight accumulators in a
+/// fixed order.
+void sbn_bernoulli_nll_rows(const float *logits, const float *targets, size_t rows, size_t cols, size_t target_repeat,
+                            float *nll, float *gradient, float *scratch);
+
+/// Adam (Kingma & Ba 2015, Algorithm 1, §2's efficient form): m ← β1 m + (1−β1) g,
+/// v ← β2 v + (1−β2) g², w ← w − α_t m / (√v + ε̂).
+void sbn_adam_update(float *m, float *v, const float *g, float *w, size_t n, float beta1, float beta2, float step_size,
+                     float eps_hat);
+
+/// Heavy-ball SGD: v ← μ v + g, w ← w − η v.
+void sbn_sgd_momentum_update(float *v, const float *g, float *w, size_t n, float momentum, float learning_rate);
+
+/// The instruction-set level in use: 0 portable, 1 AVX2, 2 AVX-512 (x86-64 only).
+int sbn_kernels_level(void);
+/// The widest level this CPU supports.
+int sbn_kernels_max_level(void);
+/// Uses `level` (clamped to what the CPU supports) from now on; returns the level in effect.
+/// For tests and benchmarks that compare the variants.
+int sbn_kernels_set_level(int level);
+/// "portable", "avx2" or "avx512".
+const char *sbn_kernels_level_name(int level);
+
+#endif

@@ -1,0 +1,85 @@
+// Run-time dispatch of the kernels in kernels_body.h to the widest instruction set the CPU has.
+#include "CKernels.h"
+
+struct sbn_kernel_table {
+    void (*logistic_from_uniform)(float *, size_t);
+    void (*bernoulli_nll_rows)(const float *, const float *, size_t, size_t, size_t, float *, float *, float *);
+    void (*adam_update)(float *, float *, const float *, float *, size_t, float, float, float, float);
+    void (*sgd_momentum_update)(float *, const float *, float *, size_t, float, float);
+};
+
+#define SBN_SUFFIX _portable
+#define SBN_TARGET
+#include "kernels_body.h"
+#undef SBN_SUFFIX
+#undef SBN_TARGET
+
+#if defined(__x86_64__)
+#define SBN_SUFFIX _avx2
+#define SBN_TARGET __attribute__((target("avx2")))
+#include "kernels_body.h"
+#undef SBN_SUFFIX
+#undef SBN_TARGET
+
+#define SBN_SUFFIX _avx512
+#define SBN_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+#include "kernels_body.h"
+#undef SBN_SUFFIX
+#undef SBN_TARGET
+
+static const struct sbn_kernel_table *const tables[] = {&table_portable, &table_avx2, &table_avx512};
+#else
+static const struct sbn_kernel_table *const tables[] = {&table_portable};
+#endif
+
+static int max_level = -1;
+static const struct sbn_kernel_table *active = &table_portable;
+static int active_level = 0;
+
+int sbn_kernels_max_level(void) {
+    if (max_level < 0) {
+#if defined(__x86_64__)
+        __builtin_cpu_init();
+        max_level = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+                        ? 2
+                        : __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+        max_level = 0;
+#endif
+    }
+    return max_level;
+}
+
+int sbn_kernels_set_level(int level) {
+    int top = sbn_kernels_max_level();
+    active_level = level < 0 ? 0 : (level > top ? top : level);
+    active = tables[active_level];
+    return active_level;
+}
+
+// The widest level is chosen when the library loads, before any thread can call a kernel.
+__attribute__((constructor)) static void sbn_kernels_init(void) { sbn_kernels_set_level(sbn_kernels_max_level()); }
+
+int sbn_kernels_level(void) { return active_level; }
+
+const char *sbn_kernels_level_name(int level) {
+    static const char *const names[] = {"portable", "avx2", "avx512"};
+    return level >= 0 && level <= 2 ? names[level] : "?";
+}
+
+void sbn_logistic_from_uniform(float *x, size_t n) { active->logistic_from_uniform(x, n); }
+
+void sbn_bernoulli_nll_rows(const float *logits, const float *targets, size_t rows, size_t cols, size_t target_repeat,
+                            float *nll, float *gradient, float *scratch) {
+    active->bernoulli_nll_rows(logits, targets, rows, cols, target_repeat, nll, gradient, scratch);
+}
+
+void sbn_adam_update(float *m, float *v, const float *g, float *w, size_t n, float beta1, float beta2, float step_size,
+                     float eps_hat) {
+    active->adam_update(m, v, g, w, n, beta1, beta2, step_size, eps_hat);
+}
+
+void sbn_sgd_momentum_update(float *v, const float *g, float *w, size_t n, float momentum, float learning_rate) {
+    active->sgd_momentum_update(v, g, w, n, momentum, learning_rate);
+}
