@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
         // Native bindings: system libraries found through pkg-config, with shim headers for what
@@ -32,7 +33,7 @@ let package = Package(
 
         // Hot elementwise kernels in C: one source built for portable/AVX2/AVX-512, picked at run time.
         .target(name: "CKernels", exclude: ["README.md"]),
-        module("SBNTensor", ["CBLAS", "CKernels", numerics]),
+        module("SBNTensor", ["CBLAS", "CKernels", numerics, .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNStorage", ["CHDF5"]),
         module("SBNOptions", []),
         module("SBNDistributions", ["SBNTensor", numerics]),

@@ -116,11 +116,14 @@ public struct RuntimeOptions: Sendable {
     /// Worker threads for evaluation, each with a single-threaded OpenBLAS. Evaluation noise is
     /// drawn per chunk, so the numbers do not depend on this.
     public var evalThreads: Int
-    /// OpenBLAS threads during training steps (1 is fastest at batch ≤ 100).
-    public var blasThreads: Int
+    /// Threads for training steps (1 or 2), each running a fixed part of every pass with a
+    /// single-threaded OpenBLAS (`SBNWorkspace`); the parts are the same either way, so the numbers
+    /// do not depend on this.
+    public var trainThreads: Int
 
-    public init(evalThreads: Int = ProcessInfo.processInfo.activeProcessorCount, blasThreads: Int = 1) {
-        self.evalThreads = max(1, evalThreads)
-        self.blasThreads = max(1, blasThreads)
+    /// `threads` for both (default: every core).
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        evalThreads = max(1, threads)
+        trainThreads = max(1, threads)
     }
 }

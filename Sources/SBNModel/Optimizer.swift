@@ -9,8 +9,19 @@ public protocol Optimizer: Component, AnyObject {
     init(parameters: ParameterSet, learningRate: Float, options: Options)
     var learningRate: Float { get set }
     var state: ComponentState { get }
-    /// θ ← update(θ, ∂θ).
-    func step(_ parameters: ParameterSet, gradients: ParameterSet)
+    /// θ ← update(θ, ∂θ), each tensor cut into the runner's parts (the update is elementwise,
+    /// so the cut does not change a bit).
+    func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner)
+}
+
+extension Optimizer {
+    /// θ ← update(θ, ∂θ) on the calling thread.
+    public func step(_ parameters: ParameterSet, gradients: ParameterSet) { step(parameters, gradients: gradients, runner: .serial) }
+}
+
+/// Part `part` of a tensor's elements: cut on a multiple of 64 so the vector loops run whole.
+@inline(__always) func elements(_ part: Int, of count: Int) -> Range<Int> {
+    PartRunner.range(part, of: count, boundary: PartRunner.boundary(count, align: 64))
 }
 
 extension Optimizer {
@@ -42,10 +53,13 @@ public final class SGDMomentum: Optimizer {
         state = ComponentState(tensors: velocity)
     }
 
-    public func step(_ parameters: ParameterSet, gradients: ParameterSet) {
-        for (i, p) in parameters.tensors.enumerated() {
-            sbn_sgd_momentum_update(velocity.tensors[i].pointer, gradients.tensors[i].pointer, p.pointer, p.count,
-                                    momentum, learningRate)
+    public func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner) {
+        runner.run { part in
+            for (i, p) in parameters.tensors.enumerated() {
+                let r = elements(part, of: p.count), o = r.lowerBound
+                sbn_sgd_momentum_update(velocity.tensors[i].pointer + o, gradients.tensors[i].pointer + o, p.pointer + o, r.count,
+                                        momentum, learningRate)
+            }
         }
     }
 }
@@ -77,15 +91,18 @@ public final class Adam: Optimizer {
         state = ComponentState(tensors: ParameterSet(joining: [("", firstMoments), ("", secondMoments)]), integers: ["t": 0])
     }
 
-    public func step(_ parameters: ParameterSet, gradients: ParameterSet) {
+    public func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner) {
         let t = state.integers["t", default: 0] + 1
         state.integers["t"] = t
         let c1 = 1 - Float.pow(beta1, Float(t)), c2 = 1 - Float.pow(beta2, Float(t))
         let stepSize = learningRate * c2.squareRoot() / c1
         let epsHat = epsilon * c2.squareRoot()
-        for (i, p) in parameters.tensors.enumerated() {
-            sbn_adam_update(firstMoments.tensors[i].pointer, secondMoments.tensors[i].pointer, gradients.tensors[i].pointer,
-                            p.pointer, p.count, beta1, beta2, stepSize, epsHat)
+        runner.run { part in
+            for (i, p) in parameters.tensors.enumerated() {
+                let r = elements(part, of: p.count), o = r.lowerBound
+                sbn_adam_update(firstMoments.tensors[i].pointer + o, secondMoments.tensors[i].pointer + o,
+                                gradients.tensors[i].pointer + o, p.pointer + o, r.count, beta1, beta2, stepSize, epsHat)
+            }
         }
     }
 }

@@ -40,19 +40,35 @@ public final class SBN: @unchecked Sendable {
     public func makeGradients() -> ParameterSet { parameters.zerosLike() }
 
     /// out = input · W_l + b_l.
-    public func linear(_ l: Int, _ input: Matrix, into out: Matrix) {
-        BLAS.gemm(input, weight(l), into: out)
-        Kernels.addRowVector(bias(l), to: out)
+    public func linear(_ l: Int, _ input: Matrix, into out: Matrix) { linear(l, input, rows: 0..<input.rows, into: out) }
+
+    /// The same for rows `rows` of input and output (a part of a batch).
+    public func linear(_ l: Int, _ input: Matrix, rows: Range<Int>, into out: Matrix) {
+        let o = out.view(rows: rows)
+        BLAS.gemm(input.view(rows: rows), weight(l).view, into: o)
+        Kernels.addRowVector(bias(l).pointer, count: o.cols, to: o)
     }
 
     /// Backward pass of `linear`: accumulates ∂W_l += inputᵀ · gradOut and ∂b_l += Σ_rows gradOut
     /// into `grads`, and writes gradInput = gradOut · W_lᵀ when asked.
     public func linearBackward(_ l: Int, input: Matrix, gradOutput: Matrix, grads: ParameterSet, gradInput: Matrix? = nil) {
-        BLAS.gemm(input, transposeA: true, gradOutput, into: grads.tensors[2 * (l - 1)], beta: 1)
-        Kernels.accumulateColumnSums(of: gradOutput, into: grads.tensors[2 * (l - 1) + 1])
-        if let gradInput {
-            BLAS.gemm(gradOutput, weight(l), transposeB: true, into: gradInput)
-        }
+        accumulateWeightGradient(l, input: input, gradOutput: gradOutput, columns: 0..<gradOutput.cols, grads: grads)
+        if let gradInput { backpropagate(l, gradOutput: gradOutput, rows: 0..<gradOutput.rows, into: gradInput) }
+    }
+
+    /// The weight and bias gradients of `linear` for output units `columns` (a part of a layer):
+    /// ∂W_l[:, columns] += inputᵀ · gradOut[:, columns], ∂b_l[columns] += Σ_rows gradOut[:, columns].
+    /// Every row of the batch contributes, so parts of a layer never write the same gradient.
+    public func accumulateWeightGradient(_ l: Int, input: Matrix, gradOutput: Matrix, columns: Range<Int>, grads: ParameterSet) {
+        let gw = grads.tensors[2 * (l - 1)], gb = grads.tensors[2 * (l - 1) + 1]
+        BLAS.gemm(input.view, transposeA: true, gradOutput.view(columns: columns), into: gw.view(columns: columns), beta: 1)
+        Kernels.accumulateColumnSums(of: gradOutput.view(columns: columns), into: gb.pointer + columns.lowerBound,
+                                     count: columns.count)
+    }
+
+    /// gradInput = gradOut · W_lᵀ for rows `rows` (a part of a batch).
+    public func backpropagate(_ l: Int, gradOutput: Matrix, rows: Range<Int>, into gradInput: Matrix) {
+        BLAS.gemm(gradOutput.view(rows: rows), weight(l).view, transposeB: true, into: gradInput.view(rows: rows))
     }
 }
 

@@ -9,10 +9,22 @@ import SBNTensor
 /// then backpropagate pathwise (`backwardPathwise`) or with learning signals
 /// (`backwardScoreFunction`). Layer 1's logits depend only on the image, so they are computed
 /// once per image and repeated m times. Nothing here allocates after `init`.
+///
+/// Every pass runs in `PartRunner.parts` fixed parts: row-wise work (gemms over the batch, unit
+/// rules, the output NLL) by parts of the images, weight gradients (which sum over the batch) by
+/// parts of each layer's units, so no two parts write the same value. The parts are the same
+/// whether one thread or two run them, so results do not depend on the thread count. Noise is
+/// drawn for a whole layer from one stream before its parts run.
+///
+/// The generic passes over a unit rule are `@inlinable` so that each estimator's module
+/// specialises them for its rule and the per-unit function inlines into the loop (called through
+/// a protocol witness it costs several nanoseconds per unit).
 public final class SBNWorkspace: @unchecked Sendable {
     public let model: SBN
     public let samples: Int
     public let capacityImages: Int
+    /// Runs the parts of each pass (one or two threads).
+    public let runner: PartRunner
 
     /// Index l = 1 … L; index 0 is unused so that layer numbers match the maths.
     public let logits: [Matrix]
@@ -29,24 +41,30 @@ public final class SBNWorkspace: @unchecked Sendable {
     let firstGradPerImage: Matrix
     /// Every per-row buffer, for `resize` (kept so that resizing allocates nothing).
     private let rowBuffers: [Matrix]
+    /// Per layer, where its units are cut into parts (a multiple of 16, for the gemm kernels).
+    private let unitBoundary: [Int]
 
     /// −log p(x_bottom | h) per row.
     public let rowNLL: UnsafeMutableBufferPointer<Float>
     /// Posterior weight of each sample in its image's log-mean-exp (1 when m = 1).
     public let rowWeight: UnsafeMutableBufferPointer<Float>
     let rowScale: UnsafeMutableBufferPointer<Float>
-    let outputScratch: UnsafeMutableBufferPointer<Float>
+    /// One scratch row per part for the output NLL.
+    let outputScratch: [UnsafeMutableBufferPointer<Float>]
     /// Per image: −log (1/m) Σ_i p(x_bottom | h_i), the multi-sample loss (Raiko et al. 2014).
     public let imageLoss: UnsafeMutableBufferPointer<Double>
 
     public private(set) var imageCount = 0
+    /// Where the images of the current batch are cut into parts.
+    public private(set) var imageBoundary = 0
     public var rowCount: Int { imageCount * samples }
 
-    public init(model: SBN, capacityImages: Int, samples: Int = 1) {
+    public init(model: SBN, capacityImages: Int, samples: Int = 1, runner: PartRunner = .serial) {
         precondition(capacityImages > 0 && samples > 0, "SBNWorkspace: capacity and samples must be > 0")
         self.model = model
         self.samples = samples
         self.capacityImages = capacityImages
+        self.runner = runner
         let rows = capacityImages * samples
         let L = model.layerCount
         func layerMatrices(_ range: ClosedRange<Int>) -> [Matrix] {
@@ -61,10 +79,11 @@ public final class SBNWorkspace: @unchecked Sendable {
         firstLogitsPerImage = Matrix(rows: capacityImages, cols: model.sizes[1])
         firstGradPerImage = Matrix(rows: capacityImages, cols: model.sizes[1])
         rowBuffers = logits + units + local + noise + gradLogits + gradUnits
+        unitBoundary = model.sizes.map { PartRunner.boundary($0, align: 16) }
         rowNLL = .allocate(capacity: rows)
         rowWeight = .allocate(capacity: rows)
         rowScale = .allocate(capacity: rows)
-        outputScratch = .allocate(capacity: model.sizes[L])
+        outputScratch = (0..<PartRunner.parts).map { _ in .allocate(capacity: model.sizes[L]) }
         imageLoss = .allocate(capacity: capacityImages)
     }
 
@@ -72,7 +91,7 @@ public final class SBNWorkspace: @unchecked Sendable {
         rowNLL.deallocate()
         rowWeight.deallocate()
         rowScale.deallocate()
-        outputScratch.deallocate()
+        for s in outputScratch { s.deallocate() }
         imageLoss.deallocate()
     }
 
@@ -80,20 +99,39 @@ public final class SBNWorkspace: @unchecked Sendable {
     public func resize(images: Int) {
         precondition(images <= capacityImages, "SBNWorkspace: \(images) images exceed capacity \(capacityImages)")
         imageCount = images
+        imageBoundary = PartRunner.boundary(images)
         let rows = images * samples
         for m in rowBuffers { m.setRows(rows) }
         firstLogitsPerImage.setRows(images)
         firstGradPerImage.setRows(images)
     }
 
+    /// The images of part `part` of the current batch.
+    @inlinable
+    public func imageRange(_ part: Int) -> Range<Int> { PartRunner.range(part, of: imageCount, boundary: imageBoundary) }
+
+    /// The rows (images × samples) of part `part`.
+    @inlinable
+    public func rowRange(_ part: Int) -> Range<Int> {
+        let i = imageRange(part)
+        return (i.lowerBound * samples)..<(i.upperBound * samples)
+    }
+
+    /// The units of layer `l` that part `part` owns in the weight-gradient passes.
+    public func unitRange(_ part: Int, layer l: Int) -> Range<Int> {
+        PartRunner.range(part, of: model.sizes[l], boundary: unitBoundary[l])
+    }
+
     /// Layer-1 logits, once per image, repeated for the m samples.
     public func computeFirstLogits(_ batch: Batch) {
         resize(images: batch.count)
-        if samples == 1 {
-            model.linear(1, batch.top, into: logits[1])
-        } else {
-            model.linear(1, batch.top, into: firstLogitsPerImage)
-            Kernels.repeatRows(firstLogitsPerImage, times: samples, into: logits[1])
+        runner.run { part in
+            if samples == 1 {
+                model.linear(1, batch.top, rows: rowRange(part), into: logits[1])
+            } else {
+                model.linear(1, batch.top, rows: imageRange(part), into: firstLogitsPerImage)
+                Kernels.repeatRows(firstLogitsPerImage, imageRange(part), times: samples, into: logits[1])
+            }
         }
     }
 
@@ -110,19 +148,21 @@ public final class SBNWorkspace: @unchecked Sendable {
     /// Recomputes layer l's values from its stored noise (replay), then logits[l+1].
     @inlinable
     public func applyRule<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float) {
-        let a = logits[l].pointer, n = noise[l].pointer, h = units[l].pointer, d = local[l].pointer
-        for i in 0..<logits[l].count {
-            let (v, g) = Rule.apply(logit: a[i], noise: n[i], temperature: temperature)
-            h[i] = v
-            d[i] = g
+        runner.run { part in
+            let rows = rowRange(part), cols = logits[l].cols
+            let a = logits[l].pointer, n = noise[l].pointer, h = units[l].pointer, d = local[l].pointer
+            for i in (rows.lowerBound * cols)..<(rows.upperBound * cols) {
+                let (v, g) = Rule.apply(logit: a[i], noise: n[i], temperature: temperature)
+                h[i] = v
+                d[i] = g
+            }
+            model.linear(l + 1, units[l], rows: rows, into: logits[l + 1])
         }
-        model.linear(l + 1, units[l], into: logits[l + 1])
     }
 
     /// The whole forward pass: layer-1 logits, every hidden layer with `Rule`, and the output
     /// score. Returns the batch mean of the multi-sample loss.
-    @discardableResult
-    @inlinable
+    @inlinable @discardableResult
     public func forward<Rule: StochasticUnitRule>(_ batch: Batch, rule: Rule.Type, temperature: Float,
                                                   using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
         computeFirstLogits(batch)
@@ -131,10 +171,9 @@ public final class SBNWorkspace: @unchecked Sendable {
 
     /// Samples hidden layers `layer` … L−1 (given logits[layer]) and scores the output: the
     /// downstream loss of a configuration. Estimators that need the loss at several
-    /// configurations (ARM's antithetic pair) set a layer's noise or
-    /// values, call `applyRule` for it, then `propagate(from: layer + 1, …)`.
-    @discardableResult
-    @inlinable
+    /// configurations (ARM's antithetic pair) set a layer's noise or values, call `applyRule`
+    /// for it, then `propagate(from: layer + 1, …)`.
+    @inlinable @discardableResult
     public func propagate<Rule: StochasticUnitRule>(_ batch: Batch, from layer: Int, rule: Rule.Type, temperature: Float,
                                                     using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
         for l in layer..<model.layerCount { sampleLayer(l, rule: rule, temperature: temperature, using: &rng) }
@@ -147,8 +186,10 @@ public final class SBNWorkspace: @unchecked Sendable {
     @discardableResult
     public func scoreOutput(_ batch: Batch, outputGradient: Bool = true) -> Double {
         let L = model.layerCount
-        Kernels.bernoulliNLL(logits: logits[L], targets: batch.bottom, targetRepeat: samples,
-                             nll: rowNLL, gradient: outputGradient ? gradLogits[L] : nil, scratch: outputScratch)
+        runner.run { part in
+            Kernels.bernoulliNLL(logits: logits[L], rows: rowRange(part), targets: batch.bottom, targetRepeat: samples,
+                                 nll: rowNLL, gradient: outputGradient ? gradLogits[L] : nil, scratch: outputScratch[part])
+        }
         var total = 0.0
         for b in 0..<imageCount {
             let base = b * samples
@@ -175,9 +216,14 @@ public final class SBNWorkspace: @unchecked Sendable {
         let L = model.layerCount
         scaleOutputGradientByWeights()
         for l in stride(from: L, through: 2, by: -1) {
-            model.linearBackward(l, input: units[l - 1], gradOutput: gradLogits[l], grads: grads, gradInput: gradUnits[l - 1])
-            let gu = gradUnits[l - 1].pointer, d = local[l - 1].pointer, ga = gradLogits[l - 1].pointer
-            for i in 0..<gradUnits[l - 1].count { ga[i] = gu[i] * d[i] }
+            runner.run { part in
+                model.accumulateWeightGradient(l, input: units[l - 1], gradOutput: gradLogits[l], columns: unitRange(part, layer: l),
+                                               grads: grads)
+                let rows = rowRange(part), cols = gradUnits[l - 1].cols
+                model.backpropagate(l, gradOutput: gradLogits[l], rows: rows, into: gradUnits[l - 1])
+                let gu = gradUnits[l - 1].pointer, d = local[l - 1].pointer, ga = gradLogits[l - 1].pointer
+                for i in (rows.lowerBound * cols)..<(rows.upperBound * cols) { ga[i] = gu[i] * d[i] }
+            }
         }
         backwardFirstLayer(batch, grads: grads)
     }
@@ -186,7 +232,10 @@ public final class SBNWorkspace: @unchecked Sendable {
     public func backwardDecoder(grads: ParameterSet) {
         let L = model.layerCount
         scaleOutputGradientByWeights()
-        model.linearBackward(L, input: units[L - 1], gradOutput: gradLogits[L], grads: grads)
+        runner.run { part in
+            model.accumulateWeightGradient(L, input: units[L - 1], gradOutput: gradLogits[L], columns: unitRange(part, layer: L),
+                                           grads: grads)
+        }
     }
 
     /// Score-function gradient of the hidden layers: ∂a_l = signal[row] · score_l / B, where
@@ -194,12 +243,14 @@ public final class SBNWorkspace: @unchecked Sendable {
     /// each row (Williams 1992; Mnih & Gregor 2014).
     public func backwardScoreFunction(_ batch: Batch, signal: UnsafeBufferPointer<Float>, grads: ParameterSet) {
         let invB = 1 / Float(imageCount)
-        for l in 1..<model.layerCount {
-            let cols = model.sizes[l]
-            for r in 0..<rowCount {
-                let s = signal[r] * invB
-                let ga = gradLogits[l].row(r), d = local[l].row(r)
-                for c in 0..<cols { ga[c] = s * d[c] }
+        runner.run { part in
+            for l in 1..<model.layerCount {
+                let cols = model.sizes[l]
+                for r in rowRange(part) {
+                    let s = signal[r] * invB
+                    let ga = gradLogits[l].row(r), d = local[l].row(r)
+                    for c in 0..<cols { ga[c] = s * d[c] }
+                }
             }
         }
         backwardHiddenLogits(batch, grads: grads)
@@ -208,8 +259,11 @@ public final class SBNWorkspace: @unchecked Sendable {
     /// Accumulates the parameter gradients of every hidden layer from per-unit logit gradients
     /// that the caller left in `gradLogits[1 … L−1]` (inputs are the current `units`).
     public func backwardHiddenLogits(_ batch: Batch, grads: ParameterSet) {
-        for l in 2..<model.layerCount {
-            model.linearBackward(l, input: units[l - 1], gradOutput: gradLogits[l], grads: grads)
+        runner.run { part in
+            for l in 2..<model.layerCount {
+                model.accumulateWeightGradient(l, input: units[l - 1], gradOutput: gradLogits[l], columns: unitRange(part, layer: l),
+                                               grads: grads)
+            }
         }
         backwardFirstLayer(batch, grads: grads)
     }
@@ -218,21 +272,27 @@ public final class SBNWorkspace: @unchecked Sendable {
         let L = model.layerCount
         let invB = 1 / Float(imageCount)
         for r in 0..<rowCount { rowScale[r] = rowWeight[r] * invB }
-        Kernels.scaleRows(gradLogits[L], by: UnsafeBufferPointer(rowScale))
+        runner.run { part in Kernels.scaleRows(gradLogits[L], rowRange(part), by: UnsafeBufferPointer(rowScale)) }
     }
 
     /// Layer 1's input is the image, shared by its m samples: sum their logit gradients first.
     private func backwardFirstLayer(_ batch: Batch, grads: ParameterSet) {
-        if samples == 1 {
-            model.linearBackward(1, input: batch.top, gradOutput: gradLogits[1], grads: grads)
-            return
+        if samples > 1 {
+            let cols = model.sizes[1]
+            runner.run { part in
+                for b in imageRange(part) {
+                    let dst = firstGradPerImage.row(b)
+                    dst.update(repeating: 0, count: cols)
+                    for r in (b * samples)..<((b + 1) * samples) {
+                        let src = gradLogits[1].row(r)
+                        for c in 0..<cols { dst[c] += src[c] }
+                    }
+                }
+            }
         }
-        let cols = model.sizes[1]
-        firstGradPerImage.fill(0)
-        for r in 0..<rowCount {
-            let src = gradLogits[1].row(r), dst = firstGradPerImage.row(r / samples)
-            for c in 0..<cols { dst[c] += src[c] }
+        let gradient = samples == 1 ? gradLogits[1] : firstGradPerImage
+        runner.run { part in
+            model.accumulateWeightGradient(1, input: batch.top, gradOutput: gradient, columns: unitRange(part, layer: 1), grads: grads)
         }
-        model.linearBackward(1, input: batch.top, gradOutput: firstGradPerImage, grads: grads)
     }
 }

@@ -16,6 +16,13 @@ public enum BLAS {
     public static func gemm(_ a: Matrix, transposeA: Bool = false,
                             _ b: Matrix, transposeB: Bool = false,
                             into c: Matrix, alpha: Float = 1, beta: Float = 0) {
+        gemm(a.view, transposeA: transposeA, b.view, transposeB: transposeB, into: c.view, alpha: alpha, beta: beta)
+    }
+
+    /// The same on windows of matrices (a part of a batch's rows, a part of a layer's columns).
+    public static func gemm(_ a: MatrixView, transposeA: Bool = false,
+                            _ b: MatrixView, transposeB: Bool = false,
+                            into c: MatrixView, alpha: Float = 1, beta: Float = 0) {
         let m = transposeA ? a.cols : a.rows
         let k = transposeA ? a.rows : a.cols
         let kb = transposeB ? b.cols : b.rows
@@ -24,16 +31,19 @@ public enum BLAS {
         precondition(c.rows == m && c.cols == n, "gemm: output is \(c.rows)x\(c.cols), expected \(m)x\(n)")
         if m == 0 || n == 0 { return }
         if k == 0 {
-            if beta == 0 { c.fill(0) } else { scale(c.buffer, by: beta) }
+            for r in 0..<c.rows {
+                let row = UnsafeMutableBufferPointer(start: c.row(r), count: c.cols)
+                if beta == 0 { row.update(repeating: 0) } else { scale(row, by: beta) }
+            }
             return
         }
         cblas_sgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
-                    a.pointer, Int32(max(a.cols, 1)),
-                    b.pointer, Int32(max(b.cols, 1)),
-                    beta, c.pointer, Int32(max(c.cols, 1)))
+                    a.base, Int32(max(a.stride, 1)),
+                    b.base, Int32(max(b.stride, 1)),
+                    beta, c.base, Int32(max(c.stride, 1)))
     }
 
     static func scale(_ x: UnsafeMutableBufferPointer<Float>, by factor: Float) {

@@ -6,22 +6,28 @@ import CKernels
 /// them allocates: they are called from the training step.
 public enum Kernels {
     /// out[r, c] = x[r, c] + bias[c]  (bias broadcast over rows; in-place allowed).
-    public static func addRowVector(_ bias: Matrix, to x: Matrix) {
-        precondition(bias.count == x.cols, "addRowVector: bias has \(bias.count) values for \(x.cols) columns")
-        let b = bias.pointer
+    public static func addRowVector(_ bias: Matrix, to x: Matrix) { addRowVector(bias.pointer, count: bias.count, to: x.view) }
+
+    /// The same on a window; `bias` holds `x.cols` values.
+    public static func addRowVector(_ bias: UnsafePointer<Float>, count: Int, to x: MatrixView) {
+        precondition(count == x.cols, "addRowVector: bias has \(count) values for \(x.cols) columns")
         for r in 0..<x.rows {
             let row = x.row(r)
-            for c in 0..<x.cols { row[c] += b[c] }
+            for c in 0..<x.cols { row[c] += bias[c] }
         }
     }
 
     /// out[c] += Σ_r x[r, c]: the bias gradient of a linear layer.
     public static func accumulateColumnSums(of x: Matrix, into out: Matrix) {
-        precondition(out.count == x.cols, "accumulateColumnSums: \(out.count) outputs for \(x.cols) columns")
-        let o = out.pointer
+        accumulateColumnSums(of: x.view, into: out.pointer, count: out.count)
+    }
+
+    /// The same on a window; `out` holds `x.cols` values. Rows are added in order.
+    public static func accumulateColumnSums(of x: MatrixView, into out: UnsafeMutablePointer<Float>, count: Int) {
+        precondition(count == x.cols, "accumulateColumnSums: \(count) outputs for \(x.cols) columns")
         for r in 0..<x.rows {
             let row = x.row(r)
-            for c in 0..<x.cols { o[c] += row[c] }
+            for c in 0..<x.cols { out[c] += row[c] }
         }
     }
 
@@ -44,33 +50,45 @@ public enum Kernels {
         precondition(logits.cols == targets.cols && logits.rows == targets.rows * targetRepeat,
                      "bernoulliNLL: \(logits.rows)x\(logits.cols) logits for \(targets.rows)x\(targets.cols) targets ×\(targetRepeat)")
         precondition(nll.count >= logits.rows, "bernoulliNLL: output too short")
-        let cols = logits.cols
-        // The C kernel (CKernels: AVX-512/AVX2/portable) sums each row with eight accumulators.
-        func run(_ t: UnsafeMutablePointer<Float>) {
-            sbn_bernoulli_nll_rows(logits.pointer, targets.pointer, logits.rows, cols, targetRepeat, nll.baseAddress!,
-                                   gradient?.pointer, t)
-        }
         if let scratch {
-            precondition(scratch.count >= cols, "bernoulliNLL: scratch shorter than a row")
-            run(scratch.baseAddress!)
+            bernoulliNLL(logits: logits, rows: 0..<logits.rows, targets: targets, targetRepeat: targetRepeat, nll: nll,
+                         gradient: gradient, scratch: scratch)
         } else {
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) { run($0.baseAddress!) }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: logits.cols) {
+                bernoulliNLL(logits: logits, rows: 0..<logits.rows, targets: targets, targetRepeat: targetRepeat, nll: nll,
+                             gradient: gradient, scratch: $0)
+            }
         }
     }
 
-    /// Scales each row r of x by s[r].
-    public static func scaleRows(_ x: Matrix, by s: UnsafeBufferPointer<Float>) {
-        precondition(s.count >= x.rows, "scaleRows: too few scales")
-        for r in 0..<x.rows {
+    /// The same for rows `rows` only (a part of a batch). The C kernel (CKernels: AVX-512, AVX2
+    /// or portable) sums each row with eight accumulators in a fixed order.
+    public static func bernoulliNLL(logits: Matrix, rows: Range<Int>, targets: Matrix, targetRepeat: Int,
+                                    nll: UnsafeMutableBufferPointer<Float>, gradient: Matrix?,
+                                    scratch: UnsafeMutableBufferPointer<Float>) {
+        precondition(scratch.count >= logits.cols, "bernoulliNLL: scratch shorter than a row")
+        precondition(rows.lowerBound % targetRepeat == 0, "bernoulliNLL: a part starts inside an image's samples")
+        guard !rows.isEmpty else { return }
+        let first = rows.lowerBound, cols = logits.cols
+        sbn_bernoulli_nll_rows(logits.pointer + first * cols, targets.pointer + (first / targetRepeat) * cols, rows.count, cols,
+                               targetRepeat, nll.baseAddress! + first, gradient.map { $0.pointer + first * cols },
+                               scratch.baseAddress!)
+    }
+
+    /// Scales each row r of x (rows `range`) by s[r].
+    public static func scaleRows(_ x: Matrix, _ range: Range<Int>, by s: UnsafeBufferPointer<Float>) {
+        precondition(s.count >= range.upperBound && range.upperBound <= x.rows, "scaleRows: too few scales")
+        for r in range {
             let row = x.row(r), k = s[r]
             for c in 0..<x.cols { row[c] *= k }
         }
     }
 
-    /// Copies each source row `times` times in a row: row i of `x` lands in rows i·times ..< (i+1)·times.
-    public static func repeatRows(_ x: Matrix, times: Int, into out: Matrix) {
+    /// Copies each source row `times` times in a row: row i of `x` lands in rows i·times ..< (i+1)·times
+    /// (source rows `range`).
+    public static func repeatRows(_ x: Matrix, _ range: Range<Int>, times: Int, into out: Matrix) {
         precondition(out.rows == x.rows * times && out.cols == x.cols, "repeatRows: shape mismatch")
-        for r in 0..<x.rows {
+        for r in range {
             for k in 0..<times { out.row(r * times + k).update(from: x.row(r), count: x.cols) }
         }
     }

@@ -42,7 +42,7 @@ public final class Trainer {
         let dataset = try BinarizedMNIST(path: config.data.path)
         let splits = Splits(train: dataset.train.prefix(config.data.trainLimit), valid: dataset.valid.prefix(config.data.validLimit),
                             test: dataset.test.prefix(config.data.testLimit))
-        let state = try TrainingState(config: config)
+        let state = try TrainingState(config: config, runner: PartRunner(workers: runtime.trainThreads))
         if let finished = try start(state, resume: resume) { return finished }
         let session = Session(elapsedBefore: state.record.elapsed)
         let firstEpoch = state.record.epochsDone + 1
@@ -100,7 +100,7 @@ public final class Trainer {
 
     /// One pass over the training split in the order of the shuffling stream. Returns the mean loss.
     func trainEpoch(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> Double {
-        BLAS.threads = runtime.blasThreads
+        BLAS.threads = 1  // parallelism is across the runner's parts; one OpenBLAS thread each
         let batch = Batch(capacity: config.batchSize, inputSize: config.layers.first!, outputSize: config.layers.last!)
         // A fresh identity before shuffling, so each epoch's order depends only on the saved RNG state.
         var permutation = Array(0..<split.count)
@@ -143,7 +143,7 @@ public final class Trainer {
         if let bad = state.gradients.firstNonFinite {
             throw fail("\(at): non-finite gradient of \(bad); run stopped, last good checkpoint kept")
         }
-        state.optimizer.step(state.model.parameters, gradients: state.gradients)
+        state.optimizer.step(state.model.parameters, gradients: state.gradients, runner: state.workspace.runner)
         return loss
     }
 

@@ -3,6 +3,7 @@ import SBNDistributions
 import SBNEstimators
 import SBNModel
 import SBNStorage
+import SBNTensor
 
 /// Everything a run's checkpoint saves and restores, and nothing else: the model, the best
 /// parameters so far, the optimizer's and the estimator's state, the noise and shuffling
@@ -20,15 +21,16 @@ public final class TrainingState {
     public var shuffle: Xoshiro256
     public var record: RunRecord
 
-    /// A fresh run: the model drawn from the initialisation stream of `config.seed`.
-    public init(config: ExperimentConfig) throws {
+    /// A fresh run: the model drawn from the initialisation stream of `config.seed`; `runner` runs
+    /// the parts of every pass (one thread or two).
+    public init(config: ExperimentConfig, runner: PartRunner = .serial) throws {
         self.config = config
         var initRNG = Xoshiro256(seed: config.seed, purpose: .initialization)
         model = SBN(sizes: config.layers, rng: &initRNG)
         best = model.parameters.zerosLike()
         best.copy(from: model.parameters)
         gradients = model.makeGradients()
-        workspace = SBNWorkspace(model: model, capacityImages: config.batchSize, samples: config.samples.train)
+        workspace = SBNWorkspace(model: model, capacityImages: config.batchSize, samples: config.samples.train, runner: runner)
         // The loader decoded each options value for the named type, so the look-ups succeed.
         estimator = try EstimatorRegistry.registry.lookup(config.estimator)!
             .make(workspace: workspace, options: config.estimatorOptions)

@@ -22,11 +22,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Stop after this many epochs in this session (the run stays resumable).")
     var stopAfter: Int?
 
-    @Option(help: "Evaluation worker threads (default: all cores). Results do not depend on it.")
+    @Option(help: "Threads for training steps (up to 2) and evaluation (default: all cores). Results do not depend on it.")
     var threads: Int?
-
-    @Option(help: "OpenBLAS threads for training steps (1 is fastest at batch 100).")
-    var blasThreads = 1
 
     func run() throws {
         try reportingErrors {
@@ -36,7 +33,7 @@ struct RunCommand: ParsableCommand {
             }
             let folder = out ?? "results/\(config.name)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let runtime = RuntimeOptions(evalThreads: threads ?? ProcessInfo.processInfo.activeProcessorCount, blasThreads: blasThreads)
+            let runtime = RuntimeOptions(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             let trainer = Trainer(config: config, resultsPath: folder + "/run.h5", runtime: runtime, log: emit)
             let record = try trainer.run(resume: resume, stopAfterEpochs: stopAfter)
             if record.status == .finished {

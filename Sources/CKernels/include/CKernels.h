@@ -80,6 +80,13 @@ static inline float sbn_softplus(float x) {
     return ((0.0f >= x) ? 0.0f : x) + sbn_log(1.0f + sbn_exp(-ax));
 }
 
+/// A hint to the CPU inside a spin-wait loop.
+static inline void sbn_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /// x ← log x − log(1 − x): uniforms in (0, 1) to Logistic(0, 1) (Maddison et al. 2017).
 void sbn_logistic_from_uniform(float *x, size_t n);
 
