@@ -2,6 +2,8 @@
 #include "CKernels.h"
 
 struct sbn_kernel_table {
+    void (*bernoulli_sample)(const float *, const float *, float *, float *, size_t);
+    void (*binary_concrete)(const float *, const float *, float *, float *, size_t, float);
     void (*logistic_from_uniform)(float *, size_t);
     void (*bernoulli_nll_rows)(const float *, const float *, size_t, size_t, size_t, float *, float *, float *);
     void (*adam_update)(float *, float *, const float *, float *, size_t, float, float, float, float);
@@ -66,6 +68,14 @@ int sbn_kernels_level(void) { return active_level; }
 const char *sbn_kernels_level_name(int level) {
     static const char *const names[] = {"portable", "avx2", "avx512"};
     return level >= 0 && level <= 2 ? names[level] : "?";
+}
+
+void sbn_bernoulli_sample(const float *a, const float *u, float *z, float *score, size_t n) {
+    active->bernoulli_sample(a, u, z, score, n);
+}
+
+void sbn_binary_concrete(const float *a, const float *l, float *y, float *dy, size_t n, float tau) {
+    active->binary_concrete(a, l, y, dy, n, tau);
 }
 
 void sbn_logistic_from_uniform(float *x, size_t n) { active->logistic_from_uniform(x, n); }

@@ -3,10 +3,47 @@
 #define SBN_CAT2(a, b) a##b
 #define SBN_CAT(a, b) SBN_CAT2(a, b)
 #define SBN_NAME(name) SBN_CAT(name, SBN_SUFFIX)
+// Four vectors in flight: the exp/log polynomials are chains of dependent multiply-adds, so one
+// vector at a time would wait on latency rather than throughput.
+#define SBN_INTERLEAVE _Pragma("clang loop vectorize(enable) interleave_count(4)")
 
 SBN_TARGET static void SBN_NAME(logistic_from_uniform)(float *restrict x, size_t n) {
 #pragma clang fp contract(off)
+    SBN_INTERLEAVE
     for (size_t i = 0; i < n; i++) x[i] = sbn_log(x[i]) - sbn_log(1.0f - x[i]);
+}
+
+// No `restrict` on u and z: sampling in place (z == u) is allowed.
+SBN_TARGET static void SBN_NAME(bernoulli_sample)(const float *a, const float *u, float *z, float *score, size_t n) {
+#pragma clang fp contract(off)
+    if (score) {
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) {
+            float p = sbn_sigmoid(a[i]);
+            float zi = u[i] < p ? 1.0f : 0.0f;
+            z[i] = zi;
+            score[i] = zi - p;
+        }
+    } else {
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) z[i] = u[i] < sbn_sigmoid(a[i]) ? 1.0f : 0.0f;
+    }
+}
+
+SBN_TARGET static void SBN_NAME(binary_concrete)(const float *restrict a, const float *restrict l, float *restrict y,
+                                                 float *restrict dy, size_t n, float tau) {
+#pragma clang fp contract(off)
+    if (dy) {
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) {
+            float yi = sbn_sigmoid((a[i] + l[i]) / tau);
+            y[i] = yi;
+            dy[i] = yi * (1.0f - yi) / tau;
+        }
+    } else {
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) y[i] = sbn_sigmoid((a[i] + l[i]) / tau);
+    }
 }
 
 SBN_TARGET static float SBN_NAME(sum8)(const float *restrict x, size_t n) {
@@ -20,6 +57,37 @@ SBN_TARGET static float SBN_NAME(sum8)(const float *restrict x, size_t n) {
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+// Σ_c softplus(a_c) − x_c a_c without a log per element: softplus(a) = max(a, 0) + log(1 + e^(−|a|)),
+// and the log terms of a row are summed as the logs of 16 products Π (1 + e^(−|a|)) — element c
+// goes to product c mod 16, each factor is in (1, 2], so a product of up to 64 factors cannot
+// overflow; rows are cut into pieces of 16·64 elements. The assignment of elements to products
+// is fixed here, not by the vector width, so every instruction set gives the same bits.
+SBN_TARGET static float SBN_NAME(nll_row_products)(const float *restrict a, const float *restrict x, size_t cols) {
+#pragma clang fp contract(off)
+    float total = 0.0f;
+    for (size_t start = 0; start < cols; start += 16 * 64) {
+        size_t end = start + 16 * 64 < cols ? start + 16 * 64 : cols;
+        float prod[16], lin[16];
+        for (int k = 0; k < 16; k++) prod[k] = 1.0f, lin[k] = 0.0f;
+        size_t c = start;
+        for (; c + 16 <= end; c += 16) {
+            for (int k = 0; k < 16; k++) {
+                float ak = a[c + k];
+                prod[k] *= 1.0f + sbn_exp(-__builtin_fabsf(ak));
+                lin[k] += ((0.0f >= ak) ? 0.0f : ak) - x[c + k] * ak;
+            }
+        }
+        for (int k = 0; c < end; c++, k++) {
+            prod[k] *= 1.0f + sbn_exp(-__builtin_fabsf(a[c]));
+            lin[k] += ((0.0f >= a[c]) ? 0.0f : a[c]) - x[c] * a[c];
+        }
+        float piece = 0.0f;
+        for (int k = 0; k < 16; k++) piece += sbn_log(prod[k]) + lin[k];
+        total += piece;
+    }
+    return total;
+}
+
 SBN_TARGET static void SBN_NAME(bernoulli_nll_rows)(const float *restrict logits, const float *restrict targets, size_t rows,
                                                     size_t cols, size_t target_repeat, float *restrict nll,
                                                     float *restrict gradient, float *restrict t) {
@@ -27,10 +95,16 @@ SBN_TARGET static void SBN_NAME(bernoulli_nll_rows)(const float *restrict logits
     for (size_t r = 0; r < rows; r++) {
         const float *restrict a = logits + r * cols;
         const float *restrict x = targets + (r / target_repeat) * cols;
+        if (!gradient) {
+            nll[r] = SBN_NAME(nll_row_products)(a, x, cols);
+            continue;
+        }
+        SBN_INTERLEAVE
         for (size_t c = 0; c < cols; c++) t[c] = sbn_softplus(a[c]) - x[c] * a[c];
         nll[r] = SBN_NAME(sum8)(t, cols);
         if (gradient) {
             float *restrict g = gradient + r * cols;
+            SBN_INTERLEAVE
             for (size_t c = 0; c < cols; c++) g[c] = sbn_sigmoid(a[c]) - x[c];
         }
     }
@@ -39,6 +113,7 @@ SBN_TARGET static void SBN_NAME(bernoulli_nll_rows)(const float *restrict logits
 SBN_TARGET static void SBN_NAME(adam_update)(float *restrict m, float *restrict v, const float *restrict g, float *restrict w,
                                              size_t n, float beta1, float beta2, float step_size, float eps_hat) {
 #pragma clang fp contract(off)
+    SBN_INTERLEAVE
     for (size_t j = 0; j < n; j++) {
         float mj = beta1 * m[j] + (1.0f - beta1) * g[j];
         float vj = beta2 * v[j] + (1.0f - beta2) * g[j] * g[j];
@@ -51,6 +126,7 @@ SBN_TARGET static void SBN_NAME(adam_update)(float *restrict m, float *restrict 
 SBN_TARGET static void SBN_NAME(sgd_momentum_update)(float *restrict v, const float *restrict g, float *restrict w, size_t n,
                                                      float momentum, float learning_rate) {
 #pragma clang fp contract(off)
+    SBN_INTERLEAVE
     for (size_t j = 0; j < n; j++) {
         float vj = momentum * v[j] + g[j];
         v[j] = vj;
@@ -59,9 +135,10 @@ SBN_TARGET static void SBN_NAME(sgd_momentum_update)(float *restrict v, const fl
 }
 
 static const struct sbn_kernel_table SBN_NAME(table) = {
-    SBN_NAME(logistic_from_uniform), SBN_NAME(bernoulli_nll_rows), SBN_NAME(adam_update), SBN_NAME(sgd_momentum_update),
+    SBN_NAME(bernoulli_sample), SBN_NAME(binary_concrete), SBN_NAME(logistic_from_uniform), SBN_NAME(bernoulli_nll_rows), SBN_NAME(adam_update), SBN_NAME(sgd_momentum_update),
 };
 
+#undef SBN_INTERLEAVE
 #undef SBN_NAME
 #undef SBN_CAT
 #undef SBN_CAT2

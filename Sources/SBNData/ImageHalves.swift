@@ -16,11 +16,22 @@ public enum ImageHalves {
         precondition(topOut.cols == top.count && bottomOut.cols == bottom.count, "ImageHalves.fill: wrong widths")
         topOut.setRows(indices.count)
         bottomOut.setRows(indices.count)
-        for (r, i) in indices.enumerated() {
-            let src = images.baseAddress! + i * pixels
-            let t = topOut.row(r), b = bottomOut.row(r)
-            for j in 0..<top.count { t[j] = Float(src[top.lowerBound + j]) }
-            for j in 0..<bottom.count { b[j] = Float(src[bottom.lowerBound + j]) }
-        }
+        for (r, i) in indices.enumerated() { copy(image: i, from: images, toRow: r, top: topOut, bottom: bottomOut) }
+    }
+
+    /// The same for rows `rows` of a batch whose row r holds image indices[r] (a part of a batch;
+    /// the matrices' row counts are set by the caller).
+    public static func fill(top topOut: Matrix, bottom bottomOut: Matrix, from images: UnsafeBufferPointer<UInt8>,
+                            indices: ArraySlice<Int>, rows: Range<Int>) {
+        precondition(topOut.rows == indices.count && bottomOut.rows == indices.count, "ImageHalves.fill: row counts")
+        for r in rows { copy(image: indices[indices.startIndex + r], from: images, toRow: r, top: topOut, bottom: bottomOut) }
+    }
+
+    @inline(__always)
+    static func copy(image i: Int, from images: UnsafeBufferPointer<UInt8>, toRow r: Int, top topOut: Matrix, bottom bottomOut: Matrix) {
+        let src = images.baseAddress! + i * pixels
+        let t = topOut.row(r), b = bottomOut.row(r)
+        for j in 0..<top.count { t[j] = Float(src[top.lowerBound + j]) }
+        for j in 0..<bottom.count { b[j] = Float(src[bottom.lowerBound + j]) }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import SBNTensor
 
 /// Factorised Bernoulli units parameterised by logits a, p = σ(a); batched over a matrix.
@@ -17,6 +18,14 @@ public struct Bernoulli {
     @inlinable @inline(__always)
     public static func score(_ z: Float, logit a: Float) -> Float { z - FastMath.sigmoid(a) }
 
+    /// `draw` and, when `score` is given, `score` over `count` units, vectorised (CKernels):
+    /// what the hard-sample unit rule and the evaluator run. `z` may be `uniforms` (in place).
+    @inlinable
+    public static func draw(logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>,
+                            score: UnsafeMutablePointer<Float>?, count: Int) {
+        sbn_bernoulli_sample(logits, uniforms, z, score, count)
+    }
+
     /// ∂σ(a)/∂a = σ(a)(1 − σ(a)): the derivative of the mean.
     @inlinable @inline(__always)
     public static func meanDerivative(logit a: Float) -> Float {
@@ -28,8 +37,7 @@ public struct Bernoulli {
     public func sample(into z: Matrix, using rng: inout Xoshiro256) {
         precondition(z.count == logits.count, "Bernoulli.sample: size mismatch")
         rng.fillUniform(z.buffer)
-        let a = logits.pointer, zp = z.pointer
-        for i in 0..<z.count { zp[i] = Self.draw(logit: a[i], uniform: zp[i]) }
+        Self.draw(logits: logits.pointer, uniforms: z.pointer, into: z.pointer, score: nil, count: z.count)
     }
 
     /// The mean σ(a).

@@ -1,3 +1,4 @@
+import CKernels
 import RealModule
 import SBNTensor
 
@@ -27,8 +28,8 @@ public struct BinaryConcrete {
     /// y = σ((a + L)/τ) for given noise L (deterministic: used by the gradient checks).
     public func relax(noise: Matrix, into y: Matrix) {
         precondition(y.count == logits.count && noise.count == logits.count, "BinaryConcrete: size mismatch")
-        let a = logits.pointer, l = noise.pointer, yp = y.pointer
-        for i in 0..<y.count { yp[i] = Self.relax(logit: a[i], noise: l[i], temperature: temperature) }
+        Self.relax(logits: logits.pointer, noise: noise.pointer, into: y.pointer, derivative: nil, count: y.count,
+                   temperature: temperature)
     }
 
     // Per-unit functions, inlined by the unit rules (`RelaxedBernoulliRule`,
@@ -38,6 +39,14 @@ public struct BinaryConcrete {
     @inlinable @inline(__always)
     public static func relax(logit a: Float, noise l: Float, temperature tau: Float) -> Float {
         FastMath.sigmoid((a + l) / tau)
+    }
+
+    /// `relax` and, when `derivative` is given, `relaxedDerivative` over `count` units,
+    /// vectorised (CKernels): what the `gs` unit rule runs.
+    @inlinable
+    public static func relax(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                             derivative: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float) {
+        sbn_binary_concrete(logits, noise, y, derivative, count, tau)
     }
 
     /// ∂y/∂a = y(1 − y)/τ for y = σ((a + L)/τ).

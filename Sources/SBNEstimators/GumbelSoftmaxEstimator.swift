@@ -13,6 +13,12 @@ public enum RelaxedBernoulliRule: StochasticUnitRule {
         let y = BinaryConcrete.relax(logit: a, noise: l, temperature: tau)
         return (y, BinaryConcrete.relaxedDerivative(y, temperature: tau))
     }
+
+    @inlinable @inline(__always)
+    public static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
+                             local: UnsafeMutablePointer<Float>, count: Int, temperature tau: Float) {
+        BinaryConcrete.relax(logits: logits, noise: noise, into: values, derivative: local, count: count, temperature: tau)
+    }
 }
 
 /// `gs`: the Gumbel-Softmax (binary Concrete) estimator, biased but low-variance.

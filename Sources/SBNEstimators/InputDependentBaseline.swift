@@ -17,7 +17,12 @@ public final class InputDependentBaseline {
     /// Its parameters, with its Adam state as a part.
     let state: ComponentState
 
-    public init(inputTop: Int, inputBottom: Int, hiddenUnits: Int, capacity: Int, learningRate: Float) {
+    /// Runs the parts of each pass (the workspace's runner).
+    let runner: PartRunner
+
+    public init(inputTop: Int, inputBottom: Int, hiddenUnits: Int, capacity: Int, learningRate: Float,
+                runner: PartRunner = .serial) {
+        self.runner = runner
         self.inputTop = inputTop
         let d = inputTop + inputBottom
         parameters = ParameterSet([("W1", d, hiddenUnits), ("b1", 1, hiddenUnits), ("W2", hiddenUnits, 1), ("b2", 1, 1)])
@@ -36,41 +41,63 @@ public final class InputDependentBaseline {
         gradHidden = Matrix(rows: capacity, cols: hiddenUnits)
     }
 
-    /// b_ψ(x) for each image of the batch, left in `output`.
+    /// b_ψ(x) for each image of the batch, left in `output`; rows in the runner's parts.
     public func predict(_ batch: Batch) -> UnsafeMutableBufferPointer<Float> {
         let n = batch.count
-        for m in [input, hidden, output, gradOutput, gradHidden] { m.setRows(n) }
-        for r in 0..<n {
-            input.row(r).update(from: batch.top.row(r), count: inputTop)
-            (input.row(r) + inputTop).update(from: batch.bottom.row(r), count: batch.bottom.cols)
+        input.setRows(n)
+        hidden.setRows(n)
+        output.setRows(n)
+        gradOutput.setRows(n)
+        gradHidden.setRows(n)
+        let boundary = PartRunner.boundary(n)
+        runner.run { part in
+            let rows = PartRunner.range(part, of: n, boundary: boundary)
+            for r in rows {
+                input.row(r).update(from: batch.top.row(r), count: inputTop)
+                (input.row(r) + inputTop).update(from: batch.bottom.row(r), count: batch.bottom.cols)
+            }
+            layer(input, parameters["W1"], parameters["b1"], rows: rows, into: hidden)
+            let h = hidden.pointer, cols = hidden.cols
+            for i in (rows.lowerBound * cols)..<(rows.upperBound * cols) { h[i] = 2 * FastMath.sigmoid(2 * h[i]) - 1 }  // tanh
+            layer(hidden, parameters["W2"], parameters["b2"], rows: rows, into: output)
         }
-        BLAS.gemm(input, parameters["W1"], into: hidden)
-        Kernels.addRowVector(parameters["b1"], to: hidden)
-        let h = hidden.pointer
-        for i in 0..<hidden.count { h[i] = 2 * FastMath.sigmoid(2 * h[i]) - 1 }  // tanh
-        BLAS.gemm(hidden, parameters["W2"], into: output)
-        Kernels.addRowVector(parameters["b2"], to: output)
         return output.buffer
+    }
+
+    private func layer(_ x: Matrix, _ w: Matrix, _ b: Matrix, rows: Range<Int>, into y: Matrix) {
+        BLAS.gemm(x.view(rows: rows), w.view, into: y.view(rows: rows))
+        Kernels.addRowVector(b.pointer, count: b.count, to: y.view(rows: rows))
     }
 
     /// One Adam step on mean_b (target_b − b_ψ(x_b))², using the activations of the last `predict`.
     func fit(targets: UnsafeBufferPointer<Double>) {
         computeGradient(targets: targets)
-        optimizer.step(parameters, gradients: grads)
+        optimizer.step(parameters, gradients: grads, runner: runner)
     }
 
     /// ∂/∂ψ of mean_b (target_b − b_ψ(x_b))² into `grads`, by backpropagation through the
-    /// activations of the last `predict`.
+    /// activations of the last `predict`: rows of the batch, then units of the hidden layer, in
+    /// the runner's parts.
     public func computeGradient(targets: UnsafeBufferPointer<Double>) {
         let n = output.rows
-        grads.zero()
+        grads.zero(runner: runner)
         for r in 0..<n { gradOutput.storage[r] = 2 * (output.storage[r] - Float(targets[r])) / Float(n) }
-        BLAS.gemm(hidden, transposeA: true, gradOutput, into: grads["W2"], beta: 1)
-        Kernels.accumulateColumnSums(of: gradOutput, into: grads["b2"])
-        BLAS.gemm(gradOutput, parameters["W2"], transposeB: true, into: gradHidden)
-        let h = hidden.pointer, g = gradHidden.pointer
-        for i in 0..<gradHidden.count { g[i] *= 1 - h[i] * h[i] }
-        BLAS.gemm(input, transposeA: true, gradHidden, into: grads["W1"], beta: 1)
-        Kernels.accumulateColumnSums(of: gradHidden, into: grads["b1"])
+        let rowBoundary = PartRunner.boundary(n), unitBoundary = PartRunner.boundary(hidden.cols, align: 16)
+        runner.run { part in
+            if part == 0 {  // the output unit's weights: one column, not worth cutting
+                BLAS.gemm(hidden, transposeA: true, gradOutput, into: grads["W2"], beta: 1)
+                Kernels.accumulateColumnSums(of: gradOutput, into: grads["b2"])
+            }
+            let rows = PartRunner.range(part, of: n, boundary: rowBoundary), cols = hidden.cols
+            BLAS.gemm(gradOutput.view(rows: rows), parameters["W2"].view, transposeB: true, into: gradHidden.view(rows: rows))
+            let h = hidden.pointer, g = gradHidden.pointer
+            for i in (rows.lowerBound * cols)..<(rows.upperBound * cols) { g[i] *= 1 - h[i] * h[i] }
+        }
+        runner.run { part in
+            let units = PartRunner.range(part, of: hidden.cols, boundary: unitBoundary)
+            BLAS.gemm(input.view, transposeA: true, gradHidden.view(columns: units), into: grads["W1"].view(columns: units), beta: 1)
+            Kernels.accumulateColumnSums(of: gradHidden.view(columns: units), into: grads["b1"].pointer + units.lowerBound,
+                                         count: units.count)
+        }
     }
 }

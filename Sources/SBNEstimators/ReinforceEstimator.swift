@@ -48,7 +48,7 @@ public final class ReinforceEstimator: GradientEstimator {
         baseline = options.inputBaseline
             ? InputDependentBaseline(inputTop: model.sizes[0], inputBottom: model.sizes[model.layerCount],
                                      hiddenUnits: options.baselineHidden, capacity: workspace.capacityImages,
-                                     learningRate: Float(options.baselineLr))
+                                     learningRate: Float(options.baselineLr), runner: workspace.runner)
             : nil
         state = ComponentState(integers: ["batches": 0], reals: ["mean": 0, "variance": 0],
                                parts: baseline.map { [("baseline", $0.state)] } ?? [])

@@ -9,4 +9,5 @@
 @_exported import SBNConfig
 @_exported import SBNTraining
 @_exported import SBNSweeps
+@_exported import SBNBench
 @_exported import SBNFigures

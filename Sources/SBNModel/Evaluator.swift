@@ -1,3 +1,4 @@
+import Atomics
 import Dispatch
 import SBNDistributions
 import SBNTensor
@@ -15,8 +16,10 @@ public struct Evaluation: Sendable {
 }
 
 public enum Evaluator {
-    /// Images per chunk: chunk × m rows ≈ 4000 keeps the gemms large and the buffers in cache-sized pieces.
-    public static func chunkImages(samples: Int) -> Int { max(1, 4000 / samples) }
+    /// Images per chunk: chunk × m ≈ 2000 rows keeps the gemms large (M = 1000 per part) and a
+    /// worker's buffers (≈ 10 MB) small enough that two workers do not evict each other from the
+    /// shared cache (4000 rows measured ≈ 15 % slower on 2 cores).
+    public static func chunkImages(samples: Int) -> Int { max(1, 2000 / samples) }
 
     /// Evaluates `model` on `count` images supplied by `fill(batch, range)`.
     ///
@@ -35,17 +38,19 @@ public enum Evaluator {
         // One OpenBLAS thread per worker, whatever the worker count: OpenBLAS splits a gemm
         // differently with more threads, which changes the last bits of the result. Left at 1.
         BLAS.threads = 1
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        // Chunks go to whichever worker is free (a shared counter), so a slower core does fewer.
+        let next = ManagedAtomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let ws = SBNWorkspace(model: model, capacityImages: chunk, samples: samples)
             let batch = Batch(capacity: chunk, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
-            var c = worker
-            while c < chunks {
+            while true {
+                let c = next.loadThenWrappingIncrement(ordering: .relaxed)
+                guard c < chunks else { break }
                 let range = (c * chunk)..<min(count, (c + 1) * chunk)
                 fill(batch, range)
                 var rng = Xoshiro256(seed: seed, purpose: purpose, chunk: c)
                 ws.forward(batch, rule: HardBernoulliRule.self, temperature: 1, using: &rng, outputGradient: false)
                 for (k, i) in range.enumerated() { out.buffer[i] = ws.imageLoss[k] }
-                c += workers
             }
         }
         let perImage = Array(results.prefix(count))

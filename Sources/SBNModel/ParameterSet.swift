@@ -30,12 +30,36 @@ public final class ParameterSet: @unchecked Sendable {
 
     public func zero() { for t in tensors { t.fill(0) } }
 
+    /// Zeroes every tensor, each cut into the runner's parts.
+    public func zero(runner: PartRunner) {
+        runner.run { part in
+            for t in tensors {
+                let r = PartRunner.range(part, of: t.count, boundary: PartRunner.boundary(t.count, align: 64))
+                (t.pointer + r.lowerBound).update(repeating: 0, count: r.count)
+            }
+        }
+    }
+
     public func copy(from other: ParameterSet) {
         precondition(other.names == names, "ParameterSet.copy: names differ")
         for (t, o) in zip(tensors, other.tensors) { t.copy(from: o) }
     }
 
     /// The name of the first tensor holding a NaN or ±Inf, or nil.
+    /// `firstNonFinite`, each tensor checked in the runner's parts.
+    public func firstNonFinite(runner: PartRunner) -> String? {
+        // A flag per part and tensor, on the stack (the training step must not allocate).
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: PartRunner.parts * tensors.count) { bad in
+            runner.run { part in
+                for (k, t) in tensors.enumerated() {
+                    let r = PartRunner.range(part, of: t.count, boundary: PartRunner.boundary(t.count, align: 64))
+                    bad[part * tensors.count + k] = !Matrix.allFinite(t.pointer + r.lowerBound, count: r.count)
+                }
+            }
+            return names.indices.first { k in (0..<PartRunner.parts).contains { bad[$0 * tensors.count + k] } }.map { names[$0] }
+        }
+    }
+
     public var firstNonFinite: String? {
         for (n, t) in zip(names, tensors) where !t.allFinite { return n }
         return nil

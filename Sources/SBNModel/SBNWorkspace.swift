@@ -149,13 +149,9 @@ public final class SBNWorkspace: @unchecked Sendable {
     @inlinable
     public func applyRule<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float) {
         runner.run { part in
-            let rows = rowRange(part), cols = logits[l].cols
-            let a = logits[l].pointer, n = noise[l].pointer, h = units[l].pointer, d = local[l].pointer
-            for i in (rows.lowerBound * cols)..<(rows.upperBound * cols) {
-                let (v, g) = Rule.apply(logit: a[i], noise: n[i], temperature: temperature)
-                h[i] = v
-                d[i] = g
-            }
+            let rows = rowRange(part), cols = logits[l].cols, start = rows.lowerBound * cols
+            Rule.apply(logits: logits[l].pointer + start, noise: noise[l].pointer + start, values: units[l].pointer + start,
+                       local: local[l].pointer + start, count: rows.count * cols, temperature: temperature)
             model.linear(l + 1, units[l], rows: rows, into: logits[l + 1])
         }
     }

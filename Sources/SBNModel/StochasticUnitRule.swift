@@ -17,6 +17,23 @@ public enum UnitNoise: Sendable {
 public protocol StochasticUnitRule {
     static var noise: UnitNoise { get }
     static func apply(logit a: Float, noise: Float, temperature tau: Float) -> (value: Float, local: Float)
+    /// The rule over `count` consecutive units (a block of rows). The default loops over the
+    /// per-unit `apply`; rules with a vectorised kernel implement it with that kernel, which
+    /// must give the same values.
+    static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
+                      local: UnsafeMutablePointer<Float>, count: Int, temperature tau: Float)
+}
+
+extension StochasticUnitRule {
+    @inlinable @inline(__always)
+    public static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
+                             local: UnsafeMutablePointer<Float>, count: Int, temperature tau: Float) {
+        for i in 0..<count {
+            let (v, g) = apply(logit: logits[i], noise: noise[i], temperature: tau)
+            values[i] = v
+            local[i] = g
+        }
+    }
 }
 
 /// An exact Bernoulli(σ(a)) draw z = 1[u < σ(a)] with its score z − σ(a) (Williams 1992).
@@ -28,5 +45,11 @@ public enum HardBernoulliRule: StochasticUnitRule {
     public static func apply(logit a: Float, noise u: Float, temperature tau: Float) -> (value: Float, local: Float) {
         let z = Bernoulli.draw(logit: a, uniform: u)
         return (z, Bernoulli.score(z, logit: a))
+    }
+
+    @inlinable @inline(__always)
+    public static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
+                             local: UnsafeMutablePointer<Float>, count: Int, temperature tau: Float) {
+        Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: local, count: count)
     }
 }

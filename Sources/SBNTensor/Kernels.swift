@@ -96,9 +96,8 @@ public enum Kernels {
 
 extension Matrix {
     /// True when every live value is finite (the NaN guard of the training loop).
-    public var allFinite: Bool {
-        var ok = true
-        for v in buffer where !v.isFinite { ok = false }
-        return ok
-    }
+    public var allFinite: Bool { Self.allFinite(pointer, count: count) }
+
+    /// True when the `count` values at `p` are finite (a vectorised bit test in CKernels).
+    public static func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool { sbn_all_finite(p, count) != 0 }
 }

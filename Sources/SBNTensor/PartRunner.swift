@@ -69,8 +69,10 @@ public final class PartRunner: @unchecked Sendable {
         private let wake = DispatchSemaphore(value: 0)
         /// Written by the caller before `generation` is released, read by the helper after acquiring it.
         private var task: ((Int) -> Void)?
-        /// About 50 µs of polling before the helper sleeps.
-        private let spinLimit = 20_000
+        /// How long the helper polls for the next call before it sleeps: longer than the serial
+        /// stretches of a training step (noise draws, the optimizer's bookkeeping, the next batch),
+        /// short enough to leave the core to evaluation workers soon.
+        private let spinNanoseconds: UInt64 = 2_000_000
 
         func run(_ body: @escaping (Int) -> Void) {
             task = body
@@ -91,18 +93,18 @@ public final class PartRunner: @unchecked Sendable {
             var seen = 0
             while true {
                 var spins = 0
+                var since = DispatchTime.now().uptimeNanoseconds
                 while generation.load(ordering: .acquiring) == seen {
-                    if spins < spinLimit {
-                        spins += 1
-                        spinPause()
-                        continue
-                    }
+                    spins += 1
+                    spinPause()
+                    // Look at the clock every 1024 polls only.
+                    if spins & 1023 != 0 || DispatchTime.now().uptimeNanoseconds - since < spinNanoseconds { continue }
                     // Announce the sleep, then look once more: a caller that bumped the
                     // generation before seeing the flag is caught here, one after it signals.
                     sleeping.store(true, ordering: .sequentiallyConsistent)
                     if generation.load(ordering: .sequentiallyConsistent) == seen { wake.wait() }
                     sleeping.store(false, ordering: .sequentiallyConsistent)
-                    spins = 0
+                    since = DispatchTime.now().uptimeNanoseconds
                 }
                 seen = generation.load(ordering: .acquiring)
                 if stopping.load(ordering: .sequentiallyConsistent) { return }

@@ -42,6 +42,8 @@ public enum ResultsFile {
             try appendColumn(valid, "step", record.valid.map(\.step))
             try appendColumn(valid, "epoch", record.valid.map(\.epoch))
             try appendColumn(valid, "nll", record.valid.map(\.nll))
+            try appendColumn(valid, "train_seconds", record.valid.map(\.trainSeconds))
+            try appendColumn(valid, "valid_seconds", record.valid.map(\.validSeconds))
 
             if let test = record.test {
                 let g = try file.createGroup("eval").createGroup("test")
@@ -89,7 +91,9 @@ public enum ResultsFile {
         let v = try file.group("metrics/valid")
         let vs: [Int64] = try v.dataset("step").read(), ve: [Int64] = try v.dataset("epoch").read()
         let vn: [Double] = try v.dataset("nll").read()
-        record.valid = vs.indices.map { .init(step: vs[$0], epoch: ve[$0], nll: vn[$0]) }
+        let tsec: [Double] = v.contains("train_seconds") ? try v.dataset("train_seconds").read() : vn.map { _ in .nan }
+        let vsec: [Double] = v.contains("valid_seconds") ? try v.dataset("valid_seconds").read() : vn.map { _ in .nan }
+        record.valid = vs.indices.map { .init(step: vs[$0], epoch: ve[$0], nll: vn[$0], trainSeconds: tsec[$0], validSeconds: vsec[$0]) }
         record.validSamples = Int(try v.attribute("samples", as: Int64.self))
         if file.contains("eval/test") {
             let g = try file.group("eval/test")

@@ -11,6 +11,8 @@ public struct RunRecord: Sendable {
 
     public struct ValidRow: Sendable, Equatable {
         public var step: Int64, epoch: Int64, nll: Double
+        /// Seconds the epoch spent training and validating (NaN when not recorded).
+        public var trainSeconds: Double = .nan, validSeconds: Double = .nan
     }
 
     public struct TestResult: Sendable, Equatable {

@@ -56,6 +56,8 @@ public final class Trainer {
             let loss = try trainEpoch(epoch, state, split: splits.train, session: session)
             let trainTime = Date().timeIntervalSince(epochStart)
             try validate(epoch, state, split: splits.valid)
+            state.record.valid[state.record.valid.count - 1].trainSeconds = trainTime
+            state.record.valid[state.record.valid.count - 1].validSeconds = Date().timeIntervalSince(epochStart) - trainTime
             state.record.elapsed = session.elapsed
             try state.save(to: resultsPath)
             logEpoch(epoch, state, loss: loss, throughput: Double(splits.train.count) / trainTime, started: epochStart)
@@ -110,7 +112,7 @@ public final class Trainer {
         try split.images.withUnsafeBufferPointer { images in
             for b in 0..<batches {
                 let indices = permutation[(b * config.batchSize)..<min(split.count, (b + 1) * config.batchSize)]
-                ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: images, indices: indices)
+                fill(batch, indices: indices, from: images, runner: state.workspace.runner)
                 let loss = try step(batch, epoch: epoch, state)
                 interval = (interval.loss + loss, interval.count + 1)
                 epochLoss += loss
@@ -132,7 +134,7 @@ public final class Trainer {
     /// One estimator step and one optimizer update; a non-finite loss or gradient stops the run.
     func step(_ batch: Batch, epoch: Int, _ state: TrainingState) throws -> Double {
         let tau = state.schedule.temperature(atStep: state.record.steps)
-        state.gradients.zero()
+        state.gradients.zero(runner: state.workspace.runner)
         let context = StepContext(step: state.record.steps, temperature: tau, learningRate: state.optimizer.learningRate)
         let loss = state.estimator.estimate(batch, grads: state.gradients, context: context, using: &state.noise)
         state.record.steps += 1
@@ -140,11 +142,22 @@ public final class Trainer {
         guard loss.isFinite else {
             throw fail("\(at): loss is not finite (\(loss.isNaN ? "nan" : "\(loss)")); run stopped, last good checkpoint kept")
         }
-        if let bad = state.gradients.firstNonFinite {
+        if let bad = state.gradients.firstNonFinite(runner: state.workspace.runner) {
             throw fail("\(at): non-finite gradient of \(bad); run stopped, last good checkpoint kept")
         }
         state.optimizer.step(state.model.parameters, gradients: state.gradients, runner: state.workspace.runner)
         return loss
+    }
+
+    /// The batch's halves, its images cut into the runner's parts.
+    func fill(_ batch: Batch, indices: ArraySlice<Int>, from images: UnsafeBufferPointer<UInt8>, runner: PartRunner) {
+        batch.top.setRows(indices.count)
+        batch.bottom.setRows(indices.count)
+        let boundary = PartRunner.boundary(indices.count)
+        runner.run { part in
+            ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: images, indices: indices,
+                             rows: PartRunner.range(part, of: indices.count, boundary: boundary))
+        }
     }
 
     /// The validation NLL of the current parameters; keeps them when they are the best so far.

@@ -6,5 +6,5 @@ struct SBNLabCommand: AsyncParsableCommand {
         commandName: "sbnlab",
         abstract: "Stochastic binary networks and their gradient estimators.",
         subcommands: [DataCommand.self, RunCommand.self, SweepCommand.self, CollectCommand.self, ShowCommand.self,
-                      ImputeCommand.self, ListCommand.self])
+                      ImputeCommand.self, ListCommand.self, BenchCommand.self])
 }

@@ -1,0 +1,141 @@
+import Atomics
+import Dispatch
+import Foundation
+import SBNConfig
+import SBNData
+import SBNDistributions
+import SBNModel
+import SBNTensor
+import SBNTraining
+
+/// `sbnlab bench`: the speed of each path as a ratio to its own gemm-only time, measured in the
+/// same process (machines differ, so only ratios within one run compare).
+///
+/// - Training: real one-epoch runs of `experiments/sbn-gs.yaml` per estimator on the 50000
+///   training images, at one and two threads, beside the 8 gemms of a step alone (the same parts
+///   and the same threads), and beside those gemms with OpenBLAS threading instead of parts.
+/// - Evaluation: the m = 1000 test NLL of the 10000 test images on two threads, beside the same
+///   chunks' gemms alone.
+/// - Validation: the share of an epoch that the experiment's validation protocol takes.
+public struct SpeedBench {
+    public let experiment: String
+    public let dataPath: String
+    public let estimators: [String]
+    public let log: (String) -> Void
+
+    public init(experiment: String, dataPath: String, estimators: [String], log: @escaping (String) -> Void) {
+        self.experiment = experiment
+        self.dataPath = dataPath
+        self.estimators = estimators
+        self.log = log
+    }
+
+    /// Runs every measurement and returns the Markdown report.
+    public func run() throws -> String {
+        var lines = ["CPU: \(Self.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores; kernels: "
+                     + "\(FastMath.kernelLevel); OpenBLAS: \(BLAS.configuration)", ""]
+        lines += try training()
+        lines += [""] + (try evaluation())
+        lines += [""] + (try validation())
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: - Training
+
+    func training() throws -> [String] {
+        let oneThread = GemmStep(workers: 1).seconds(), twoThreads = GemmStep(workers: 2).seconds()
+        let openBLAS = GemmStep(workers: 1).seconds(openBLASThreads: 2)
+        log(String(format: "gemm-only step: %.3f ms (1 thread), %.3f ms (2 threads as parts), %.3f ms (2 OpenBLAS threads)",
+                   oneThread * 1e3, twoThreads * 1e3, openBLAS * 1e3))
+        var rows = ["| training, batch 100, 392-200-200-392 | 1 thread: examples/s | step ÷ gemm-only | "
+                    + "2 threads: examples/s | step ÷ gemm-only |", "|---|---|---|---|---|"]
+        rows.append(String(format: "| gemm-only (8 gemms) | %.0f | 1.00 | %.0f | 1.00 |", 100 / oneThread, 100 / twoThreads))
+        for name in estimators {
+            let one = try epochSeconds(estimator: name, threads: 1), two = try epochSeconds(estimator: name, threads: 2)
+            let (step1, step2) = (one.seconds / Double(one.steps), two.seconds / Double(two.steps))
+            log(String(format: "%@: %.3f ms/step at 1 thread, %.3f ms at 2", name, step1 * 1e3, step2 * 1e3))
+            rows.append(String(format: "| `%@` | %.0f | %.2f | %.0f | %.2f |", name, Double(one.images) / one.seconds,
+                               step1 / oneThread, Double(two.images) / two.seconds, step2 / twoThreads))
+        }
+        let faster = twoThreads <= openBLAS ? "parts of the batch on two workers" : "OpenBLAS threading"
+        rows.append("")
+        rows.append(String(format: "Two cores, the 8 gemms of a step: %.3f ms as two parts on two workers, %.3f ms with two "
+                           + "OpenBLAS threads; faster: %@ (training uses parts, which also parallelise the elementwise work).",
+                           twoThreads * 1e3, openBLAS * 1e3, faster))
+        return rows
+    }
+
+    /// The best training time of three epochs of a real run (each epoch's `train_seconds`).
+    func epochSeconds(estimator: String, threads: Int) throws -> (seconds: Double, steps: Int, images: Int) {
+        let folder = NSTemporaryDirectory() + "sbnlab-bench-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let config = try ConfigLoader.load(experiment, overrides: [
+            "estimator=\(estimator)", "estimator_options={}", "epochs=3", "data.path=\(dataPath)", "data.valid_limit=20",
+            "samples.valid=1", "data.test_limit=1", "samples.test=1",
+        ])
+        let record = try Trainer(config: config, resultsPath: folder + "/run.h5", runtime: RuntimeOptions(threads: threads),
+                                 log: { _ in }).run(resume: false)
+        let images = try BinarizedMNIST(path: dataPath).train.count
+        let steps = (images + config.batchSize - 1) / config.batchSize
+        return (record.valid.map(\.trainSeconds).min() ?? .nan, steps, images)
+    }
+
+    // MARK: - Evaluation
+
+    func evaluation() throws -> [String] {
+        let test = try BinarizedMNIST(path: dataPath).test
+        var rng = Xoshiro256(seed: 1, purpose: .initialization)
+        let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
+        let samples = 1000, threads = 2
+        let gemmOnly = EvaluationGemms(model: model, images: test.count, samples: samples, threads: threads).seconds()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let images = test.images
+        _ = Evaluator.evaluate(model: model, count: test.count, samples: samples, seed: 1, threads: threads) { batch, range in
+            images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: range) }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        log(String(format: "evaluation: %.1f s, gemm-only %.1f s", seconds, gemmOnly))
+        return ["| evaluation, m = 1000, \(test.count) test images, \(threads) threads | seconds | ÷ gemm-only |",
+                "|---|---|---|",
+                String(format: "| gemm-only (same chunks) | %.1f | 1.00 |", gemmOnly),
+                String(format: "| `Evaluator` (test NLL) | %.1f | %.2f |", seconds, seconds / gemmOnly)]
+    }
+
+    // MARK: - Validation
+
+    /// Two epochs of the experiment itself (its validation protocol), `gs`, two threads.
+    func validation() throws -> [String] {
+        let folder = NSTemporaryDirectory() + "sbnlab-bench-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let config = try ConfigLoader.load(experiment, overrides: ["epochs=2", "data.path=\(dataPath)", "data.test_limit=1",
+                                                                   "samples.test=1"])
+        let record = try Trainer(config: config, resultsPath: folder + "/run.h5", runtime: RuntimeOptions(threads: 2),
+                                 log: { _ in }).run(resume: false)
+        let last = record.valid[record.valid.count - 1]
+        let share = last.validSeconds / (last.trainSeconds + last.validSeconds)
+        log(String(format: "validation: %.2f s of a %.2f s epoch", last.validSeconds, last.trainSeconds + last.validSeconds))
+        return ["| validation protocol of \(config.name) | images | m | training s | validation s | share of the epoch |",
+                "|---|---|---|---|---|---|",
+                String(format: "| every epoch | %d | %d | %.2f | %.2f | %.0f %% |", config.data.validLimit ?? 10000,
+                       config.samples.valid, last.trainSeconds, last.validSeconds, 100 * share)]
+    }
+
+    static func cpuName() -> String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return info.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+    }
+}
+
+/// Best-of-repetitions wall time of `body`, divided by `iterations`.
+func bestTime(repetitions: Int = 7, iterations: Int, _ body: () -> Void) -> Double {
+    var best = Double.infinity
+    for _ in 0..<repetitions {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<iterations { body() }
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(iterations))
+    }
+    return best
+}
