@@ -60,29 +60,37 @@ SBN_TARGET static float SBN_NAME(sum8)(const float *restrict x, size_t n) {
 // Σ_c softplus(a_c) − x_c a_c without a log per element: softplus(a) = max(a, 0) + log(1 + e^(−|a|)),
 // and the log terms of a row are summed as the logs of 16 products Π (1 + e^(−|a|)) — element c
 // goes to product c mod 16, each factor is in (1, 2], so a product of up to 64 factors cannot
-// overflow; rows are cut into pieces of 16·64 elements. The assignment of elements to products
-// is fixed here, not by the vector width, so every instruction set gives the same bits.
+// overflow; rows are cut into pieces of 16·64 elements. A last partial group of 16 is padded with
+// a = −100, x = 0, which contributes a factor of exactly 1 and nothing to the linear part. The
+// assignment of elements to products is fixed here, not by the vector width, so every
+// instruction set gives the same bits.
+SBN_TARGET static inline void SBN_NAME(nll_group)(const float *restrict a, const float *restrict x, float *restrict prod,
+                                                  float *restrict lin) {
+#pragma clang fp contract(off)
+    for (int k = 0; k < 16; k++) {
+        float ak = a[k];
+        prod[k] *= 1.0f + sbn_exp(-__builtin_fabsf(ak));
+        lin[k] += ((0.0f >= ak) ? 0.0f : ak) - x[k] * ak;
+    }
+}
+
 SBN_TARGET static float SBN_NAME(nll_row_products)(const float *restrict a, const float *restrict x, size_t cols) {
 #pragma clang fp contract(off)
     float total = 0.0f;
     for (size_t start = 0; start < cols; start += 16 * 64) {
         size_t end = start + 16 * 64 < cols ? start + 16 * 64 : cols;
-        float prod[16], lin[16];
+        float prod[16], lin[16], logs[16];
         for (int k = 0; k < 16; k++) prod[k] = 1.0f, lin[k] = 0.0f;
         size_t c = start;
-        for (; c + 16 <= end; c += 16) {
-            for (int k = 0; k < 16; k++) {
-                float ak = a[c + k];
-                prod[k] *= 1.0f + sbn_exp(-__builtin_fabsf(ak));
-                lin[k] += ((0.0f >= ak) ? 0.0f : ak) - x[c + k] * ak;
-            }
+        for (; c + 16 <= end; c += 16) SBN_NAME(nll_group)(a + c, x + c, prod, lin);
+        if (c < end) {
+            float pa[16], px[16];
+            for (int k = 0; k < 16; k++) pa[k] = c + k < end ? a[c + k] : -100.0f, px[k] = c + k < end ? x[c + k] : 0.0f;
+            SBN_NAME(nll_group)(pa, px, prod, lin);
         }
-        for (int k = 0; c < end; c++, k++) {
-            prod[k] *= 1.0f + sbn_exp(-__builtin_fabsf(a[c]));
-            lin[k] += ((0.0f >= a[c]) ? 0.0f : a[c]) - x[c] * a[c];
-        }
+        for (int k = 0; k < 16; k++) logs[k] = sbn_log(prod[k]) + lin[k];
         float piece = 0.0f;
-        for (int k = 0; k < 16; k++) piece += sbn_log(prod[k]) + lin[k];
+        for (int k = 0; k < 16; k++) piece += logs[k];
         total += piece;
     }
     return total;

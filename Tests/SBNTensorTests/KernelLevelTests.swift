@@ -29,13 +29,18 @@ import Testing
         var nll = [Float](repeating: 0, count: rows), grad = [Float](repeating: 0, count: rows * cols)
         var scratch = [Float](repeating: 0, count: cols)
         sbn_bernoulli_nll_rows(x.logits, x.targets, rows, cols, 1, &nll, &grad, &scratch)
+        var nllProducts = [Float](repeating: 0, count: rows)
+        sbn_bernoulli_nll_rows(x.logits, x.targets, rows, cols, 1, &nllProducts, nil, &scratch)
+        var z = [Float](repeating: 0, count: rows * cols), score = z, y = z, dy = z
+        sbn_bernoulli_sample(x.logits, x.uniforms, &z, &score, z.count)
+        sbn_binary_concrete(x.logits, x.grads, &y, &dy, y.count, 0.7)
         var noise = x.uniforms
         sbn_logistic_from_uniform(&noise, noise.count)
         var m = x.grads.map { $0 * 0.1 }, v = x.grads.map { $0 * $0 }, w = x.logits
         sbn_adam_update(&m, &v, x.grads, &w, w.count, 0.9, 0.999, 1e-3, 1e-8)
         var velocity = x.grads, w2 = x.logits
         sbn_sgd_momentum_update(&velocity, x.grads, &w2, w2.count, 0.9, 0.01)
-        return (nll + grad + noise + m + v + w + velocity + w2).map(\.bitPattern)
+        return (nll + grad + nllProducts + z + score + y + dy + noise + m + v + w + velocity + w2).map(\.bitPattern)
     }
 
     @Test func everyInstructionSetGivesTheSameBits() {
@@ -58,6 +63,9 @@ import Testing
             expected += max(a, 0) + (1 + (-abs(a)).exponential).logarithm - t * a
         }
         #expect(abs(Double(nll[0]) - expected) < 1e-5 * expected)
+        var products: [Float] = [0]
+        sbn_bernoulli_nll_rows(x.logits, x.targets, 1, 397, 1, &products, nil, &scratch)
+        #expect(abs(Double(products[0]) - expected) < 1e-5 * expected, "the evaluation form (logs of products)")
         for i in 0..<397 {
             let s = 1 / (1 + (-Double(x.logits[i])).exponential)
             #expect(abs(Double(grad[i]) - (s - Double(x.targets[i]))) < 1e-6)
