@@ -37,7 +37,7 @@ let package = Package(
         module("SBNStorage", ["CHDF5"]),
         module("SBNOptions", []),
         module("SBNDistributions", ["SBNTensor", numerics]),
-        module("SBNData", ["CZlib", "SBNStorage", "SBNTensor", "SBNDistributions"]),
+        module("SBNData", ["CZlib", "CKernels", "SBNStorage", "SBNTensor", "SBNDistributions"]),
         module("SBNModel", ["SBNTensor", "SBNDistributions", "SBNOptions", numerics,
                             .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions", "SBNOptions"]),

@@ -1,3 +1,4 @@
+import CKernels
 import SBNTensor
 
 /// The structured-prediction split of a 28×28 image (Raiko et al. 2014; Jang et al. 2017 §4.1):
@@ -30,8 +31,7 @@ public enum ImageHalves {
     @inline(__always)
     static func copy(image i: Int, from images: UnsafeBufferPointer<UInt8>, toRow r: Int, top topOut: Matrix, bottom bottomOut: Matrix) {
         let src = images.baseAddress! + i * pixels
-        let t = topOut.row(r), b = bottomOut.row(r)
-        for j in 0..<top.count { t[j] = Float(src[top.lowerBound + j]) }
-        for j in 0..<bottom.count { b[j] = Float(src[bottom.lowerBound + j]) }
+        sbn_bytes_to_floats(src + top.lowerBound, topOut.row(r), top.count)
+        sbn_bytes_to_floats(src + bottom.lowerBound, bottomOut.row(r), bottom.count)
     }
 }

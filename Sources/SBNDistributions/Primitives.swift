@@ -6,6 +6,7 @@ import SBNTensor
 public enum Uniform {
     public static func sample(using rng: inout Xoshiro256) -> Float { rng.nextUniform() }
     public static func sample(into m: Matrix, using rng: inout Xoshiro256) { rng.fillUniform(m.buffer) }
+    public static func sample(into x: UnsafeMutableBufferPointer<Float>, using rng: inout Xoshiro256) { rng.fillUniform(x) }
 }
 
 /// Gumbel(0, 1): G = −log(−log U) (Jang et al. 2017, §2). CDF F(x) = exp(−e^(−x)).
@@ -30,9 +31,11 @@ public enum Logistic {
         return Float.log(u) - Float.log(onePlus: -u)
     }
 
-    public static func sample(into m: Matrix, using rng: inout Xoshiro256) {
-        rng.fillUniform(m.buffer)
-        sbn_logistic_from_uniform(m.pointer, m.count)  // log U − log(1 − U), in CKernels
+    public static func sample(into m: Matrix, using rng: inout Xoshiro256) { sample(into: m.buffer, using: &rng) }
+
+    public static func sample(into x: UnsafeMutableBufferPointer<Float>, using rng: inout Xoshiro256) {
+        rng.fillUniform(x)
+        sbn_logistic_from_uniform(x.baseAddress!, x.count)  // log U − log(1 − U), in CKernels
     }
 
     public static func cdf(_ x: Double) -> Double { 1 / (1 + .exp(-x)) }

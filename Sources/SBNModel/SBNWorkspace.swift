@@ -13,8 +13,8 @@ import SBNTensor
 /// Every pass runs in `PartRunner.parts` fixed parts: row-wise work (gemms over the batch, unit
 /// rules, the output NLL) by parts of the images, weight gradients (which sum over the batch) by
 /// parts of each layer's units, so no two parts write the same value. The parts are the same
-/// whether one thread or two run them, so results do not depend on the thread count. Noise is
-/// drawn for a whole layer from one stream before its parts run.
+/// whether one thread or two run them, so results do not depend on the thread count. A layer's
+/// noise is drawn by its parts too, each from its own stream seeded by one draw of the caller's.
 ///
 /// The generic passes over a unit rule are `@inlinable` so that each estimator's module
 /// specialises them for its rule and the per-unit function inlines into the loop (called through
@@ -135,25 +135,35 @@ public final class SBNWorkspace: @unchecked Sendable {
         }
     }
 
-    /// Draws hidden layer l with `Rule` (given logits[l]) and computes logits[l+1].
+    /// Draws hidden layer l with `Rule` (given logits[l]) and computes logits[l+1]. Part p of
+    /// the layer's noise comes from the stream (s, p), where s is one draw from `rng`.
     @inlinable
     public func sampleLayer<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float, using rng: inout Xoshiro256) {
-        switch Rule.noise {
-        case .uniform: Uniform.sample(into: noise[l], using: &rng)
-        case .logistic: Logistic.sample(into: noise[l], using: &rng)
+        let seed = rng.next()
+        runner.run { part in
+            let rows = rowRange(part), cols = noise[l].cols
+            let block = UnsafeMutableBufferPointer(start: noise[l].pointer + rows.lowerBound * cols, count: rows.count * cols)
+            var partRNG = Xoshiro256(seed: seed, stream: UInt64(part))
+            switch Rule.noise {
+            case .uniform: Uniform.sample(into: block, using: &partRNG)
+            case .logistic: Logistic.sample(into: block, using: &partRNG)
+            }
+            applyRule(l, rule: rule, temperature: temperature, rows: rows)
         }
-        applyRule(l, rule: rule, temperature: temperature)
     }
 
     /// Recomputes layer l's values from its stored noise (replay), then logits[l+1].
     @inlinable
     public func applyRule<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float) {
-        runner.run { part in
-            let rows = rowRange(part), cols = logits[l].cols, start = rows.lowerBound * cols
-            Rule.apply(logits: logits[l].pointer + start, noise: noise[l].pointer + start, values: units[l].pointer + start,
-                       local: local[l].pointer + start, count: rows.count * cols, temperature: temperature)
-            model.linear(l + 1, units[l], rows: rows, into: logits[l + 1])
-        }
+        runner.run { part in applyRule(l, rule: rule, temperature: temperature, rows: rowRange(part)) }
+    }
+
+    @inlinable
+    func applyRule<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float, rows: Range<Int>) {
+        let cols = logits[l].cols, start = rows.lowerBound * cols
+        Rule.apply(logits: logits[l].pointer + start, noise: noise[l].pointer + start, values: units[l].pointer + start,
+                   local: local[l].pointer + start, count: rows.count * cols, temperature: temperature)
+        model.linear(l + 1, units[l], rows: rows, into: logits[l + 1])
     }
 
     /// The whole forward pass: layer-1 logits, every hidden layer with `Rule`, and the output

@@ -92,6 +92,11 @@ static inline int sbn_all_finite(const float *x, size_t n) {
     return bad == 0;
 }
 
+/// dst[i] = src[i]: pixel bytes to floats (`restrict`, so the loop vectorises).
+static inline void sbn_bytes_to_floats(const uint8_t *restrict src, float *restrict dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i];
+}
+
 /// A hint to the CPU inside a spin-wait loop.
 static inline void sbn_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
