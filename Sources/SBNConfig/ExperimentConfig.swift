@@ -46,6 +46,8 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     @Positive public var lr = 0.001
     @Count public var batchSize = 100
     @Count public var epochs = 50
+    /// Validate (and keep the best parameters) every this many epochs, and after the last.
+    @Count public var validEvery = 1
     public var samples = Samples()
     @SeedValue public var seed: UInt64 = 1
     /// Log a training-metrics row every this many steps.

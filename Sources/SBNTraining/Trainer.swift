@@ -51,13 +51,19 @@ public final class Trainer {
             log("\(config.name): \(config.estimator), \(config.optimizer) lr \(config.lr), batch \(config.batchSize), "
                 + "\(config.epochs) epochs, \(splits.train.count) training images, seed \(config.seed)")
         }
+        var trainingSinceValidation = 0.0
         for epoch in stride(from: firstEpoch, through: lastEpoch, by: 1) {
             let epochStart = Date()
             let loss = try trainEpoch(epoch, state, split: splits.train, session: session)
             let trainTime = Date().timeIntervalSince(epochStart)
-            try validate(epoch, state, split: splits.valid)
-            state.record.valid[state.record.valid.count - 1].trainSeconds = trainTime
-            state.record.valid[state.record.valid.count - 1].validSeconds = Date().timeIntervalSince(epochStart) - trainTime
+            trainingSinceValidation += trainTime
+            state.record.epochsDone = epoch
+            if epoch % config.validEvery == 0 || epoch == config.epochs {
+                try validate(epoch, state, split: splits.valid)
+                state.record.valid[state.record.valid.count - 1].trainSeconds = trainingSinceValidation
+                state.record.valid[state.record.valid.count - 1].validSeconds = Date().timeIntervalSince(epochStart) - trainTime
+                trainingSinceValidation = 0
+            }
             state.record.elapsed = session.elapsed
             try state.save(to: resultsPath)
             logEpoch(epoch, state, loss: loss, throughput: Double(splits.train.count) / trainTime, started: epochStart)
@@ -169,7 +175,6 @@ public final class Trainer {
             state.record.bestEpoch = epoch
             state.best.copy(from: state.model.parameters)
         }
-        state.record.epochsDone = epoch
     }
 
     /// The m-sample test NLL of the best parameters; the run is then finished.
@@ -187,8 +192,9 @@ public final class Trainer {
     func logEpoch(_ epoch: Int, _ state: TrainingState, loss: Double, throughput: Double, started: Date) {
         let seconds = Date().timeIntervalSince(started)
         let r = state.record
-        log(String(format: "epoch %3d/%d  loss %7.3f  valid %7.3f (best %7.3f @%d)  %6.0f ex/s  %5.1fs  ETA %@",
-                   epoch, config.epochs, loss, r.valid.last?.nll ?? .nan, r.bestValidNLL, r.bestEpoch, throughput, seconds,
+        let valid = r.valid.last.flatMap { $0.epoch == epoch ? String(format: "%7.3f", $0.nll) : nil } ?? "      –"
+        log(String(format: "epoch %3d/%d  loss %7.3f  valid %@ (best %7.3f @%d)  %6.0f ex/s  %5.1fs  ETA %@",
+                   epoch, config.epochs, loss, valid, r.bestValidNLL, r.bestEpoch, throughput, seconds,
                    TimeText.duration(Double(config.epochs - epoch) * seconds)))
     }
 
