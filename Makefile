@@ -8,7 +8,7 @@ BIN     := .build/release/sbnlab
 DATA    := data/binarized_mnist.h5
 EXPERIMENTS := $(patsubst experiments/%.yaml,%,$(wildcard experiments/*.yaml))
 
-.PHONY: setup build data test bench list-experiments clean $(addprefix exp-,$(EXPERIMENTS))
+.PHONY: setup build data test bench bench-pytorch list-experiments clean $(addprefix exp-,$(EXPERIMENTS))
 
 setup:
 	@bash scripts/setup.sh
@@ -53,10 +53,17 @@ $(addprefix exp-,$(EXPERIMENTS)): exp-%: build $(DATA)
 list-experiments: build
 	@$(BIN) list
 
-# ordo-one/benchmark in its own package (Benchmarks/), always a release build.
-bench: setup
+# `sbnlab bench`: each path beside its gemm-only time, in one process (the README's Speed table);
+# then ordo-one/benchmark (Benchmarks/, its own package) for per-step allocation counts.
+bench: build $(DATA)
+	$(BIN) bench --out bench.md
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark $(BENCH_ARGS)
 
 # Removes build products only; results/ and data/ are never deleted by make.
 clean:
 	rm -rf .build Benchmarks/.build
+
+# The same task in plain PyTorch on this machine (installs torch if missing), for comparison.
+bench-pytorch: $(DATA)
+	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q torch
+	python3 scripts/pytorch_reference.py --data $(DATA)
