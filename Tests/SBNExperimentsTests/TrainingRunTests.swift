@@ -177,4 +177,34 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
         #expect(r.status == .finished && r.steps == 18)
         #expect(r.train.map(\.step) == [3, 6, 9, 12, 15, 18])
     }
+
+    /// The same run on one thread and on two gives the same bits: the work is cut into the same
+    /// parts either way (`SBNWorkspace`, `PartRunner`).
+    @Test(arguments: ["gs", "reinforce", "arm"])
+    func oneAndTwoThreadsGiveTheSameBits(estimator: String) throws {
+        let config = try ConfigLoader.load(try folder.write("t-\(estimator).yaml", smallRunYAML(estimator: estimator)))
+        let one = folder.dir + "/one-\(estimator).h5", two = folder.dir + "/two-\(estimator).h5"
+        let a = try Trainer(config: config, resultsPath: one, runtime: RuntimeOptions(threads: 1), log: { _ in }).run(resume: false)
+        let b = try Trainer(config: config, resultsPath: two, runtime: RuntimeOptions(threads: 2), log: { _ in }).run(resume: false)
+        let ta = try checkpointTensors(one), tb = try checkpointTensors(two)
+        #expect(!ta.isEmpty && ta.keys.sorted() == tb.keys.sorted())
+        for (k, v) in ta { #expect(v.map(\.bitPattern) == tb[k]!.map(\.bitPattern), "\(k) differs between 1 and 2 threads") }
+        #expect(a.train.map(\.loss) == b.train.map(\.loss) && a.test?.nll == b.test?.nll)
+    }
+
+    /// `valid_every: 2` over 3 epochs validates after epochs 2 and 3 (the last), and a run resumed
+    /// after the unvalidated epoch 1 ends bit-identical to the straight run.
+    @Test func validEveryValidatesEveryNthAndTheLastEpoch() throws {
+        let file = try folder.write("v.yaml", smallRunYAML(estimator: "gs"))
+        let config = try ConfigLoader.load(file, overrides: ["epochs=3", "valid_every=2"])
+        let straight = folder.dir + "/valid-straight.h5", resumed = folder.dir + "/valid-resumed.h5"
+        let a = try Trainer(config: config, resultsPath: straight, log: { _ in }).run(resume: false)
+        #expect(a.valid.map(\.epoch) == [2, 3] && a.epochsDone == 3)
+        #expect(a.valid.allSatisfy { $0.trainSeconds > 0 && $0.validSeconds > 0 })
+        _ = try Trainer(config: config, resultsPath: resumed, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
+        let b = try Trainer(config: config, resultsPath: resumed, log: { _ in }).run(resume: true)
+        #expect(b.valid.map(\.epoch) == [2, 3] && b.test?.nll == a.test?.nll)
+        let ta = try checkpointTensors(straight), tb = try checkpointTensors(resumed)
+        for (k, v) in ta { #expect(v.map(\.bitPattern) == tb[k]!.map(\.bitPattern), "\(k) differs after resume") }
+    }
 }

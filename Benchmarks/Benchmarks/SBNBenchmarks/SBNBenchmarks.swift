@@ -13,13 +13,14 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput, .mallocCountTotal], maxDuration: .seconds(3))
     BLAS.threads = 1
 
-    // One training step (estimate + Adam) at batch 100 of the paper's 392-200-200-392 network.
-    // Malloc count should be ~0: the step loop must not allocate.
-    for name in EstimatorRegistry.registry.names {
-        Benchmark("train-step/\(name) B=100") { benchmark in
+    // One training step (estimate + Adam) at batch 100 of the paper's 392-200-200-392 network,
+    // on one thread and on two (the workspace's parts). Malloc count must be 0: the step loop
+    // must not allocate. (`sbnlab bench` measures the speed of real epochs.)
+    for (name, workers) in EstimatorRegistry.registry.names.flatMap({ n in [(n, 1), (n, 2)] }) {
+        Benchmark("train-step/\(name) B=100, \(workers) thread(s)") { benchmark in
             var rng = Xoshiro256(seed: 1)
             let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
-            let ws = SBNWorkspace(model: model, capacityImages: 100)
+            let ws = SBNWorkspace(model: model, capacityImages: 100, runner: PartRunner(workers: workers))
             let type = EstimatorRegistry.registry.lookup(name)!
             let estimator = try type.make(workspace: ws, options: AnyOptions(type.optionsType.init()))
             let grads = model.makeGradients()
@@ -28,9 +29,10 @@ let benchmarks: @Sendable () -> Void = {
             let context = StepContext(step: 0, temperature: 1, learningRate: 1e-3)
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
-                grads.zero()
+                grads.zero(runner: ws.runner)
                 blackHole(estimator.estimate(batch, grads: grads, context: context, using: &rng))
-                adam.step(model.parameters, gradients: grads)
+                blackHole(grads.firstNonFinite(runner: ws.runner))
+                adam.step(model.parameters, gradients: grads, runner: ws.runner)
             }
         }
     }
