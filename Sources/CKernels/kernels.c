@@ -1,7 +1,16 @@
 // Run-time dispatch of the kernels in kernels_body.h to the widest instruction set the CPU has.
 #include "CKernels.h"
 
+// SplitMix64 (Steele, Lea & Flood 2014), to expand one seed into generator states.
+static inline uint64_t sbn_splitmix64(uint64_t *z) {
+    uint64_t r = (*z += 0x9E3779B97F4A7C15ull);
+    r = (r ^ (r >> 30)) * 0xBF58476D1CE4E5B9ull;
+    r = (r ^ (r >> 27)) * 0x94D049BB133111EBull;
+    return r ^ (r >> 31);
+}
+
 struct sbn_kernel_table {
+    void (*uniform_fill)(float *, size_t, uint64_t);
     void (*bernoulli_sample)(const float *, const float *, float *, float *, size_t);
     void (*binary_concrete)(const float *, const float *, float *, float *, size_t, float);
     void (*logistic_from_uniform)(float *, size_t);
@@ -69,6 +78,8 @@ const char *sbn_kernels_level_name(int level) {
     static const char *const names[] = {"portable", "avx2", "avx512"};
     return level >= 0 && level <= 2 ? names[level] : "?";
 }
+
+void sbn_uniform_fill(float *x, size_t n, uint64_t seed) { active->uniform_fill(x, n, seed); }
 
 void sbn_bernoulli_sample(const float *a, const float *u, float *z, float *score, size_t n) {
     active->bernoulli_sample(a, u, z, score, n);

@@ -13,6 +13,43 @@ SBN_TARGET static void SBN_NAME(logistic_from_uniform)(float *restrict x, size_t
     for (size_t i = 0; i < n; i++) x[i] = sbn_log(x[i]) - sbn_log(1.0f - x[i]);
 }
 
+// One step of the 16 xoshiro256** streams: 32 open-interval uniforms into out[0..32).
+SBN_TARGET static inline void SBN_NAME(xoshiro_step16)(uint64_t *restrict s0, uint64_t *restrict s1, uint64_t *restrict s2,
+                                                       uint64_t *restrict s3, float *restrict out) {
+#pragma clang fp contract(off)
+    for (int k = 0; k < 16; k++) {
+        uint64_t a = s1[k] * 5;
+        uint64_t r = ((a << 7) | (a >> 57)) * 9;
+        uint64_t t = s1[k] << 17;
+        s2[k] ^= s0[k];
+        s3[k] ^= s1[k];
+        s1[k] ^= s2[k];
+        s0[k] ^= s3[k];
+        s2[k] ^= t;
+        s3[k] = (s3[k] << 45) | (s3[k] >> 19);
+        out[k] = ((float)(int32_t)(r >> 40) + 0.5f) * 0x1p-24f;
+        out[16 + k] = ((float)(int32_t)((r >> 8) & 0xFFFFFFu) + 0.5f) * 0x1p-24f;
+    }
+}
+
+SBN_TARGET static void SBN_NAME(uniform_fill)(float *restrict x, size_t n, uint64_t seed) {
+    uint64_t s0[16], s1[16], s2[16], s3[16];
+    uint64_t z = seed;
+    for (int k = 0; k < 16; k++) {
+        s0[k] = sbn_splitmix64(&z);
+        s1[k] = sbn_splitmix64(&z);
+        s2[k] = sbn_splitmix64(&z);
+        s3[k] = sbn_splitmix64(&z);
+    }
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) SBN_NAME(xoshiro_step16)(s0, s1, s2, s3, x + i);
+    if (i < n) {
+        float tail[32];
+        SBN_NAME(xoshiro_step16)(s0, s1, s2, s3, tail);
+        memcpy(x + i, tail, (n - i) * sizeof(float));
+    }
+}
+
 // No `restrict` on u and z: sampling in place (z == u) is allowed.
 SBN_TARGET static void SBN_NAME(bernoulli_sample)(const float *a, const float *u, float *z, float *score, size_t n) {
 #pragma clang fp contract(off)
@@ -143,7 +180,7 @@ SBN_TARGET static void SBN_NAME(sgd_momentum_update)(float *restrict v, const fl
 }
 
 static const struct sbn_kernel_table SBN_NAME(table) = {
-    SBN_NAME(bernoulli_sample), SBN_NAME(binary_concrete), SBN_NAME(logistic_from_uniform), SBN_NAME(bernoulli_nll_rows), SBN_NAME(adam_update), SBN_NAME(sgd_momentum_update),
+    SBN_NAME(uniform_fill), SBN_NAME(bernoulli_sample), SBN_NAME(binary_concrete), SBN_NAME(logistic_from_uniform), SBN_NAME(bernoulli_nll_rows), SBN_NAME(adam_update), SBN_NAME(sgd_momentum_update),
 };
 
 #undef SBN_INTERLEAVE

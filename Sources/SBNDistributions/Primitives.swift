@@ -7,6 +7,12 @@ public enum Uniform {
     public static func sample(using rng: inout Xoshiro256) -> Float { rng.nextUniform() }
     public static func sample(into m: Matrix, using rng: inout Xoshiro256) { rng.fillUniform(m.buffer) }
     public static func sample(into x: UnsafeMutableBufferPointer<Float>, using rng: inout Xoshiro256) { rng.fillUniform(x) }
+
+    /// A block of uniforms from 16 interleaved xoshiro256** streams expanded from `seed`
+    /// (CKernels, vectorised): a function of (seed, count) only. The SBN layers' noise.
+    public static func sample(into x: UnsafeMutableBufferPointer<Float>, seed: UInt64) {
+        sbn_uniform_fill(x.baseAddress!, x.count, seed)
+    }
 }
 
 /// Gumbel(0, 1): G = −log(−log U) (Jang et al. 2017, §2). CDF F(x) = exp(−e^(−x)).
@@ -36,6 +42,12 @@ public enum Logistic {
     public static func sample(into x: UnsafeMutableBufferPointer<Float>, using rng: inout Xoshiro256) {
         rng.fillUniform(x)
         sbn_logistic_from_uniform(x.baseAddress!, x.count)  // log U − log(1 − U), in CKernels
+    }
+
+    /// A block from `Uniform.sample(into:seed:)`'s uniforms.
+    public static func sample(into x: UnsafeMutableBufferPointer<Float>, seed: UInt64) {
+        sbn_uniform_fill(x.baseAddress!, x.count, seed)
+        sbn_logistic_from_uniform(x.baseAddress!, x.count)
     }
 
     public static func cdf(_ x: Double) -> Double { 1 / (1 + .exp(-x)) }

@@ -16,7 +16,7 @@ public enum RelaxedBernoulliRule: StochasticUnitRule {
 
     @inlinable @inline(__always)
     public static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
-                             local: UnsafeMutablePointer<Float>, count: Int, temperature tau: Float) {
+                             local: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float) {
         BinaryConcrete.relax(logits: logits, noise: noise, into: values, derivative: local, count: count, temperature: tau)
     }
 }

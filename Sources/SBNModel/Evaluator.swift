@@ -41,7 +41,7 @@ public enum Evaluator {
         // Chunks go to whichever worker is free (a shared counter), so a slower core does fewer.
         let next = ManagedAtomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let ws = SBNWorkspace(model: model, capacityImages: chunk, samples: samples)
+            let ws = SBNWorkspace(model: model, capacityImages: chunk, samples: samples, keepsLocal: false)
             let batch = Batch(capacity: chunk, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
             while true {
                 let c = next.loadThenWrappingIncrement(ordering: .relaxed)

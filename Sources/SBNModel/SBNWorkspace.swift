@@ -14,7 +14,8 @@ import SBNTensor
 /// rules, the output NLL) by parts of the images, weight gradients (which sum over the batch) by
 /// parts of each layer's units, so no two parts write the same value. The parts are the same
 /// whether one thread or two run them, so results do not depend on the thread count. A layer's
-/// noise is drawn by its parts too, each from its own stream seeded by one draw of the caller's.
+/// noise is drawn by its parts too, each a block of vectorised uniforms (`Uniform.sample(into:seed:)`)
+/// whose seed comes from one draw of the caller's stream.
 ///
 /// The generic passes over a unit rule are `@inlinable` so that each estimator's module
 /// specialises them for its rule and the per-unit function inlines into the loop (called through
@@ -25,6 +26,9 @@ public final class SBNWorkspace: @unchecked Sendable {
     public let capacityImages: Int
     /// Runs the parts of each pass (one or two threads).
     public let runner: PartRunner
+    /// Whether unit rules write their local quantity (`local`); an evaluation, which never
+    /// backpropagates, skips it.
+    public let keepsLocal: Bool
 
     /// Index l = 1 … L; index 0 is unused so that layer numbers match the maths.
     public let logits: [Matrix]
@@ -59,9 +63,10 @@ public final class SBNWorkspace: @unchecked Sendable {
     public private(set) var imageBoundary = 0
     public var rowCount: Int { imageCount * samples }
 
-    public init(model: SBN, capacityImages: Int, samples: Int = 1, runner: PartRunner = .serial) {
+    public init(model: SBN, capacityImages: Int, samples: Int = 1, runner: PartRunner = .serial, keepsLocal: Bool = true) {
         precondition(capacityImages > 0 && samples > 0, "SBNWorkspace: capacity and samples must be > 0")
         self.model = model
+        self.keepsLocal = keepsLocal
         self.samples = samples
         self.capacityImages = capacityImages
         self.runner = runner
@@ -136,17 +141,18 @@ public final class SBNWorkspace: @unchecked Sendable {
     }
 
     /// Draws hidden layer l with `Rule` (given logits[l]) and computes logits[l+1]. Part p of
-    /// the layer's noise comes from the stream (s, p), where s is one draw from `rng`.
+    /// the layer's noise is the block of uniforms seeded by SplitMix64(s ⊕ p·γ), where s is one
+    /// draw from `rng`.
     @inlinable
     public func sampleLayer<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float, using rng: inout Xoshiro256) {
         let seed = rng.next()
         runner.run { part in
             let rows = rowRange(part), cols = noise[l].cols
             let block = UnsafeMutableBufferPointer(start: noise[l].pointer + rows.lowerBound * cols, count: rows.count * cols)
-            var partRNG = Xoshiro256(seed: seed, stream: UInt64(part))
+            var mix = SplitMix64(state: seed ^ (UInt64(part) &* 0xD1B5_4A32_D192_ED03))
             switch Rule.noise {
-            case .uniform: Uniform.sample(into: block, using: &partRNG)
-            case .logistic: Logistic.sample(into: block, using: &partRNG)
+            case .uniform: Uniform.sample(into: block, seed: mix.next())
+            case .logistic: Logistic.sample(into: block, seed: mix.next())
             }
             applyRule(l, rule: rule, temperature: temperature, rows: rows)
         }
@@ -162,7 +168,7 @@ public final class SBNWorkspace: @unchecked Sendable {
     func applyRule<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float, rows: Range<Int>) {
         let cols = logits[l].cols, start = rows.lowerBound * cols
         Rule.apply(logits: logits[l].pointer + start, noise: noise[l].pointer + start, values: units[l].pointer + start,
-                   local: local[l].pointer + start, count: rows.count * cols, temperature: temperature)
+                   local: keepsLocal ? local[l].pointer + start : nil, count: rows.count * cols, temperature: temperature)
         model.linear(l + 1, units[l], rows: rows, into: logits[l + 1])
     }
 

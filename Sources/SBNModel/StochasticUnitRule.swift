@@ -19,15 +19,19 @@ public protocol StochasticUnitRule {
     static func apply(logit a: Float, noise: Float, temperature tau: Float) -> (value: Float, local: Float)
     /// The rule over `count` consecutive units (a block of rows). The default loops over the
     /// per-unit `apply`; rules with a vectorised kernel implement it with that kernel, which
-    /// must give the same values.
+    /// must give the same values. `local` is nil when nothing will backpropagate (evaluation).
     static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
-                      local: UnsafeMutablePointer<Float>, count: Int, temperature tau: Float)
+                      local: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float)
 }
 
 extension StochasticUnitRule {
     @inlinable @inline(__always)
     public static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
-                             local: UnsafeMutablePointer<Float>, count: Int, temperature tau: Float) {
+                             local: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float) {
+        guard let local else {
+            for i in 0..<count { values[i] = apply(logit: logits[i], noise: noise[i], temperature: tau).value }
+            return
+        }
         for i in 0..<count {
             let (v, g) = apply(logit: logits[i], noise: noise[i], temperature: tau)
             values[i] = v
@@ -49,7 +53,7 @@ public enum HardBernoulliRule: StochasticUnitRule {
 
     @inlinable @inline(__always)
     public static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
-                             local: UnsafeMutablePointer<Float>, count: Int, temperature tau: Float) {
+                             local: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float) {
         Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: local, count: count)
     }
 }

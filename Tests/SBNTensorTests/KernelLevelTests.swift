@@ -36,11 +36,13 @@ import Testing
         sbn_binary_concrete(x.logits, x.grads, &y, &dy, y.count, 0.7)
         var noise = x.uniforms
         sbn_logistic_from_uniform(&noise, noise.count)
+        var uniforms = [Float](repeating: 0, count: 1001)
+        sbn_uniform_fill(&uniforms, uniforms.count, 7)
         var m = x.grads.map { $0 * 0.1 }, v = x.grads.map { $0 * $0 }, w = x.logits
         sbn_adam_update(&m, &v, x.grads, &w, w.count, 0.9, 0.999, 1e-3, 1e-8)
         var velocity = x.grads, w2 = x.logits
         sbn_sgd_momentum_update(&velocity, x.grads, &w2, w2.count, 0.9, 0.01)
-        return (nll + grad + nllProducts + z + score + y + dy + noise + m + v + w + velocity + w2).map(\.bitPattern)
+        return (nll + grad + nllProducts + z + score + y + dy + noise + uniforms + m + v + w + velocity + w2).map(\.bitPattern)
     }
 
     @Test func everyInstructionSetGivesTheSameBits() {

@@ -112,6 +112,13 @@ void sbn_bernoulli_sample(const float *a, const float *u, float *z, float *score
 /// 2017 eq. 2 with k = 2); when `dy` is not NULL, dy = ∂y/∂a = y(1 − y)/τ.
 void sbn_binary_concrete(const float *a, const float *l, float *y, float *dy, size_t n, float tau);
 
+/// Fills x[0..n) with uniforms on the open interval (0, 1), (k + ½)·2⁻²⁴ for 24-bit k, from 16
+/// xoshiro256** streams (Blackman & Vigna 2018) whose states SplitMix64 expands from `seed`: each
+/// step of the 16 streams gives 32 values, the high 24 bits of each draw to x[32j + k] and bits
+/// 8–31 to x[32j + 16 + k]. A function of (seed, n) only, with the same bits on every
+/// instruction set; the 16 streams make it vectorise.
+void sbn_uniform_fill(float *x, size_t n, uint64_t seed);
+
 /// x ← log x − log(1 − x): uniforms in (0, 1) to Logistic(0, 1) (Maddison et al. 2017).
 void sbn_logistic_from_uniform(float *x, size_t n);
 
