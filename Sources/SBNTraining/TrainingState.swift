@@ -2,6 +2,7 @@ import SBNConfig
 import SBNDistributions
 import SBNEstimators
 import SBNModel
+import SBNOptions
 import SBNStorage
 import SBNTensor
 
@@ -31,15 +32,21 @@ public final class TrainingState {
         best.copy(from: model.parameters)
         gradients = model.makeGradients()
         workspace = SBNWorkspace(model: model, capacityImages: config.batchSize, samples: config.samples.train, runner: runner)
-        // The loader decoded each options value for the named type, so the look-ups succeed.
-        estimator = try EstimatorRegistry.registry.lookup(config.estimator)!
+        estimator = try Self.lookup(EstimatorRegistry.registry, config.estimator)
             .make(workspace: workspace, options: config.estimatorOptions)
-        optimizer = OptimizerRegistry.registry.lookup(config.optimizer)!
+        optimizer = try Self.lookup(OptimizerRegistry.registry, config.optimizer)
             .make(parameters: model.parameters, learningRate: Float(config.lr), options: config.optimizerOptions)
-        schedule = ScheduleRegistry.registry.lookup(config.temperature.schedule)!.make(options: config.temperature.options)
+        schedule = try Self.lookup(ScheduleRegistry.registry, config.temperature.schedule).make(options: config.temperature.options)
         noise = Xoshiro256(seed: config.seed, purpose: .noise)
         shuffle = Xoshiro256(seed: config.seed, purpose: .shuffling)
         record = RunRecord(config: config, codeVersion: Provenance.codeVersion)
+    }
+
+    /// A registered component; a configuration built in code (not by `ConfigLoader`) may name
+    /// one that does not exist.
+    static func lookup<Entry>(_ registry: Registry<Entry>, _ name: String) throws -> Entry {
+        guard let entry = registry.lookup(name) else { throw TrainingError(description: registry.unknownMessage(name)) }
+        return entry
     }
 
     var checkpoint: ResultsFile.Checkpoint {
