@@ -144,12 +144,13 @@ public final class Trainer {
         let context = StepContext(step: state.record.steps, temperature: tau, learningRate: state.optimizer.learningRate)
         let loss = state.estimator.estimate(batch, grads: state.gradients, context: context, using: &state.noise)
         state.record.steps += 1
-        let at = "step \(state.record.steps) (epoch \(epoch))"
+        // Messages are built only on failure: a string per step would allocate in the loop.
         guard loss.isFinite else {
-            throw fail("\(at): loss is not finite (\(loss.isNaN ? "nan" : "\(loss)")); run stopped, last good checkpoint kept")
+            throw fail("step \(state.record.steps) (epoch \(epoch)): loss is not finite (\(loss.isNaN ? "nan" : "\(loss)")); "
+                       + "run stopped, last good checkpoint kept")
         }
         if let bad = state.gradients.firstNonFinite(runner: state.workspace.runner) {
-            throw fail("\(at): non-finite gradient of \(bad); run stopped, last good checkpoint kept")
+            throw fail("step \(state.record.steps) (epoch \(epoch)): non-finite gradient of \(bad); run stopped, last good checkpoint kept")
         }
         state.optimizer.step(state.model.parameters, gradients: state.gradients, runner: state.workspace.runner)
         return loss
