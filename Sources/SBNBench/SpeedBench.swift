@@ -51,7 +51,9 @@ public struct SpeedBench {
                     + "2 threads: examples/s | step ÷ gemm-only |", "|---|---|---|---|---|"]
         rows.append(String(format: "| gemm-only (8 gemms) | %.0f | 1.00 | %.0f | 1.00 |", 100 / oneThread, 100 / twoThreads))
         for name in estimators {
-            let one = try epochSeconds(estimator: name, threads: 1), two = try epochSeconds(estimator: name, threads: 2)
+            // Best of two runs each: the second core of a shared machine is sometimes busy for seconds.
+            let one = try best(epochSeconds(estimator: name, threads: 1), epochSeconds(estimator: name, threads: 1))
+            let two = try best(epochSeconds(estimator: name, threads: 2), epochSeconds(estimator: name, threads: 2))
             let (step1, step2) = (one.seconds / Double(one.steps), two.seconds / Double(two.steps))
             log(String(format: "%@: %.3f ms/step at 1 thread, %.3f ms at 2", name, step1 * 1e3, step2 * 1e3))
             rows.append(String(format: "| `%@` | %.0f | %.2f | %.0f | %.2f |", name, Double(one.images) / one.seconds,
@@ -64,6 +66,9 @@ public struct SpeedBench {
                            twoThreads * 1e3, openBLAS * 1e3, faster))
         return rows
     }
+
+    func best(_ a: (seconds: Double, steps: Int, images: Int), _ b: (seconds: Double, steps: Int, images: Int))
+        -> (seconds: Double, steps: Int, images: Int) { a.seconds <= b.seconds ? a : b }
 
     /// The best training time of three epochs of a real run (each epoch's `train_seconds`).
     func epochSeconds(estimator: String, threads: Int) throws -> (seconds: Double, steps: Int, images: Int) {
