@@ -90,8 +90,12 @@ public final class ReinforceEstimator: GradientEstimator {
         let n = workspace.imageCount
         let residualVariance = (0..<n).reduce(0.0) { $0 + pow2(centred[$1] - c) } / Double(n)
         let decay = options.decay
-        state.reals["mean"] = decay * state.reals["mean"]! + (1 - decay) * batchMean
-        state.reals["variance"] = decay * state.reals["variance"]! + (1 - decay) * residualVariance
+        // New values first: reading the dictionary inside the assignment would keep a second
+        // reference to it during the write, which then copies it (an allocation per step).
+        let mean = decay * state.reals["mean"]! + (1 - decay) * batchMean
+        let variance = decay * state.reals["variance"]! + (1 - decay) * residualVariance
+        state.reals["mean"] = mean
+        state.reals["variance"] = variance
         state.integers["batches", default: 0] += 1
         if let baseline {
             for b in 0..<n { centred[b] = workspace.imageLoss[b] - c }
