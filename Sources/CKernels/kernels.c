@@ -15,8 +15,8 @@ struct sbn_kernel_table {
     void (*binary_concrete)(const float *, const float *, float *, float *, size_t, float);
     void (*logistic_from_uniform)(float *, size_t);
     void (*bernoulli_nll_rows)(const float *, const float *, size_t, size_t, size_t, float *, float *, float *);
-    void (*adam_update)(float *, float *, const float *, float *, size_t, float, float, float, float);
-    void (*sgd_momentum_update)(float *, const float *, float *, size_t, float, float);
+    int (*adam_update)(float *, float *, float *, float *, size_t, float, float, float, float);
+    int (*sgd_momentum_update)(float *, float *, float *, size_t, float, float);
 };
 
 #define SBN_SUFFIX _portable
@@ -96,11 +96,11 @@ void sbn_bernoulli_nll_rows(const float *logits, const float *targets, size_t ro
     active->bernoulli_nll_rows(logits, targets, rows, cols, target_repeat, nll, gradient, scratch);
 }
 
-void sbn_adam_update(float *m, float *v, const float *g, float *w, size_t n, float beta1, float beta2, float step_size,
-                     float eps_hat) {
-    active->adam_update(m, v, g, w, n, beta1, beta2, step_size, eps_hat);
+int sbn_adam_update(float *m, float *v, float *g, float *w, size_t n, float beta1, float beta2, float step_size,
+                    float eps_hat) {
+    return active->adam_update(m, v, g, w, n, beta1, beta2, step_size, eps_hat);
 }
 
-void sbn_sgd_momentum_update(float *v, const float *g, float *w, size_t n, float momentum, float learning_rate) {
-    active->sgd_momentum_update(v, g, w, n, momentum, learning_rate);
+int sbn_sgd_momentum_update(float *v, float *g, float *w, size_t n, float momentum, float learning_rate) {
+    return active->sgd_momentum_update(v, g, w, n, momentum, learning_rate);
 }

@@ -155,28 +155,42 @@ SBN_TARGET static void SBN_NAME(bernoulli_nll_rows)(const float *restrict logits
     }
 }
 
-SBN_TARGET static void SBN_NAME(adam_update)(float *restrict m, float *restrict v, const float *restrict g, float *restrict w,
-                                             size_t n, float beta1, float beta2, float step_size, float eps_hat) {
+SBN_TARGET static int SBN_NAME(adam_update)(float *restrict m, float *restrict v, float *restrict g, float *restrict w,
+                                            size_t n, float beta1, float beta2, float step_size, float eps_hat) {
 #pragma clang fp contract(off)
+    uint32_t bad = 0;
     SBN_INTERLEAVE
     for (size_t j = 0; j < n; j++) {
-        float mj = beta1 * m[j] + (1.0f - beta1) * g[j];
-        float vj = beta2 * v[j] + (1.0f - beta2) * g[j] * g[j];
+        float gj = g[j];
+        uint32_t bits;
+        memcpy(&bits, &gj, 4);
+        bad |= (bits & 0x7F800000u) == 0x7F800000u;
+        float mj = beta1 * m[j] + (1.0f - beta1) * gj;
+        float vj = beta2 * v[j] + (1.0f - beta2) * gj * gj;
         m[j] = mj;
         v[j] = vj;
         w[j] -= step_size * mj / (__builtin_elementwise_sqrt(vj) + eps_hat);
+        g[j] = 0.0f;
     }
+    return bad == 0;
 }
 
-SBN_TARGET static void SBN_NAME(sgd_momentum_update)(float *restrict v, const float *restrict g, float *restrict w, size_t n,
-                                                     float momentum, float learning_rate) {
+SBN_TARGET static int SBN_NAME(sgd_momentum_update)(float *restrict v, float *restrict g, float *restrict w, size_t n,
+                                                    float momentum, float learning_rate) {
 #pragma clang fp contract(off)
+    uint32_t bad = 0;
     SBN_INTERLEAVE
     for (size_t j = 0; j < n; j++) {
-        float vj = momentum * v[j] + g[j];
+        float gj = g[j];
+        uint32_t bits;
+        memcpy(&bits, &gj, 4);
+        bad |= (bits & 0x7F800000u) == 0x7F800000u;
+        float vj = momentum * v[j] + gj;
         v[j] = vj;
         w[j] -= learning_rate * vj;
+        g[j] = 0.0f;
     }
+    return bad == 0;
 }
 
 static const struct sbn_kernel_table SBN_NAME(table) = {

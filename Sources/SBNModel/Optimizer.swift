@@ -10,18 +10,20 @@ public protocol Optimizer: Component, AnyObject {
     var learningRate: Float { get set }
     var state: ComponentState { get }
     /// θ ← update(θ, ∂θ), each tensor cut into the runner's parts (the update is elementwise,
-    /// so the cut does not change a bit).
-    func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner)
+    /// so the cut does not change a bit). Consumes the gradients — they are zero afterwards, ready
+    /// for the next step to accumulate into — and returns the name of the first gradient tensor
+    /// that held a NaN or ±inf (nil when all were finite; the update is then meaningless and the
+    /// caller stops). One pass over the gradients instead of three.
+    @discardableResult
+    func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner) -> String?
 }
 
 extension Optimizer {
-    /// θ ← update(θ, ∂θ) on the calling thread.
-    public func step(_ parameters: ParameterSet, gradients: ParameterSet) { step(parameters, gradients: gradients, runner: .serial) }
-}
-
-/// Part `part` of a tensor's elements: cut on a multiple of 64 so the vector loops run whole.
-@inline(__always) func elements(_ part: Int, of count: Int) -> Range<Int> {
-    PartRunner.range(part, of: count, boundary: PartRunner.boundary(count, align: 64))
+    /// `step` on the calling thread.
+    @discardableResult
+    public func step(_ parameters: ParameterSet, gradients: ParameterSet) -> String? {
+        step(parameters, gradients: gradients, runner: .serial)
+    }
 }
 
 extension Optimizer {
@@ -53,13 +55,12 @@ public final class SGDMomentum: Optimizer {
         state = ComponentState(tensors: velocity)
     }
 
-    public func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner) {
-        runner.run { part in
-            for (i, p) in parameters.tensors.enumerated() {
-                let r = elements(part, of: p.count), o = r.lowerBound
-                sbn_sgd_momentum_update(velocity.tensors[i].pointer + o, gradients.tensors[i].pointer + o, p.pointer + o, r.count,
-                                        momentum, learningRate)
-            }
+    @discardableResult
+    public func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner) -> String? {
+        gradients.partwise(runner: runner) { i, r in
+            let o = r.lowerBound
+            return sbn_sgd_momentum_update(velocity.tensors[i].pointer + o, gradients.tensors[i].pointer + o,
+                                           parameters.tensors[i].pointer + o, r.count, momentum, learningRate) != 0
         }
     }
 }
@@ -91,18 +92,18 @@ public final class Adam: Optimizer {
         state = ComponentState(tensors: ParameterSet(joining: [("", firstMoments), ("", secondMoments)]), integers: ["t": 0])
     }
 
-    public func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner) {
+    @discardableResult
+    public func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner) -> String? {
         let t = state.integers["t", default: 0] + 1
         state.integers["t"] = t
         let c1 = 1 - Float.pow(beta1, Float(t)), c2 = 1 - Float.pow(beta2, Float(t))
         let stepSize = learningRate * c2.squareRoot() / c1
         let epsHat = epsilon * c2.squareRoot()
-        runner.run { part in
-            for (i, p) in parameters.tensors.enumerated() {
-                let r = elements(part, of: p.count), o = r.lowerBound
-                sbn_adam_update(firstMoments.tensors[i].pointer + o, secondMoments.tensors[i].pointer + o,
-                                gradients.tensors[i].pointer + o, p.pointer + o, r.count, beta1, beta2, stepSize, epsHat)
-            }
+        return gradients.partwise(runner: runner) { i, r in
+            let o = r.lowerBound
+            return sbn_adam_update(firstMoments.tensors[i].pointer + o, secondMoments.tensors[i].pointer + o,
+                                   gradients.tensors[i].pointer + o, parameters.tensors[i].pointer + o, r.count,
+                                   beta1, beta2, stepSize, epsHat) != 0
         }
     }
 }

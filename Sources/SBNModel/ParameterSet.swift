@@ -30,13 +30,27 @@ public final class ParameterSet: @unchecked Sendable {
 
     public func zero() { for t in tensors { t.fill(0) } }
 
+    /// Calls `body(tensor index, element range)` for every tensor, each cut into the runner's
+    /// parts (on a multiple of 64 so vector loops run whole), and returns the name of the first
+    /// tensor for which some part returned false.
+    public func partwise(runner: PartRunner, _ body: (Int, Range<Int>) -> Bool) -> String? {
+        // A flag per part and tensor, on the stack (the training step must not allocate).
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: PartRunner.parts * tensors.count) { ok in
+            runner.run { part in
+                for (k, t) in tensors.enumerated() {
+                    let r = PartRunner.range(part, of: t.count, boundary: PartRunner.boundary(t.count, align: 64))
+                    ok[part * tensors.count + k] = body(k, r)
+                }
+            }
+            return names.indices.first { k in (0..<PartRunner.parts).contains { !ok[$0 * tensors.count + k] } }.map { names[$0] }
+        }
+    }
+
     /// Zeroes every tensor, each cut into the runner's parts.
     public func zero(runner: PartRunner) {
-        runner.run { part in
-            for t in tensors {
-                let r = PartRunner.range(part, of: t.count, boundary: PartRunner.boundary(t.count, align: 64))
-                (t.pointer + r.lowerBound).update(repeating: 0, count: r.count)
-            }
+        _ = partwise(runner: runner) { k, r in
+            (tensors[k].pointer + r.lowerBound).update(repeating: 0, count: r.count)
+            return true
         }
     }
 
@@ -46,20 +60,6 @@ public final class ParameterSet: @unchecked Sendable {
     }
 
     /// The name of the first tensor holding a NaN or ±Inf, or nil.
-    /// `firstNonFinite`, each tensor checked in the runner's parts.
-    public func firstNonFinite(runner: PartRunner) -> String? {
-        // A flag per part and tensor, on the stack (the training step must not allocate).
-        withUnsafeTemporaryAllocation(of: Bool.self, capacity: PartRunner.parts * tensors.count) { bad in
-            runner.run { part in
-                for (k, t) in tensors.enumerated() {
-                    let r = PartRunner.range(part, of: t.count, boundary: PartRunner.boundary(t.count, align: 64))
-                    bad[part * tensors.count + k] = !Matrix.allFinite(t.pointer + r.lowerBound, count: r.count)
-                }
-            }
-            return names.indices.first { k in (0..<PartRunner.parts).contains { bad[$0 * tensors.count + k] } }.map { names[$0] }
-        }
-    }
-
     public var firstNonFinite: String? {
         for (n, t) in zip(names, tensors) where !t.allFinite { return n }
         return nil

@@ -140,7 +140,7 @@ public final class Trainer {
     /// One estimator step and one optimizer update; a non-finite loss or gradient stops the run.
     func step(_ batch: Batch, epoch: Int, _ state: TrainingState) throws -> Double {
         let tau = state.schedule.temperature(atStep: state.record.steps)
-        state.gradients.zero(runner: state.workspace.runner)
+        // The gradients are zero here: a new state's are, and the optimizer leaves them so.
         let context = StepContext(step: state.record.steps, temperature: tau, learningRate: state.optimizer.learningRate)
         let loss = state.estimator.estimate(batch, grads: state.gradients, context: context, using: &state.noise)
         state.record.steps += 1
@@ -149,10 +149,11 @@ public final class Trainer {
             throw fail("step \(state.record.steps) (epoch \(epoch)): loss is not finite (\(loss.isNaN ? "nan" : "\(loss)")); "
                        + "run stopped, last good checkpoint kept")
         }
-        if let bad = state.gradients.firstNonFinite(runner: state.workspace.runner) {
+        // The optimizer checks the gradients in its own pass; after a non-finite one the update
+        // is meaningless, but only the checkpoint on disk is kept.
+        if let bad = state.optimizer.step(state.model.parameters, gradients: state.gradients, runner: state.workspace.runner) {
             throw fail("step \(state.record.steps) (epoch \(epoch)): non-finite gradient of \(bad); run stopped, last good checkpoint kept")
         }
-        state.optimizer.step(state.model.parameters, gradients: state.gradients, runner: state.workspace.runner)
         return loss
     }
 

@@ -13,9 +13,13 @@ import Testing
         let p = ParameterSet([("w", 1, 2)]), g = ParameterSet([("w", 1, 2)])
         p.tensors[0].storage[0] = 1
         p.tensors[0].storage[1] = -2
+        setGradient(g)
+        return (p, g)
+    }
+
+    func setGradient(_ g: ParameterSet) {
         g.tensors[0].storage[0] = 0.5
         g.tensors[0].storage[1] = 0.25
-        return (p, g)
     }
 
     /// Adam's first step moves every weight by lr·sign(g) (up to ε): m̂ = g, v̂ = g²
@@ -23,7 +27,8 @@ import Testing
     @Test func adamStepsByTheLearningRate() {
         let (p, g) = oneParameterSet()
         let adam = Adam(parameters: p, learningRate: 0.1)
-        adam.step(p, gradients: g)
+        #expect(adam.step(p, gradients: g) == nil)
+        #expect(g.tensors[0].values == [0, 0], "the step consumes the gradient")
         let w = p.tensors[0]
         #expect(abs(w.storage[0] - 0.9) < 1e-6)
         #expect(abs(w.storage[1] + 2.1) < 1e-6)
@@ -32,6 +37,7 @@ import Testing
         let (beta1, beta2): (Float, Float) = (0.9, 0.999)
         #expect(adam.state.tensors["m/w"].storage[0] == (1 - beta1) * 0.5)
         #expect(adam.state.tensors["v/w"].storage[0] == (1 - beta2) * 0.5 * 0.5)
+        setGradient(g)
         adam.step(p, gradients: g)
         #expect(abs(w.storage[0] - 0.8) < 1e-6)
         #expect(abs(w.storage[1] + 2.2) < 1e-6)
@@ -46,10 +52,24 @@ import Testing
         sgd.step(p, gradients: g)
         let first: Float = 1 - 0.1 * 0.5
         #expect(p.tensors[0].storage[0] == first)
+        #expect(g.tensors[0].values == [0, 0], "the step consumes the gradient")
+        setGradient(g)
         sgd.step(p, gradients: g)
         let second: [Float] = [0.95 - 0.1 * 1.5 * 0.5, -2 - 0.1 * 0.25 - 0.1 * 1.5 * 0.25]
         #expect(abs(p.tensors[0].storage[0] - second[0]) < 1e-7)
         #expect(abs(p.tensors[0].storage[1] - second[1]) < 1e-7)
+    }
+
+    /// A non-finite gradient is reported by name, whichever part of the tensor holds it.
+    @Test func optimizersNameANonFiniteGradient() {
+        let p = ParameterSet([("a", 3, 64), ("b", 1, 5)])
+        for nonFinite in [Float.nan, .infinity] {
+            let g = p.zerosLike()
+            g["b"].storage[4] = nonFinite
+            #expect(Adam(parameters: p, learningRate: 0.1).step(p, gradients: g, runner: PartRunner(workers: 2)) == "b")
+            g["a"].storage[150] = nonFinite
+            #expect(SGDMomentum(parameters: p, learningRate: 0.1).step(p, gradients: g) == "a")
+        }
     }
 
     /// τ = max(τ_min, τ₀·exp(−r·⌊t/N⌋N)) (Jang et al. 2017 §4.2).

@@ -131,12 +131,14 @@ void sbn_bernoulli_nll_rows(const float *logits, const float *targets, size_t ro
                             float *nll, float *gradient, float *scratch);
 
 /// Adam (Kingma & Ba 2015, Algorithm 1, §2's efficient form): m ← β1 m + (1−β1) g,
-/// v ← β2 v + (1−β2) g², w ← w − α_t m / (√v + ε̂).
-void sbn_adam_update(float *m, float *v, const float *g, float *w, size_t n, float beta1, float beta2, float step_size,
-                     float eps_hat);
+/// v ← β2 v + (1−β2) g², w ← w − α_t m / (√v + ε̂). Consumes the gradient: g is zero afterwards,
+/// ready to accumulate the next step's. Returns 1 when every g was finite, 0 otherwise (the
+/// update is then meaningless and the caller stops) — one pass instead of three.
+int sbn_adam_update(float *m, float *v, float *g, float *w, size_t n, float beta1, float beta2, float step_size,
+                    float eps_hat);
 
-/// Heavy-ball SGD: v ← μ v + g, w ← w − η v.
-void sbn_sgd_momentum_update(float *v, const float *g, float *w, size_t n, float momentum, float learning_rate);
+/// Heavy-ball SGD: v ← μ v + g, w ← w − η v; consumes g and reports finiteness like `sbn_adam_update`.
+int sbn_sgd_momentum_update(float *v, float *g, float *w, size_t n, float momentum, float learning_rate);
 
 /// The instruction-set level in use: 0 portable, 1 AVX2, 2 AVX-512 (x86-64 only).
 int sbn_kernels_level(void);
