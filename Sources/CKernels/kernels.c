@@ -11,8 +11,8 @@ static inline uint64_t sbn_splitmix64(uint64_t *z) {
 
 struct sbn_kernel_table {
     void (*uniform_fill)(float *, size_t, uint64_t);
-    void (*bernoulli_sample)(const float *, const float *, float *, float *, size_t);
-    void (*binary_concrete)(const float *, const float *, float *, float *, size_t, float);
+    void (*bernoulli_sample)(const float *, const float *, float *, float *, size_t, int);
+    void (*binary_concrete)(const float *, const float *, float *, float *, size_t, float, int);
     void (*logistic_from_uniform)(float *, size_t);
     void (*bernoulli_nll_rows)(const float *, const float *, size_t, size_t, size_t, float *, float *, float *);
     int (*adam_update)(float *, float *, float *, float *, size_t, float, float, float, float);
@@ -81,12 +81,12 @@ const char *sbn_kernels_level_name(int level) {
 
 void sbn_uniform_fill(float *x, size_t n, uint64_t seed) { active->uniform_fill(x, n, seed); }
 
-void sbn_bernoulli_sample(const float *a, const float *u, float *z, float *score, size_t n) {
-    active->bernoulli_sample(a, u, z, score, n);
+void sbn_bernoulli_sample(const float *a, const float *u, float *z, float *local, size_t n, int straight_through) {
+    active->bernoulli_sample(a, u, z, local, n, straight_through);
 }
 
-void sbn_binary_concrete(const float *a, const float *l, float *y, float *dy, size_t n, float tau) {
-    active->binary_concrete(a, l, y, dy, n, tau);
+void sbn_binary_concrete(const float *a, const float *l, float *y, float *dy, size_t n, float tau, int hard) {
+    active->binary_concrete(a, l, y, dy, n, tau, hard);
 }
 
 void sbn_logistic_from_uniform(float *x, size_t n) { active->logistic_from_uniform(x, n); }

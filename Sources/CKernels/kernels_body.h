@@ -51,35 +51,43 @@ SBN_TARGET static void SBN_NAME(uniform_fill)(float *restrict x, size_t n, uint6
 }
 
 // No `restrict` on u and z: sampling in place (z == u) is allowed.
-SBN_TARGET static void SBN_NAME(bernoulli_sample)(const float *a, const float *u, float *z, float *score, size_t n) {
+SBN_TARGET static void SBN_NAME(bernoulli_sample)(const float *a, const float *u, float *z, float *local, size_t n,
+                                                  int straight_through) {
 #pragma clang fp contract(off)
-    if (score) {
+    if (!local) {
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) z[i] = u[i] < sbn_sigmoid(a[i]) ? 1.0f : 0.0f;
+    } else if (straight_through) {
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) {
+            float p = sbn_sigmoid(a[i]);
+            z[i] = u[i] < p ? 1.0f : 0.0f;
+            local[i] = p * (1.0f - p);
+        }
+    } else {
         SBN_INTERLEAVE
         for (size_t i = 0; i < n; i++) {
             float p = sbn_sigmoid(a[i]);
             float zi = u[i] < p ? 1.0f : 0.0f;
             z[i] = zi;
-            score[i] = zi - p;
+            local[i] = zi - p;
         }
-    } else {
-        SBN_INTERLEAVE
-        for (size_t i = 0; i < n; i++) z[i] = u[i] < sbn_sigmoid(a[i]) ? 1.0f : 0.0f;
     }
 }
 
 SBN_TARGET static void SBN_NAME(binary_concrete)(const float *restrict a, const float *restrict l, float *restrict y,
-                                                 float *restrict dy, size_t n, float tau) {
+                                                 float *restrict dy, size_t n, float tau, int hard) {
 #pragma clang fp contract(off)
-    if (dy) {
+    if (!dy) {
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) y[i] = hard ? (a[i] + l[i] > 0.0f ? 1.0f : 0.0f) : sbn_sigmoid((a[i] + l[i]) / tau);
+    } else {
         SBN_INTERLEAVE
         for (size_t i = 0; i < n; i++) {
             float yi = sbn_sigmoid((a[i] + l[i]) / tau);
-            y[i] = yi;
+            y[i] = hard ? (a[i] + l[i] > 0.0f ? 1.0f : 0.0f) : yi;
             dy[i] = yi * (1.0f - yi) / tau;
         }
-    } else {
-        SBN_INTERLEAVE
-        for (size_t i = 0; i < n; i++) y[i] = sbn_sigmoid((a[i] + l[i]) / tau);
     }
 }
 

@@ -23,7 +23,16 @@ public struct Bernoulli {
     @inlinable
     public static func draw(logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>,
                             score: UnsafeMutablePointer<Float>?, count: Int) {
-        sbn_bernoulli_sample(logits, uniforms, z, score, count)
+        sbn_bernoulli_sample(logits, uniforms, z, score, count, 0)
+    }
+
+    /// `draw` and, when `derivative` is given, `meanDerivative` over `count` units, vectorised:
+    /// what the straight-through unit rule runs.
+    @inlinable
+    public static func drawStraightThrough(logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>,
+                                           into z: UnsafeMutablePointer<Float>, derivative: UnsafeMutablePointer<Float>?,
+                                           count: Int) {
+        sbn_bernoulli_sample(logits, uniforms, z, derivative, count, 1)
     }
 
     /// ∂σ(a)/∂a = σ(a)(1 − σ(a)): the derivative of the mean.

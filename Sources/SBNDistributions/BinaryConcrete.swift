@@ -41,12 +41,13 @@ public struct BinaryConcrete {
         FastMath.sigmoid((a + l) / tau)
     }
 
-    /// `relax` and, when `derivative` is given, `relaxedDerivative` over `count` units,
-    /// vectorised (CKernels): what the `gs` unit rule runs.
+    /// `relax` (or with `hard`, `hard`) and, when `derivative` is given, `relaxedDerivative` of
+    /// the relaxed value over `count` units, vectorised (CKernels): what the `gs` and `st-gs`
+    /// unit rules run.
     @inlinable
     public static func relax(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                             derivative: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float) {
-        sbn_binary_concrete(logits, noise, y, derivative, count, tau)
+                             derivative: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float, hard: Bool = false) {
+        sbn_binary_concrete(logits, noise, y, derivative, count, tau, hard ? 1 : 0)
     }
 
     /// ∂y/∂a = y(1 − y)/τ for y = σ((a + L)/τ).

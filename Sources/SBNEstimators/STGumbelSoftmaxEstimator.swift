@@ -13,6 +13,12 @@ public enum StraightThroughRelaxedRule: StochasticUnitRule {
         let y = BinaryConcrete.relax(logit: a, noise: l, temperature: tau)
         return (BinaryConcrete.hard(logit: a, noise: l), BinaryConcrete.relaxedDerivative(y, temperature: tau))
     }
+
+    @inlinable @inline(__always)
+    public static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
+                             local: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float) {
+        BinaryConcrete.relax(logits: logits, noise: noise, into: values, derivative: local, count: count, temperature: tau, hard: true)
+    }
 }
 
 /// `st-gs`: straight-through Gumbel-Softmax.

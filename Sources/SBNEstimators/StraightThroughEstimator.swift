@@ -12,6 +12,12 @@ public enum StraightThroughRule: StochasticUnitRule {
     public static func apply(logit a: Float, noise u: Float, temperature tau: Float) -> (value: Float, local: Float) {
         (Bernoulli.draw(logit: a, uniform: u), Bernoulli.meanDerivative(logit: a))
     }
+
+    @inlinable @inline(__always)
+    public static func apply(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, values: UnsafeMutablePointer<Float>,
+                             local: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float) {
+        Bernoulli.drawStraightThrough(logits: logits, uniforms: noise, into: values, derivative: local, count: count)
+    }
 }
 
 /// `st`: the straight-through estimator.

@@ -31,9 +31,11 @@ import Testing
         sbn_bernoulli_nll_rows(x.logits, x.targets, rows, cols, 1, &nll, &grad, &scratch)
         var nllProducts = [Float](repeating: 0, count: rows)
         sbn_bernoulli_nll_rows(x.logits, x.targets, rows, cols, 1, &nllProducts, nil, &scratch)
-        var z = [Float](repeating: 0, count: rows * cols), score = z, y = z, dy = z
-        sbn_bernoulli_sample(x.logits, x.uniforms, &z, &score, z.count)
-        sbn_binary_concrete(x.logits, x.grads, &y, &dy, y.count, 0.7)
+        var z = [Float](repeating: 0, count: rows * cols), score = z, y = z, dy = z, st = z, stLocal = z, hard = z, hardDy = z
+        sbn_bernoulli_sample(x.logits, x.uniforms, &z, &score, z.count, 0)
+        sbn_bernoulli_sample(x.logits, x.uniforms, &st, &stLocal, z.count, 1)
+        sbn_binary_concrete(x.logits, x.grads, &y, &dy, y.count, 0.7, 0)
+        sbn_binary_concrete(x.logits, x.grads, &hard, &hardDy, y.count, 0.7, 1)
         var noise = x.uniforms
         sbn_logistic_from_uniform(&noise, noise.count)
         var uniforms = [Float](repeating: 0, count: 1001)
@@ -43,7 +45,8 @@ import Testing
         var velocity = x.grads, w2 = x.logits
         #expect(sbn_sgd_momentum_update(&velocity, &g2, &w2, w2.count, 0.9, 0.01) == 1)
         #expect(g.allSatisfy { $0 == 0 } && g2.allSatisfy { $0 == 0 }, "the updates consume the gradient")
-        return (nll + grad + nllProducts + z + score + y + dy + noise + uniforms + m + v + w + velocity + w2).map(\.bitPattern)
+        return (nll + grad + nllProducts + z + score + st + stLocal + y + dy + hard + hardDy + noise + uniforms + m + v + w + velocity + w2)
+            .map(\.bitPattern)
     }
 
     @Test func everyInstructionSetGivesTheSameBits() {

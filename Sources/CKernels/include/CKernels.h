@@ -104,13 +104,15 @@ static inline void sbn_cpu_relax(void) {
 #endif
 }
 
-/// z = 1[u < σ(a)], an exact Bernoulli(σ(a)) draw; when `score` is not NULL, score = z − σ(a)
-/// (Williams 1992). `z` may be `u` (in place).
-void sbn_bernoulli_sample(const float *a, const float *u, float *z, float *score, size_t n);
+/// z = 1[u < σ(a)], an exact Bernoulli(σ(a)) draw. When `local` is not NULL it receives the
+/// score z − σ(a) (Williams 1992), or with `straight_through` the derivative of the mean
+/// σ(a)(1 − σ(a)) (Bengio et al. 2013; Gu et al. 2016 fn. 3). `z` may be `u` (in place).
+void sbn_bernoulli_sample(const float *a, const float *u, float *z, float *local, size_t n, int straight_through);
 
 /// y = σ((a + l)/τ), the binary Concrete relaxation (Maddison et al. 2017, Prop. 2; Jang et al.
-/// 2017 eq. 2 with k = 2); when `dy` is not NULL, dy = ∂y/∂a = y(1 − y)/τ.
-void sbn_binary_concrete(const float *a, const float *l, float *y, float *dy, size_t n, float tau);
+/// 2017 eq. 2 with k = 2), or with `hard` its exact-Bernoulli limit 1[a + l > 0] (straight-through
+/// Gumbel-Softmax, Jang et al. 2017 §2.2); when `dy` is not NULL, dy = y(1 − y)/τ of the relaxed y.
+void sbn_binary_concrete(const float *a, const float *l, float *y, float *dy, size_t n, float tau, int hard);
 
 /// Fills x[0..n) with uniforms on the open interval (0, 1), (k + ½)·2⁻²⁴ for 24-bit k, from 16
 /// xoshiro256** streams (Blackman & Vigna 2018) whose states SplitMix64 expands from `seed`: each
