@@ -38,6 +38,10 @@ public final class PartRunner: @unchecked Sendable {
 
     /// Calls `body(part)` for every part: in order here with one worker; with two, part 1 on the
     /// helper while part 0 runs here. Returns when all parts are done.
+    ///
+    /// Known cost: with two workers, handing the non-escaping `body` to the helper thread goes
+    /// through `withoutActuallyEscaping`, which boxes it — one small allocation per call (about
+    /// ten per training step, ≈ 1 µs). One worker allocates nothing.
     public func run(_ body: (Int) -> Void) {
         guard let shared else {
             for part in 0..<Self.parts { body(part) }
