@@ -170,9 +170,7 @@ SBN_TARGET static int SBN_NAME(adam_update)(float *restrict m, float *restrict v
     SBN_INTERLEAVE
     for (size_t j = 0; j < n; j++) {
         float gj = g[j];
-        uint32_t bits;
-        memcpy(&bits, &gj, 4);
-        bad |= (bits & 0x7F800000u) == 0x7F800000u;
+        bad |= sbn_not_finite(gj);
         float mj = beta1 * m[j] + (1.0f - beta1) * gj;
         float vj = beta2 * v[j] + (1.0f - beta2) * gj * gj;
         m[j] = mj;
@@ -190,9 +188,7 @@ SBN_TARGET static int SBN_NAME(sgd_momentum_update)(float *restrict v, float *re
     SBN_INTERLEAVE
     for (size_t j = 0; j < n; j++) {
         float gj = g[j];
-        uint32_t bits;
-        memcpy(&bits, &gj, 4);
-        bad |= (bits & 0x7F800000u) == 0x7F800000u;
+        bad |= sbn_not_finite(gj);
         float vj = momentum * v[j] + gj;
         v[j] = vj;
         w[j] -= learning_rate * vj;

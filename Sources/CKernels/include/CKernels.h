@@ -80,15 +80,17 @@ static inline float sbn_softplus(float x) {
     return ((0.0f >= x) ? 0.0f : x) + sbn_log(1.0f + sbn_exp(-ax));
 }
 
-/// 1 when none of the `n` values is NaN or ±inf (exponent bits not all ones), else 0.
-/// Integer bit tests, so the loop vectorises.
+/// 1 when x is NaN or ±inf (exponent bits all ones): an integer bit test, so loops vectorise.
+static inline uint32_t sbn_not_finite(float x) {
+    uint32_t b;
+    memcpy(&b, &x, 4);
+    return (b & 0x7F800000u) == 0x7F800000u;
+}
+
+/// 1 when none of the `n` values is NaN or ±inf, else 0.
 static inline int sbn_all_finite(const float *x, size_t n) {
     uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t b;
-        memcpy(&b, x + i, 4);
-        bad |= (b & 0x7F800000u) == 0x7F800000u;
-    }
+    for (size_t i = 0; i < n; i++) bad |= sbn_not_finite(x[i]);
     return bad == 0;
 }
 
