@@ -55,6 +55,11 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// The components chosen by name: the key path of the name and of its options.
+    public static var components: [(name: String, options: String)] {
+        slots.map { ($0.namePath.joined(separator: "."), $0.dottedOptions) }
+    }
+
     /// The components chosen by name, each with its registry and where its options live.
     static let slots: [OptionsSlot] = [
         OptionsSlot(name: "estimator", options: "estimator_options", EstimatorRegistry.registry),

@@ -51,10 +51,21 @@ public struct SweepSummary: Sendable {
             }
         }
         let keys = Set(flat.flatMap(\.keys)).subtracting(["name", "description"])
-        let axes = keys.filter { k in Set(flat.map { $0[k] ?? "" }).count > 1 }.sorted()
+        let axes = keys.filter { k in Set(flat.map { $0[k] ?? "" }).count > 1 && !Self.followsComponent(k, flat) }.sorted()
         for i in rows.indices { rows[i].params = Dictionary(uniqueKeysWithValues: axes.map { ($0, flat[i][$0] ?? "") }) }
         let name = flat.first?["name"] ?? (folder as NSString).lastPathComponent
         return SweepSummary(name: name, axes: axes, rows: rows)
+    }
+
+    /// Whether key `k` is an option of a component (estimator, optimizer, schedule) that is
+    /// constant among the runs of each choice of that component: it then differs only because
+    /// the component differs (e.g. `estimator_options.decay` of `reinforce` beside `gs`), and is
+    /// no axis of its own.
+    static func followsComponent(_ k: String, _ flat: [[String: String]]) -> Bool {
+        guard let slot = ExperimentConfig.components.first(where: { k == $0.options || k.hasPrefix($0.options + ".") }),
+              k != slot.name else { return false }
+        let groups = Dictionary(grouping: flat, by: { $0[slot.name] ?? "" })
+        return groups.values.allSatisfy { runs in Set(runs.map { $0[k] ?? "" }).count <= 1 }
     }
 
     /// Dotted paths → values of a stored configuration, as written.

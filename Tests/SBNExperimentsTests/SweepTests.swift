@@ -199,6 +199,18 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(table.contains("| gs | 0.003 |") && table.split(separator: "\n").first { $0.contains("| gs | 0.003 |") }!.contains("★"))
     }
 
+    /// Options that come with the chosen estimator (reinforce's, absent for gs) are not axes:
+    /// the summary varies by estimator only.
+    @Test func optionsOfTheChosenEstimatorAreNoAxes() throws {
+        let yaml = tinySweepYAML(epochs: 1).replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs, reinforce]")
+            .replacingOccurrences(of: "seed: [1, 2]", with: "seed: [1]")
+        let def = try folder.write("o.yaml", yaml)
+        let out = folder.dir + "/options"
+        let r = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try SweepSummary.collect(out).axes == ["estimator"])
+    }
+
     /// The Python analysis package on a tiny temperature sweep: table.md, curves.png, temperature.png.
     @Test(.enabled(if: hasPythonWithH5py, "python3 with h5py is not available (.ci/run installs it)"))
     func analysisPackageReportsATinySweep() throws {
