@@ -17,6 +17,10 @@ struct sbn_kernel_table {
     void (*bernoulli_nll_rows)(const float *, const float *, size_t, size_t, size_t, float *, float *, float *);
     int (*adam_update)(float *, float *, float *, float *, size_t, float, float, float, float);
     int (*sgd_momentum_update)(float *, float *, float *, size_t, float, float);
+    void (*gumbel_from_uniform)(float *, size_t);
+    void (*categorical_sample)(const float *, const float *, float *, float *, size_t, size_t, int);
+    void (*gumbel_softmax)(const float *, const float *, float *, float *, size_t, size_t, float, int);
+    void (*softmax_backward)(const float *, const float *, float *, size_t, size_t, float);
 };
 
 #define SBN_SUFFIX _portable
@@ -103,4 +107,20 @@ int sbn_adam_update(float *m, float *v, float *g, float *w, size_t n, float beta
 
 int sbn_sgd_momentum_update(float *v, float *g, float *w, size_t n, float momentum, float learning_rate) {
     return active->sgd_momentum_update(v, g, w, n, momentum, learning_rate);
+}
+
+void sbn_gumbel_from_uniform(float *x, size_t n) { active->gumbel_from_uniform(x, n); }
+
+void sbn_categorical_sample(const float *a, const float *u, float *z, float *local, size_t groups, size_t k,
+                            int straight_through) {
+    active->categorical_sample(a, u, z, local, groups, k, straight_through);
+}
+
+void sbn_gumbel_softmax(const float *a, const float *gumbel, float *y, float *soft, size_t groups, size_t k, float tau,
+                        int hard) {
+    active->gumbel_softmax(a, gumbel, y, soft, groups, k, tau, hard);
+}
+
+void sbn_softmax_backward(const float *gy, const float *s, float *ga, size_t groups, size_t k, float scale) {
+    active->softmax_backward(gy, s, ga, groups, k, scale);
 }

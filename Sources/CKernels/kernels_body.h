@@ -91,6 +91,91 @@ SBN_TARGET static void SBN_NAME(binary_concrete)(const float *restrict a, const 
     }
 }
 
+SBN_TARGET static void SBN_NAME(gumbel_from_uniform)(float *restrict x, size_t n) {
+#pragma clang fp contract(off)
+    SBN_INTERLEAVE
+    for (size_t i = 0; i < n; i++) x[i] = -sbn_log(-sbn_log(x[i]));
+}
+
+// One group of k: e[j] = exp(t[j] − max t) in place, returning Σ e (softmax without the division).
+SBN_TARGET static inline float SBN_NAME(exp_shifted)(float *restrict t, size_t k) {
+#pragma clang fp contract(off)
+    float m = t[0];
+    for (size_t j = 1; j < k; j++) m = t[j] > m ? t[j] : m;
+    float sum = 0.0f;
+    for (size_t j = 0; j < k; j++) {
+        t[j] = sbn_exp(t[j] - m);
+        sum += t[j];
+    }
+    return sum;
+}
+
+// No `restrict` on u and z: sampling in place (z == u) is allowed; each group reads its uniform
+// before writing its values.
+SBN_TARGET static void SBN_NAME(categorical_sample)(const float *a, const float *u, float *z, float *local, size_t groups,
+                                                    size_t k, int straight_through) {
+#pragma clang fp contract(off)
+    float e[SBN_MAX_CLASSES];
+    for (size_t g = 0; g < groups; g++) {
+        const float *ag = a + g * k;
+        float ug = u[g * k];
+        for (size_t j = 0; j < k; j++) e[j] = ag[j];
+        float sum = SBN_NAME(exp_shifted)(e, k);
+        // Inverse CDF: the first class whose cumulative mass exceeds u·Σe (the last on rounding).
+        float target = ug * sum, cum = 0.0f;
+        size_t chosen = k - 1;
+        for (size_t j = 0; j + 1 < k; j++) {
+            cum += e[j];
+            if (target < cum) {
+                chosen = j;
+                break;
+            }
+        }
+        float *zg = z + g * k;
+        for (size_t j = 0; j < k; j++) zg[j] = j == chosen ? 1.0f : 0.0f;
+        if (local) {
+            float inv = 1.0f / sum, *lg = local + g * k;
+            for (size_t j = 0; j < k; j++) lg[j] = straight_through ? e[j] * inv : zg[j] - e[j] * inv;
+        }
+    }
+}
+
+SBN_TARGET static void SBN_NAME(gumbel_softmax)(const float *restrict a, const float *restrict gumbel, float *restrict y,
+                                                float *restrict soft, size_t groups, size_t k, float tau, int hard) {
+#pragma clang fp contract(off)
+    float t[SBN_MAX_CLASSES];
+    for (size_t g = 0; g < groups; g++) {
+        const float *ag = a + g * k, *gg = gumbel + g * k;
+        float *yg = y + g * k;
+        size_t best = 0;
+        for (size_t j = 0; j < k; j++) {
+            float s = ag[j] + gg[j];
+            t[j] = s / tau;
+            best = s > ag[best] + gg[best] ? j : best;
+        }
+        if (hard) {
+            for (size_t j = 0; j < k; j++) yg[j] = j == best ? 1.0f : 0.0f;
+            if (!soft) continue;
+        }
+        float inv = 1.0f / SBN_NAME(exp_shifted)(t, k);
+        float *out = hard ? soft + g * k : yg;
+        for (size_t j = 0; j < k; j++) out[j] = t[j] * inv;
+        if (!hard && soft) memcpy(soft + g * k, yg, k * sizeof(float));
+    }
+}
+
+SBN_TARGET static void SBN_NAME(softmax_backward)(const float *restrict gy, const float *restrict s, float *restrict ga,
+                                                  size_t groups, size_t k, float scale) {
+#pragma clang fp contract(off)
+    for (size_t g = 0; g < groups; g++) {
+        const float *gg = gy + g * k, *sg = s + g * k;
+        float dot = 0.0f;
+        for (size_t j = 0; j < k; j++) dot += sg[j] * gg[j];
+        float *out = ga + g * k;
+        for (size_t j = 0; j < k; j++) out[j] = scale * sg[j] * (gg[j] - dot);
+    }
+}
+
 SBN_TARGET static float SBN_NAME(sum8)(const float *restrict x, size_t n) {
 #pragma clang fp contract(off)
     float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -199,6 +284,7 @@ SBN_TARGET static int SBN_NAME(sgd_momentum_update)(float *restrict v, float *re
 
 static const struct sbn_kernel_table SBN_NAME(table) = {
     SBN_NAME(uniform_fill), SBN_NAME(bernoulli_sample), SBN_NAME(binary_concrete), SBN_NAME(logistic_from_uniform), SBN_NAME(bernoulli_nll_rows), SBN_NAME(adam_update), SBN_NAME(sgd_momentum_update),
+    SBN_NAME(gumbel_from_uniform), SBN_NAME(categorical_sample), SBN_NAME(gumbel_softmax), SBN_NAME(softmax_backward),
 };
 
 #undef SBN_INTERLEAVE

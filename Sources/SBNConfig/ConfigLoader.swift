@@ -83,7 +83,9 @@ public enum ConfigLoader {
             ConfigNode.set(knownOptions, at: slot.optionsPath, in: &known)
         }
         try refuseUnknownKeys(tree, known: known, chosen: merged, file: file)
-        return try decode(merged, types: types, file: file)
+        let config = try decode(merged, types: types, file: file)
+        if let (path, message) = config.crossCheck() { throw ConfigError(file: file, path: path, message) }
+        return config
     }
 
     static func component(_ slot: OptionsSlot, in tree: Node, file: String) throws -> any Component.Type {

@@ -33,8 +33,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public var name = "unnamed"
     public var description = ""
     public var data = DataSource()
-    /// [392, hidden…, 392]: the top half in, hidden Bernoulli layers, the bottom half out.
-    @LayerSizes public var layers = [392, 200, 200, 392]
+    /// [392, hidden…, 392]: the top half in, hidden layers (a number: Bernoulli units;
+    /// `{categorical: [groups, classes]}`: one-hot groups), the bottom half out.
+    @Layers public var layers = Architecture.bernoulli([392, 200, 200, 392])
     /// A name from `EstimatorRegistry`, with its `Options` under `estimator_options`.
     public var estimator = GumbelSoftmaxEstimator.name
     public var estimatorOptions = AnyOptions(GumbelSoftmaxEstimator.Options())

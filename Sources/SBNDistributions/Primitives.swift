@@ -22,9 +22,14 @@ public enum Gumbel {
     }
 
     public static func sample(into m: Matrix, using rng: inout Xoshiro256) {
-        let b = m.buffer
-        rng.fillUniform(b)
-        for i in 0..<b.count { b[i] = -FastMath.log(-FastMath.log(b[i])) }
+        rng.fillUniform(m.buffer)
+        sbn_gumbel_from_uniform(m.pointer, m.count)  // −log(−log U), in CKernels
+    }
+
+    /// A block from `Uniform.sample(into:seed:)`'s uniforms: the categorical layers' noise.
+    public static func sample(into x: UnsafeMutableBufferPointer<Float>, seed: UInt64) {
+        sbn_uniform_fill(x.baseAddress!, x.count, seed)
+        sbn_gumbel_from_uniform(x.baseAddress!, x.count)
     }
 
     public static func cdf(_ x: Double) -> Double { .exp(-.exp(-x)) }

@@ -15,6 +15,13 @@ import SBNTensor
 public final class ARMEstimator: GradientEstimator {
     public static let name = "arm"
     public static let summary = "ARM: antithetic, unbiased score-function estimator (Yin & Zhou 2019)"
+    public static let surrogate = UnitSurrogate.exact
+
+    /// The antithetic pair 1[u < σ(a)], 1[u > σ(−a)] is Bernoulli algebra (the categorical
+    /// extension, ARSM, is another estimator).
+    public static func supports(_ units: any StochasticUnits) -> Bool { units is BernoulliUnits }
+    /// The antithetic pair is of one sample's configuration.
+    public static let maxTrainingSamples: Int? = 1
 
     struct Unsupported: Error, CustomStringConvertible { let description: String }
 
@@ -24,6 +31,9 @@ public final class ARMEstimator: GradientEstimator {
     private let fPlus: UnsafeMutableBufferPointer<Float>
 
     public init(workspace: SBNWorkspace, options: NoOptions) throws {
+        if let other = workspace.model.architecture.hidden.first(where: { !Self.supports($0) }) {
+            throw Unsupported(description: "layers: arm supports Bernoulli layers only, got \(other)")
+        }
         guard workspace.samples == 1 else {
             throw Unsupported(description: "samples.train: arm supports m = 1 only, got \(workspace.samples)")
         }
@@ -44,20 +54,20 @@ public final class ARMEstimator: GradientEstimator {
             Uniform.sample(into: u, using: &rng)
             // f(1[u > σ(−a)]) = f(1[1 − u < σ(a)]): the antithetic configuration.
             for i in 0..<u.count { noise.storage[i] = 1 - u.storage[i] }
-            ws.applyRule(l, rule: HardBernoulliRule.self, temperature: 1)
-            ws.propagate(batch, from: l + 1, rule: HardBernoulliRule.self, temperature: 1, using: &rng, outputGradient: false)
+            ws.applyLayer(l, surrogate: .exact, temperature: 1)
+            ws.propagate(batch, from: l + 1, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
             for r in 0..<ws.rowCount { fPlus[r] = ws.rowNLL[r] }
             // f(1[u < σ(a)]): the Bernoulli sample itself.
             noise.copy(from: u)
-            ws.applyRule(l, rule: HardBernoulliRule.self, temperature: 1)
-            ws.propagate(batch, from: l + 1, rule: HardBernoulliRule.self, temperature: 1, using: &rng, outputGradient: false)
+            ws.applyLayer(l, surrogate: .exact, temperature: 1)
+            ws.propagate(batch, from: l + 1, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
             for r in 0..<ws.rowCount {
                 let d = (fPlus[r] - ws.rowNLL[r]) * invB
                 let g = ws.gradLogits[l].row(r), ur = u.row(r)
                 for c in 0..<u.cols { g[c] = d * (ur[c] - 0.5) }
             }
             // Keep the Bernoulli configuration for the layers below (and recompute their logits).
-            ws.applyRule(l, rule: HardBernoulliRule.self, temperature: 1)
+            ws.applyLayer(l, surrogate: .exact, temperature: 1)
         }
         let loss = ws.scoreOutput(batch)
         ws.backwardDecoder(grads: grads)

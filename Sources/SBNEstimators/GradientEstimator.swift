@@ -36,9 +36,23 @@ public protocol GradientEstimator: Component, AnyObject {
 
     /// Estimator-owned state for checkpoints (empty for stateless estimators).
     var state: ComponentState { get }
+
+    /// How the estimator samples the hidden layers (`UnitSurrogate`).
+    static var surrogate: UnitSurrogate { get }
+
+    /// Whether it can train a layer of this kind. By default: every kind, since every kind
+    /// implements every surrogate; estimators tied to one kind's algebra (ARM's antithetic
+    /// uniforms) say so.
+    static func supports(_ units: any StochasticUnits) -> Bool
+
+    /// The largest m of the training objective it handles (nil: any).
+    static var maxTrainingSamples: Int? { get }
 }
 
 extension GradientEstimator {
+    public static func supports(_ units: any StochasticUnits) -> Bool { true }
+    public static var maxTrainingSamples: Int? { nil }
+
     /// Builds the estimator from a configuration's options (decoded for this type by the loader).
     public static func make(workspace: SBNWorkspace, options: AnyOptions) throws -> any GradientEstimator {
         guard let typed = options.as(Options.self) else { preconditionFailure("\(name): options of another estimator") }
@@ -46,19 +60,18 @@ extension GradientEstimator {
     }
 }
 
-/// Estimators that backpropagate through every layer with a per-unit surrogate derivative. They
-/// differ only in their `StochasticUnitRule`, so each is a subclass that names its rule and
-/// registry entry: `final class X: PathwiseEstimator<SomeRule>, GradientEstimator`.
-open class PathwiseEstimator<Rule: StochasticUnitRule> {
-    public let workspace: SBNWorkspace
-    public let state = ComponentState.none
+/// Estimators that backpropagate through every layer: each layer's unit kind samples with the
+/// estimator's `surrogate` and differentiates it (`StochasticUnits.backward`). They differ only
+/// in the surrogate, so each is a class that names it and its registry entry.
+public protocol PathwiseEstimator: GradientEstimator where Options == NoOptions {
+    var workspace: SBNWorkspace { get }
+}
 
-    public required init(workspace: SBNWorkspace, options: NoOptions) throws {
-        self.workspace = workspace
-    }
+extension PathwiseEstimator {
+    public var state: ComponentState { .none }
 
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        let loss = workspace.forward(batch, rule: Rule.self, temperature: context.temperature, using: &rng)
+        let loss = workspace.forward(batch, surrogate: Self.surrogate, temperature: context.temperature, using: &rng)
         workspace.backwardPathwise(batch, grads: grads)
         return loss
     }

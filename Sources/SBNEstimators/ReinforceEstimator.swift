@@ -10,7 +10,8 @@ import SBNTensor
 ///
 /// with f the multi-sample loss of the image, c a moving average of f − b_ψ(x) (`moving_average`),
 /// b_ψ an input-dependent baseline network (`input_baseline`), and σ² a moving average of the
-/// centred signal's variance (`variance_normalization`). The score of layer l is h_l − σ(a_l).
+/// centred signal's variance (`variance_normalization`). The score of layer l is the unit kind's
+/// ∂log p(h_l)/∂a_l: h_l − σ(a_l) for Bernoulli units, one-hot − softmax(a_l) for categorical groups.
 public final class ReinforceEstimator: GradientEstimator {
     public struct Options: ComponentOptions {
         /// Centre the learning signal by a moving average c of f − b_ψ(x).
@@ -32,6 +33,7 @@ public final class ReinforceEstimator: GradientEstimator {
 
     public static let name = "reinforce"
     public static let summary = "score function with moving-average and input-dependent baselines and variance normalization (NVIL)"
+    public static let surrogate = UnitSurrogate.exact
 
     let workspace: SBNWorkspace
     let options: Options
@@ -62,7 +64,7 @@ public final class ReinforceEstimator: GradientEstimator {
     }
 
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        let loss = workspace.forward(batch, rule: HardBernoulliRule.self, temperature: 1, using: &rng)
+        let loss = workspace.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
         workspace.backwardDecoder(grads: grads)
 
         let n = workspace.imageCount

@@ -28,7 +28,7 @@ public struct ImputationFigure {
         let batch = Batch(capacity: count, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
         images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: 0..<count) }
         var rng = Xoshiro256(seed: seed, purpose: .evaluation)
-        ws.forward(batch, rule: HardBernoulliRule.self, temperature: 1, using: &rng, outputGradient: false)
+        ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
         let bottomSamples = Matrix(rows: count * samples, cols: model.sizes[model.layerCount])
         Bernoulli(logits: ws.logits[model.layerCount]).sample(into: bottomSamples, using: &rng)
 

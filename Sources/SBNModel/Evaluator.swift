@@ -49,7 +49,7 @@ public enum Evaluator {
                 let range = (c * chunk)..<min(count, (c + 1) * chunk)
                 fill(batch, range)
                 var rng = Xoshiro256(seed: seed, purpose: purpose, chunk: c)
-                ws.forward(batch, rule: HardBernoulliRule.self, temperature: 1, using: &rng, outputGradient: false)
+                ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
                 for (k, i) in range.enumerated() { out.buffer[i] = ws.imageLoss[k] }
             }
         }

@@ -1,14 +1,19 @@
 import SBNDistributions
 import SBNTensor
 
-/// A stochastic binary network with linear maps: sizes [d0, d1, …, dL] give layers
-/// h_l ~ Bern(σ(h_{l−1} W_l + b_l)) for l = 1 … L−1 and the factorised Bernoulli output
-/// x ~ Bern(σ(h_{L−1} W_L + b_L)) (Jang et al. 2017 §4.1; default 392-200-200-392).
+/// A stochastic binary network with linear maps: widths [d0, d1, …, dL] give hidden layers
+/// h_l ~ p_l(· | h_{l−1} W_l + b_l) for l = 1 … L−1, each of its own unit kind (Bernoulli
+/// h ~ Bern(σ(a)), or categorical groups h ~ Cat(softmax(a)) one-hot coded), and the factorised
+/// Bernoulli output x ~ Bern(σ(h_{L−1} W_L + b_L)) (Jang et al. 2017 §4.1; default 392-200-200-392).
 ///
 /// Rows are examples: W_l is d_{l−1} × d_l and every linear map is one `sgemm` over the batch.
 public final class SBN: @unchecked Sendable {
+    public let architecture: Architecture
     public let sizes: [Int]
     public let parameters: ParameterSet
+
+    /// The unit kind of hidden layer l (1 … L−1).
+    public func layer(_ l: Int) -> any StochasticUnits { architecture.hidden[l - 1] }
 
     /// Number of linear maps L (hidden stochastic layers are 1 … L−1).
     public var layerCount: Int { sizes.count - 1 }
@@ -24,8 +29,10 @@ public final class SBN: @unchecked Sendable {
     /// Initialisation: every weight and bias ~ U(−1/√fan_in, 1/√fan_in), the default of
     /// PyTorch's `nn.Linear` (He et al. 2015's kaiming_uniform with a = √5), which the PyTorch
     /// reference run of this task used. Drawn from the `initialization` stream in parameter order.
-    public init(sizes: [Int], rng: inout Xoshiro256) {
+    public init(architecture: Architecture, rng: inout Xoshiro256) {
+        let sizes = architecture.sizes
         precondition(sizes.count >= 3 && sizes.allSatisfy { $0 > 0 }, "SBN: need ≥ 1 hidden layer and positive sizes, got \(sizes)")
+        self.architecture = architecture
         self.sizes = sizes
         parameters = ParameterSet(Self.parameterLayout(sizes))
         for l in 1..<sizes.count {
@@ -75,10 +82,15 @@ public final class SBN: @unchecked Sendable {
 }
 
 extension SBN {
-    /// A network with the given sizes holding a copy of `parameters` (e.g. the best-so-far set).
-    public convenience init(sizes: [Int], copying parameters: ParameterSet) {
+    /// A network of Bernoulli hidden layers with widths `sizes`.
+    public convenience init(sizes: [Int], rng: inout Xoshiro256) {
+        self.init(architecture: .bernoulli(sizes), rng: &rng)
+    }
+
+    /// A network with the given layers holding a copy of `parameters` (e.g. the best-so-far set).
+    public convenience init(architecture: Architecture, copying parameters: ParameterSet) {
         var unused = Xoshiro256(seed: 0)
-        self.init(sizes: sizes, rng: &unused)
+        self.init(architecture: architecture, rng: &unused)
         self.parameters.copy(from: parameters)
     }
 }

@@ -5,28 +5,28 @@ import SBNTensor
 /// Preallocated buffers and the batched forward/backward building blocks of one SBN pass over
 /// B images × m samples (R = B·m rows, sample i of image b in row b·m + i).
 ///
-/// Estimators compose these blocks: sample the hidden layers with a unit rule, score the output,
+/// Estimators compose these blocks: sample the hidden layers with a surrogate (each layer's unit
+/// kind implements it), score the output,
 /// then backpropagate pathwise (`backwardPathwise`) or with learning signals
 /// (`backwardScoreFunction`). Layer 1's logits depend only on the image, so they are computed
 /// once per image and repeated m times. Nothing here allocates after `init`.
 ///
 /// Every pass runs in `PartRunner.parts` fixed parts: row-wise work (gemms over the batch, unit
-/// rules, the output NLL) by parts of the images, weight gradients (which sum over the batch) by
+/// kinds' samplers, the output NLL) by parts of the images, weight gradients (which sum over the batch) by
 /// parts of each layer's units, so no two parts write the same value. The parts are the same
 /// whether one thread or two run them, so results do not depend on the thread count. A layer's
 /// noise is drawn by its parts too, each a block of vectorised uniforms (`Uniform.sample(into:seed:)`)
 /// whose seed comes from one draw of the caller's stream.
 ///
-/// The generic passes over a unit rule are `@inlinable` so that each estimator's module
-/// specialises them for its rule and the per-unit function inlines into the loop (called through
-/// a protocol witness it costs several nanoseconds per unit).
+/// A layer's unit kind is called once per block of rows (not per unit), so the dynamic dispatch
+/// costs nothing measurable; the per-unit work is in the kinds' vectorised kernels.
 public final class SBNWorkspace: @unchecked Sendable {
     public let model: SBN
     public let samples: Int
     public let capacityImages: Int
     /// Runs the parts of each pass (one or two threads).
     public let runner: PartRunner
-    /// Whether unit rules write their local quantity (`local`); an evaluation, which never
+    /// Whether layers write their local quantity (`local`); an evaluation, which never
     /// backpropagates, skips it.
     public let keepsLocal: Bool
 
@@ -34,7 +34,8 @@ public final class SBNWorkspace: @unchecked Sendable {
     public let logits: [Matrix]
     /// Hidden values h_l (l = 1 … L−1).
     public let units: [Matrix]
-    /// The unit rule's local quantity per hidden unit (∂h/∂a or the score).
+    /// What the layer's sampler keeps per hidden unit for the backward pass: the score, ∂h/∂a,
+    /// or a softmax (see each `StochasticUnits` kind).
     public let local: [Matrix]
     /// Noise drawn for each hidden layer (kept so that a pass can be replayed).
     public let noise: [Matrix]
@@ -59,6 +60,10 @@ public final class SBNWorkspace: @unchecked Sendable {
     public let imageLoss: UnsafeMutableBufferPointer<Double>
 
     public private(set) var imageCount = 0
+    /// Per layer, the surrogate and temperature it was last sampled with (what `backwardPathwise`
+    /// goes through).
+    private var surrogates: [UnitSurrogate]
+    private var temperatures: [Float]
     /// Where the images of the current batch are cut into parts.
     public private(set) var imageBoundary = 0
     public var rowCount: Int { imageCount * samples }
@@ -90,6 +95,8 @@ public final class SBNWorkspace: @unchecked Sendable {
         rowScale = .allocate(capacity: rows)
         outputScratch = (0..<PartRunner.parts).map { _ in .allocate(capacity: model.sizes[L]) }
         imageLoss = .allocate(capacity: capacityImages)
+        surrogates = Array(repeating: .exact, count: L)
+        temperatures = Array(repeating: 1, count: L)
     }
 
     deinit {
@@ -140,55 +147,63 @@ public final class SBNWorkspace: @unchecked Sendable {
         }
     }
 
-    /// Draws hidden layer l with `Rule` (given logits[l]) and computes logits[l+1]. Part p of
-    /// the layer's noise is the block of uniforms seeded by SplitMix64(s ⊕ p·γ), where s is one
-    /// draw from `rng`.
-    @inlinable
-    public func sampleLayer<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float, using rng: inout Xoshiro256) {
+    /// Draws hidden layer l with its unit kind's `surrogate` (given logits[l]) and computes
+    /// logits[l+1]. Part p of the layer's noise is the block of uniforms seeded by
+    /// SplitMix64(s ⊕ p·γ), where s is one draw from `rng`, turned into the kind's noise.
+    public func sampleLayer(_ l: Int, surrogate: UnitSurrogate, temperature: Float, using rng: inout Xoshiro256) {
         let seed = rng.next()
+        let kind = model.layer(l).noise(for: surrogate)
+        remember(l, surrogate, temperature)
         runner.run { part in
             let rows = rowRange(part), cols = noise[l].cols
             let block = UnsafeMutableBufferPointer(start: noise[l].pointer + rows.lowerBound * cols, count: rows.count * cols)
             var mix = SplitMix64(state: seed ^ (UInt64(part) &* 0xD1B5_4A32_D192_ED03))
-            switch Rule.noise {
+            switch kind {
             case .uniform: Uniform.sample(into: block, seed: mix.next())
             case .logistic: Logistic.sample(into: block, seed: mix.next())
+            case .gumbel: Gumbel.sample(into: block, seed: mix.next())
             }
-            applyRule(l, rule: rule, temperature: temperature, rows: rows)
+            applyLayer(l, surrogate: surrogate, temperature: temperature, rows: rows)
         }
     }
 
     /// Recomputes layer l's values from its stored noise (replay), then logits[l+1].
-    @inlinable
-    public func applyRule<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float) {
-        runner.run { part in applyRule(l, rule: rule, temperature: temperature, rows: rowRange(part)) }
+    public func applyLayer(_ l: Int, surrogate: UnitSurrogate, temperature: Float) {
+        remember(l, surrogate, temperature)
+        runner.run { part in applyLayer(l, surrogate: surrogate, temperature: temperature, rows: rowRange(part)) }
     }
 
-    @inlinable
-    func applyRule<Rule: StochasticUnitRule>(_ l: Int, rule: Rule.Type, temperature: Float, rows: Range<Int>) {
+    /// What the backward pass of layer l must go through.
+    private func remember(_ l: Int, _ surrogate: UnitSurrogate, _ temperature: Float) {
+        surrogates[l] = surrogate
+        temperatures[l] = temperature
+    }
+
+    func applyLayer(_ l: Int, surrogate: UnitSurrogate, temperature: Float, rows: Range<Int>) {
         let cols = logits[l].cols, start = rows.lowerBound * cols
-        Rule.apply(logits: logits[l].pointer + start, noise: noise[l].pointer + start, values: units[l].pointer + start,
-                   local: keepsLocal ? local[l].pointer + start : nil, count: rows.count * cols, temperature: temperature)
+        model.layer(l).sample(surrogate, logits: logits[l].pointer + start, noise: noise[l].pointer + start,
+                              values: units[l].pointer + start, local: keepsLocal ? local[l].pointer + start : nil,
+                              rows: rows.count, temperature: temperature)
         model.linear(l + 1, units[l], rows: rows, into: logits[l + 1])
     }
 
-    /// The whole forward pass: layer-1 logits, every hidden layer with `Rule`, and the output
-    /// score. Returns the batch mean of the multi-sample loss.
-    @inlinable @discardableResult
-    public func forward<Rule: StochasticUnitRule>(_ batch: Batch, rule: Rule.Type, temperature: Float,
-                                                  using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
+    /// The whole forward pass: layer-1 logits, every hidden layer with `surrogate`, and the
+    /// output score. Returns the batch mean of the multi-sample loss.
+    @discardableResult
+    public func forward(_ batch: Batch, surrogate: UnitSurrogate, temperature: Float, using rng: inout Xoshiro256,
+                        outputGradient: Bool = true) -> Double {
         computeFirstLogits(batch)
-        return propagate(batch, from: 1, rule: rule, temperature: temperature, using: &rng, outputGradient: outputGradient)
+        return propagate(batch, from: 1, surrogate: surrogate, temperature: temperature, using: &rng, outputGradient: outputGradient)
     }
 
     /// Samples hidden layers `layer` … L−1 (given logits[layer]) and scores the output: the
     /// downstream loss of a configuration. Estimators that need the loss at several
-    /// configurations (ARM's antithetic pair) set a layer's noise or values, call `applyRule`
+    /// configurations (ARM's antithetic pair) set a layer's noise or values, call `applyLayer`
     /// for it, then `propagate(from: layer + 1, …)`.
-    @inlinable @discardableResult
-    public func propagate<Rule: StochasticUnitRule>(_ batch: Batch, from layer: Int, rule: Rule.Type, temperature: Float,
-                                                    using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
-        for l in layer..<model.layerCount { sampleLayer(l, rule: rule, temperature: temperature, using: &rng) }
+    @discardableResult
+    public func propagate(_ batch: Batch, from layer: Int, surrogate: UnitSurrogate, temperature: Float,
+                          using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
+        for l in layer..<model.layerCount { sampleLayer(l, surrogate: surrogate, temperature: temperature, using: &rng) }
         return scoreOutput(batch, outputGradient: outputGradient)
     }
 
@@ -222,8 +237,8 @@ public final class SBNWorkspace: @unchecked Sendable {
     }
 
     /// Pathwise backward pass of the mean multi-sample loss: ∂/∂a_L is weighted by w_{b,i}/B, then
-    /// propagated through every hidden layer with the unit rule's ∂h/∂a (`local`), accumulating
-    /// into `grads`.
+    /// propagated through every hidden layer by its unit kind's `backward` for the surrogate it
+    /// was sampled with, accumulating into `grads`.
     public func backwardPathwise(_ batch: Batch, grads: ParameterSet) {
         let L = model.layerCount
         scaleOutputGradientByWeights()
@@ -231,10 +246,11 @@ public final class SBNWorkspace: @unchecked Sendable {
             runner.run { part in
                 model.accumulateWeightGradient(l, input: units[l - 1], gradOutput: gradLogits[l], columns: unitRange(part, layer: l),
                                                grads: grads)
-                let rows = rowRange(part), cols = gradUnits[l - 1].cols
+                let rows = rowRange(part), start = rows.lowerBound * gradUnits[l - 1].cols
                 model.backpropagate(l, gradOutput: gradLogits[l], rows: rows, into: gradUnits[l - 1])
-                let gu = gradUnits[l - 1].pointer, d = local[l - 1].pointer, ga = gradLogits[l - 1].pointer
-                for i in (rows.lowerBound * cols)..<(rows.upperBound * cols) { ga[i] = gu[i] * d[i] }
+                model.layer(l - 1).backward(surrogates[l - 1], gradValues: gradUnits[l - 1].pointer + start,
+                                            local: local[l - 1].pointer + start, gradLogits: gradLogits[l - 1].pointer + start,
+                                            rows: rows.count, temperature: temperatures[l - 1])
             }
         }
         backwardFirstLayer(batch, grads: grads)

@@ -130,7 +130,7 @@ public enum ResultsFile {
         let record = try readRecord(path)
         guard record.hasCheckpoint else { throw HDF5Error(operation: "\(path): no checkpoint in this file", hdf5Message: "") }
         var unused = Xoshiro256(seed: 0)
-        let model = SBN(sizes: record.config.layers, rng: &unused)
+        let model = SBN(architecture: record.config.layers, rng: &unused)
         try readSet(model.parameters, from: HDF5File.open(path).group("checkpoint/best"))
         return (record, model)
     }

@@ -109,7 +109,7 @@ public final class Trainer {
     /// One pass over the training split in the order of the shuffling stream. Returns the mean loss.
     func trainEpoch(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> Double {
         BLAS.threads = 1  // parallelism is across the runner's parts; one OpenBLAS thread each
-        let batch = Batch(capacity: config.batchSize, inputSize: config.layers.first!, outputSize: config.layers.last!)
+        let batch = Batch(capacity: config.batchSize, inputSize: config.layers.input, outputSize: config.layers.output)
         // A fresh identity before shuffling, so each epoch's order depends only on the saved RNG state.
         var permutation = Array(0..<split.count)
         Self.shuffle(&permutation, using: &state.shuffle)
@@ -181,7 +181,7 @@ public final class Trainer {
 
     /// The m-sample test NLL of the best parameters; the run is then finished.
     func finish(_ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> RunRecord {
-        let t = evaluate(SBN(sizes: config.layers, copying: state.best), split: split, samples: config.samples.test, purpose: .evaluation)
+        let t = evaluate(SBN(architecture: config.layers, copying: state.best), split: split, samples: config.samples.test, purpose: .evaluation)
         state.record.test = .init(nll: t.nll, sem: t.standardError, samples: t.samples, images: t.images, perImage: t.perImage)
         state.record.status = .finished
         state.record.elapsed = session.elapsed

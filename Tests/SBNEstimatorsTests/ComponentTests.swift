@@ -152,28 +152,3 @@ import Testing
         }
     }
 }
-
-/// Each unit rule's vectorised block form gives exactly the values and local quantities of its
-/// per-unit form (on this CPU's widest kernel level), with and without the local output.
-@Suite struct UnitRuleBlockTests {
-    func check<Rule: StochasticUnitRule>(_ rule: Rule.Type) {
-        var rng = Xoshiro256(seed: 61)
-        let n = 1003
-        let logits = (0..<n).map { _ in 24 * rng.nextUniform() - 12 }
-        let noise = (0..<n).map { _ in Rule.noise == .uniform ? rng.nextUniform() : Logistic.sample(using: &rng) }
-        var values = [Float](repeating: 0, count: n), local = values, valuesOnly = values
-        Rule.apply(logits: logits, noise: noise, values: &values, local: &local, count: n, temperature: 0.7)
-        Rule.apply(logits: logits, noise: noise, values: &valuesOnly, local: nil, count: n, temperature: 0.7)
-        let scalar = (0..<n).map { Rule.apply(logit: logits[$0], noise: noise[$0], temperature: 0.7) }
-        #expect(values.map(\.bitPattern) == scalar.map(\.value.bitPattern), "\(Rule.self) values")
-        #expect(local.map(\.bitPattern) == scalar.map(\.local.bitPattern), "\(Rule.self) local")
-        #expect(valuesOnly == values, "\(Rule.self) without local")
-    }
-
-    @Test func blockFormsEqualPerUnitForms() {
-        check(HardBernoulliRule.self)
-        check(StraightThroughRule.self)
-        check(RelaxedBernoulliRule.self)
-        check(StraightThroughRelaxedRule.self)
-    }
-}

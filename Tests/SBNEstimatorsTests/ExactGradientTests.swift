@@ -6,8 +6,9 @@ import SBNOptions
 import SBNTensor
 import Testing
 
-/// The exact gradient of E[−log p(x_bottom | h)] for a tiny SBN, by enumerating every hidden
-/// state: ∇E[f] = Σ_h p(h|x) [f(h) ∇log p(h|x) + ∇f(h)], averaged over the batch's images.
+/// The exact gradient of E[−log p(x_bottom | h)] for a tiny SBN with two hidden layers, by
+/// enumerating every hidden state: ∇E[f] = Σ_h p(h|x) [f(h) ∇log p(h|x) + ∇f(h)], averaged over
+/// the batch's images. ∇_a log p(h | a) is h − mean(a) for both unit kinds (σ or softmax).
 func exactGradient(_ model: SBN, _ batch: Batch) -> [Double] {
     let ref = ReferenceSBN(model)
     let sizes = model.sizes
@@ -17,19 +18,17 @@ func exactGradient(_ model: SBN, _ batch: Batch) -> [Double] {
     // Offsets of W1, b1, W2, b2, W3, b3 in the flattened parameter vector.
     var offsets = [0]
     for t in model.parameters.tensors { offsets.append(offsets.last! + t.count) }
-    func states(_ n: Int) -> [[Double]] { (0..<(1 << n)).map { s in (0..<n).map { Double((s >> $0) & 1) } } }
     for b in 0..<batch.count {
         let x = (0..<n0).map { Double(batch.top[b, $0]) }
         let y = (0..<n3).map { Double(batch.bottom[b, $0]) }
         let a1 = ref.linear(1, x)
-        let p1 = a1.map(ReferenceSBN.sigmoid)
-        for h1 in states(n1) {
-            let logP1 = zip(h1, a1).reduce(0.0) { $0 + $1.0 * $1.1 - ReferenceSBN.softplus($1.1) }
+        let p1 = ref.mean(1, a1)
+        for h1 in ref.states(1) {
+            let logP1 = ref.logProb(1, h1, a1)
             let a2 = ref.linear(2, h1)
-            let p2 = a2.map(ReferenceSBN.sigmoid)
-            for h2 in states(n2) {
-                let logP2 = zip(h2, a2).reduce(0.0) { $0 + $1.0 * $1.1 - ReferenceSBN.softplus($1.1) }
-                let w = exp(logP1 + logP2) / Double(batch.count)
+            let p2 = ref.mean(2, a2)
+            for h2 in ref.states(2) {
+                let w = exp(logP1 + ref.logProb(2, h2, a2)) / Double(batch.count)
                 let a3 = ref.linear(3, h2)
                 let f = zip(a3, y).reduce(0.0) { $0 + ReferenceSBN.softplus($1.0) - $1.1 * $1.0 }
                 for i in 0..<n0 { for j in 0..<n1 { grad[offsets[0] + i * n1 + j] += w * f * x[i] * (h1[j] - p1[j]) } }
@@ -69,10 +68,11 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
     static let sizes = [6, 3, 3, 6]
 
     /// REINFORCE is unbiased: the mean of N estimates lies within 4.5 standard errors of the
-    /// enumerated gradient for every parameter (57 of them; a false alarm has probability < 1e-3).
-    @Test(arguments: [false, true])
-    func reinforceIsUnbiased(baselines: Bool) throws {
-        let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)
+    /// enumerated gradient for every parameter (57 of them for Bernoulli layers, 126 for
+    /// categorical ones; a false alarm has probability < 1e-3), on both unit kinds.
+    @Test(arguments: [false, true], TinyNet.allCases)
+    func reinforceIsUnbiased(baselines: Bool, net: TinyNet) throws {
+        let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let exact = exactGradient(model, batch)
         let ws = SBNWorkspace(model: model, capacityImages: 4)
         let options = Self.reinforceOptions(baselines: baselines)
@@ -87,7 +87,7 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
             #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
         }
         let meanSE = se.reduce(0, +) / Double(se.count)
-        print("reinforce (baselines \(baselines)): worst |mean − exact| / se = \(worst), mean se = \(meanSE)")
+        print("reinforce (\(net), baselines \(baselines)): worst |mean − exact| / se = \(worst), mean se = \(meanSE)")
     }
 
     /// ARM is unbiased too (and needs no baseline): same criterion as REINFORCE.
@@ -107,6 +107,9 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
     @Test func armRejectsMultiSampleObjectives() {
         let (model, _) = tinyProblem(sizes: Self.sizes, images: 2, seed: 31)
         #expect(throws: (any Error).self) { _ = try ARMEstimator(workspace: SBNWorkspace(model: model, capacityImages: 2, samples: 3), options: NoOptions()) }
+        let (categorical, _) = tinyProblem(TinyNet.categorical.architecture, images: 2, seed: 31)
+        #expect(!ARMEstimator.supports(categorical.layer(1)) && ReinforceEstimator.supports(categorical.layer(1)))
+        #expect(throws: (any Error).self) { _ = try ARMEstimator(workspace: SBNWorkspace(model: categorical, capacityImages: 2), options: NoOptions()) }
     }
 
     /// Baselines reduce the variance of the score-function estimator.
@@ -124,11 +127,13 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
     }
 
     /// The pathwise estimators are biased for the discrete objective. Their bias on the tiny
-    /// network is measured and reported, not asserted away; only the direction is checked
-    /// (each points downhill: positive cosine with the exact gradient).
-    @Test(arguments: ["gs", "st-gs", "st"])
-    func pathwiseBiasIsReported(name: String) throws {
-        let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)
+    /// networks is measured and reported, not asserted away; only the direction is checked
+    /// (each points downhill: positive cosine with the exact gradient). Their derivatives are
+    /// checked exactly at the unit level (`UnitKindTests`) and for `gs` against finite
+    /// differences of the relaxed objective (`PathwiseGradientTests`).
+    @Test(arguments: ["gs", "st-gs", "st"], TinyNet.allCases)
+    func pathwiseBiasIsReported(name: String, net: TinyNet) throws {
+        let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let exact = exactGradient(model, batch)
         let type = try #require(EstimatorRegistry.registry.lookup(name))
         let estimator = try type.make(workspace: SBNWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions()))
@@ -136,8 +141,8 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let diff = zip(mean, exact).map { $0 - $1 }
         let cosine = zip(mean, exact).reduce(0) { $0 + $1.0 * $1.1 } / (norm(mean) * norm(exact))
         let significant = zip(diff, se).filter { abs($0) > 4.5 * $1 }.count
-        print(String(format: "%@ (τ=1) bias: ‖E[ĝ] − ∇‖/‖∇‖ = %.3f, cosine %.3f, %d of %d parameters biased beyond 4.5 se",
-                     name, norm(diff) / norm(exact), cosine, significant, exact.count))
+        print(String(format: "%@ %@ (τ=1) bias: ‖E[ĝ] − ∇‖/‖∇‖ = %.3f, cosine %.3f, %d of %d parameters biased beyond 4.5 se",
+                     name, net.description, norm(diff) / norm(exact), cosine, significant, exact.count))
         #expect(cosine > 0)
     }
 

@@ -7,12 +7,18 @@ import SBNTensor
 import Testing
 
 /// `gs` with its noise held fixed is a deterministic function of the parameters; its analytic
-/// (Float, BLAS) gradient must match central finite differences of the double-precision reference.
+/// (Float, BLAS) gradient must match central finite differences of the double-precision reference,
+/// for Bernoulli layers (6-5-4-6) and categorical ones (6-(2×3)-(3×2)-6).
 @Suite struct PathwiseGradientTests {
-    @Test(arguments: [1, 3])
-    func gumbelSoftmaxGradientMatchesFiniteDifferences(samples: Int) throws {
-        let sizes = [6, 5, 4, 6], images = 3
-        let (model, batch) = tinyProblem(sizes: sizes, images: images, seed: 21)
+    static let nets: [Architecture] = [
+        .bernoulli([6, 5, 4, 6]),
+        Architecture(input: 6, hidden: [CategoricalUnits(groups: 2, classes: 3), CategoricalUnits(groups: 3, classes: 2)], output: 6),
+    ]
+
+    @Test(arguments: [1, 3], [0, 1])
+    func gumbelSoftmaxGradientMatchesFiniteDifferences(samples: Int, net: Int) throws {
+        let architecture = Self.nets[net], sizes = architecture.sizes, images = 3
+        let (model, batch) = tinyProblem(architecture, images: images, seed: 21)
         let ws = SBNWorkspace(model: model, capacityImages: images, samples: samples)
         let estimator = try GumbelSoftmaxEstimator(workspace: ws, options: NoOptions())
         let grads = model.makeGradients()
@@ -49,6 +55,6 @@ import Testing
                 #expect(err < 2e-3, "\(name)[\(i)]: analytic \(analytic), finite difference \(fd)")
             }
         }
-        print("gs (m=\(samples)) worst relative gradient error vs finite differences: \(worst)")
+        print("gs (\(architecture), m=\(samples)) worst relative gradient error vs finite differences: \(worst)")
     }
 }

@@ -39,7 +39,7 @@ struct ExperimentFolder {
 
     @Test func defaultsAreThePapersTask() throws {
         let c = try ConfigLoader.load(try folder.write("d.yaml", "name: d\n"))
-        #expect(c.layers == [392, 200, 200, 392])
+        #expect(c.layers.sizes == [392, 200, 200, 392] && c.layers.isBernoulli)
         #expect(c.samples.test == 1000 && c.samples.train == 1 && c.batchSize == 100)
         #expect(c.temperature.schedule == "fixed" && c.temperature.options.as(FixedTemperature.Options.self)?.tau == 1)
     }
@@ -65,7 +65,7 @@ struct ExperimentFolder {
         let c = try ConfigLoader.load(try folder.write("s.yaml", "name: s\n"),
                                          overrides: ["lr=3e-4", "temperature.tau=0.25", "estimator=st", "layers=[392, 50, 392]"])
         #expect(c.lr == 3e-4 && c.temperature.options.as(FixedTemperature.Options.self)?.tau == 0.25)
-        #expect(c.estimator == "st" && c.layers == [392, 50, 392])
+        #expect(c.estimator == "st" && c.layers.sizes == [392, 50, 392])
     }
 
     @Test func unknownKey() throws { try expectConfigError("lrr: 0.1\n", "lrr: unknown key") }
@@ -126,10 +126,34 @@ struct ExperimentFolder {
         try expectConfigError("layers: [300, 200, 484]\n",
                               "layers: expected input size 392 and output size 392 (the two image halves), got [300, 200, 484]")
         try expectConfigError("layers: [392, 392]\n",
-                              "layers: expected at least 3 sizes (input, hidden…, output), got [392, 392]")
+                              "layers: expected at least 3 entries (input, hidden…, output), got [392, 392]")
         try expectConfigError("layers: [392, 1e20, 392]\n", "layers[1]: expected a whole number ≥ 1, got 1e20")
-        try expectConfigError("layers: [392, 100000, 392]\n",
-                              "layers: expected hidden layers of at most 65536 units, not 100000, got [392, 100000, 392]")
+        try expectConfigError("layers: [392, 100000, 392]\n", "layers[1]: expected at most 65536 units, not 100000, got 100000")
+        try expectConfigError("layers: [{categorical: [2, 196]}, 200, 392]\n",
+                              "layers: expected input size 392 and output size 392 (the two image halves), got [{categorical: [2, 196]}, 200, 392]")
+    }
+
+    /// Categorical layers: `{categorical: [groups, classes]}`, checked entry by entry; the
+    /// estimator must support every layer's kind, checked before anything runs.
+    @Test func categoricalLayers() throws {
+        let file = try folder.write("cat.yaml", "layers: [392, {categorical: [20, 10]}, 50, 392]\nestimator: st\n")
+        let c = try ConfigLoader.load(file)
+        #expect(c.layers.sizes == [392, 200, 50, 392] && !c.layers.isBernoulli)
+        #expect(c.layers.hidden.first as? CategoricalUnits == CategoricalUnits(groups: 20, classes: 10))
+        #expect(c.layers.description == "392-categorical(20×10)-bernoulli(50)-392")
+        // The stored JSON form reads back to the same layers, Bernoulli layers as plain numbers.
+        #expect(c.json.contains("\"layers\":[392,{\"categorical\":[20,10]},50,392]"))
+        #expect(try ExperimentConfig(json: c.json).layers == c.layers)
+        try expectConfigError("layers: [392, {categorical: [20, 1]}, 392]\n",
+                              "layers[1].categorical: expected groups ≥ 1 and classes ≥ 2, got [20, 1]")
+        try expectConfigError("layers: [392, {categorical: 20}, 392]\n", "layers[1].categorical: expected [groups, classes], got 20")
+        try expectConfigError("layers: [392, {gaussian: 20}, 392]\n",
+                              "layers[1].gaussian: unknown unit kind (known: bernoulli, categorical)")
+        try expectConfigError("layers: [392, {bernoulli: 20, categorical: [2, 3]}, 392]\n",
+                              "layers[1]: expected a number or one of {bernoulli, categorical: …}, got {bernoulli: 20, categorical: [2, 3]}")
+        try expectConfigError("layers: [392, {categorical: [20, 10]}, 392]\nestimator: arm\n",
+                              "estimator: arm does not support categorical layers (layers[1] is categorical(20×10))")
+        try expectConfigError("estimator: arm\nsamples: {train: 3}\n", "samples.train: arm supports m ≤ 1, got 3")
     }
     /// A "billion laughs": nine levels of ten aliases each stand for 10⁹ values.
     @Test func yamlAliasBombIsRefused() throws {

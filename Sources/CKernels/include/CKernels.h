@@ -126,6 +126,34 @@ void sbn_uniform_fill(float *x, size_t n, uint64_t seed);
 /// x ← log x − log(1 − x): uniforms in (0, 1) to Logistic(0, 1) (Maddison et al. 2017).
 void sbn_logistic_from_uniform(float *x, size_t n);
 
+/// The most classes a categorical kernel handles per group (stack buffers of this size).
+#define SBN_MAX_CLASSES 1024
+
+/// x ← −log(−log x): uniforms in (0, 1) to Gumbel(0, 1) (Gumbel 1954; Jang et al. 2017 §2).
+void sbn_gumbel_from_uniform(float *x, size_t n);
+
+/// Exact categorical draws for `groups` consecutive groups of `k` classes with logits a (Jang
+/// et al. 2017 §2's Categorical(π), π = softmax(a)), by the inverse CDF of one uniform per group:
+/// the group's first entry of `u`. z receives the one-hot draw; when `local` is not NULL it
+/// receives the score one-hot − softmax(a) (Williams 1992), or with `straight_through` softmax(a),
+/// the derivative the straight-through backward pass goes through (Jang et al. 2017 §4.1's ST).
+/// `z` may be `u` (in place). k ≤ SBN_MAX_CLASSES.
+void sbn_categorical_sample(const float *a, const float *u, float *z, float *local, size_t groups, size_t k,
+                            int straight_through);
+
+/// The Gumbel-Softmax relaxation y = softmax((a + g)/τ) per group of k (Jang et al. 2017 eq. 2),
+/// with Gumbel noise g. With `hard`, y is the one-hot argmax(a + g) — an exact categorical draw by
+/// the Gumbel-max trick (eq. 1), the straight-through Gumbel-Softmax forward pass — and `soft`
+/// receives the relaxed softmax; without `hard`, `soft` (when not NULL) receives a copy of y. The
+/// backward pass goes through `soft` (`sbn_softmax_backward`). k ≤ SBN_MAX_CLASSES.
+void sbn_gumbel_softmax(const float *a, const float *gumbel, float *y, float *soft, size_t groups, size_t k, float tau,
+                        int hard);
+
+/// The softmax Jacobian-vector product per group of k: ga = scale · s ⊙ (gy − ⟨s, gy⟩), where
+/// s = softmax(x) and ga = ∂/∂x of ⟨gy, s⟩ times `scale` (1/τ for x = (a + g)/τ, Jang et al. 2017
+/// eq. 2; 1 for straight-through's softmax(a)).
+void sbn_softmax_backward(const float *gy, const float *s, float *ga, size_t groups, size_t k, float scale);
+
 /// Per-row −log p(x | a) = Σ_j softplus(a_j) − x_j a_j of binary targets under Bernoulli logits,
 /// row r scored against target row r / target_repeat; and when `gradient` is not NULL,
 /// ∂/∂a = σ(a) − x. `scratch` holds `cols` floats. With a gradient the row sum uses eight

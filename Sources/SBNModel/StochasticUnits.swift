@@ -1,0 +1,80 @@
+import SBNDistributions
+import SBNTensor
+
+/// Which noise a layer's sampler consumes: Uniform(0,1), Logistic(0,1) = log U − log(1 − U), or
+/// Gumbel(0,1) = −log(−log U), always drawn from open-interval uniforms.
+public enum UnitNoise: Sendable {
+    case uniform
+    case logistic
+    case gumbel
+}
+
+/// How an estimator wants a stochastic layer's values and what the backward pass goes through.
+/// Each unit kind implements every surrogate on a block of rows.
+public enum UnitSurrogate: String, Sendable, CaseIterable {
+    /// An exact sample; `local` is the score ∂log p(h)/∂a (Williams 1992). Evaluation, imputation
+    /// and the score-function estimators.
+    case exact
+    /// The Gumbel-Softmax / Concrete relaxation at temperature τ, backpropagated exactly
+    /// (Jang et al. 2017 eq. 2; Maddison et al. 2017).
+    case relaxed
+    /// An exact sample by the Gumbel-max trick forward, the relaxation's derivative backward
+    /// (straight-through Gumbel-Softmax, Jang et al. 2017 §2.2).
+    case straightThroughRelaxed
+    /// An exact sample forward, the derivative of its mean backward (Bengio et al. 2013;
+    /// Jang et al. 2017 §4.1's ST).
+    case straightThrough
+}
+
+/// The kind of one stochastic layer: how its `width` units turn logits and noise into values,
+/// and how the pathwise backward pass goes from ∂loss/∂values to ∂loss/∂logits.
+///
+/// Everything works on blocks of whole rows (`rows × width` values, row-major), so a kind whose
+/// units are coupled within a row (a categorical group's softmax) is as natural as the
+/// independent Bernoulli units. A new kind is one type conforming to this protocol plus one line
+/// in `UnitKinds.all`; experiment files then name it by `kind`.
+public protocol StochasticUnits: Sendable, CustomStringConvertible {
+    /// The key experiment files use, e.g. `{categorical: [20, 10]}`.
+    static var kind: String { get }
+    /// What the numbers under the key mean, for messages, e.g. "[groups, classes]".
+    static var parametersText: String { get }
+    /// The layer from the numbers under its key; throws a message ("expected …") when they are wrong.
+    init(parameters: [Int]) throws
+    /// The numbers under its key (what `init(parameters:)` takes back).
+    var parameters: [Int] { get }
+    /// The number of units (columns of the weight matrices).
+    var width: Int { get }
+
+    /// The noise `sample` consumes for `surrogate`: `rows × width` values.
+    func noise(for surrogate: UnitSurrogate) -> UnitNoise
+    /// Values (and, when `local` is given, what `backward` or a score-function estimator needs)
+    /// for `rows` rows of logits and noise.
+    func sample(_ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
+                values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float)
+    /// The pathwise backward pass of a pathwise `surrogate`: ∂loss/∂logits from ∂loss/∂values and
+    /// the `local` that `sample` wrote.
+    func backward(_ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
+                  gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float)
+}
+
+extension StochasticUnits {
+    public var description: String { "\(Self.kind)(\(parameters.map(String.init).joined(separator: "×")))" }
+}
+
+/// The unit kinds experiment files may name.
+public enum UnitKinds {
+    public static let all: [any StochasticUnits.Type] = [
+        BernoulliUnits.self,
+        CategoricalUnits.self,
+    ]
+
+    public static func lookup(_ kind: String) -> (any StochasticUnits.Type)? { all.first { $0.kind == kind } }
+
+    public static var names: [String] { all.map { $0.kind } }
+}
+
+/// Why a layer's parameters were refused ("expected …").
+public struct UnitsError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
