@@ -97,45 +97,78 @@ SBN_TARGET static void SBN_NAME(gumbel_from_uniform)(float *restrict x, size_t n
     for (size_t i = 0; i < n; i++) x[i] = -sbn_log(-sbn_log(x[i]));
 }
 
-// One group of k: e[j] = exp(t[j] − max t) in place, returning Σ e (softmax without the division).
-SBN_TARGET static inline float SBN_NAME(exp_shifted)(float *restrict t, size_t k) {
-#pragma clang fp contract(off)
-    float m = t[0];
-    for (size_t j = 1; j < k; j++) m = t[j] > m ? t[j] : m;
-    float sum = 0.0f;
-    for (size_t j = 0; j < k; j++) {
-        t[j] = sbn_exp(t[j] - m);
-        sum += t[j];
+// The categorical kernels work on chunks of whole groups, at most SBN_CHUNK values, in stages:
+// elementwise passes over the whole chunk (which vectorise whatever k is) alternate with short
+// per-group reductions (max, sum, dot) in a fixed order, whose results are spread back over the
+// group's entries so that the next elementwise pass needs no gather. Every stage does the same
+// IEEE operations in the same order on every instruction set.
+#define SBN_CHUNK 2048
+
+// Per group of k in x[0..n): spread[i] = max of i's group.
+SBN_TARGET static inline void SBN_NAME(group_max)(const float *restrict x, float *restrict spread, size_t n, size_t k) {
+    for (size_t s = 0; s < n; s += k) {
+        float m = x[s];
+        for (size_t j = 1; j < k; j++) m = x[s + j] > m ? x[s + j] : m;
+        for (size_t j = 0; j < k; j++) spread[s + j] = m;
     }
-    return sum;
 }
 
-// No `restrict` on u and z: sampling in place (z == u) is allowed; each group reads its uniform
+// Per group: spread[i] = 1 / Σ of i's group of e.
+SBN_TARGET static inline void SBN_NAME(group_inverse_sum)(const float *restrict e, float *restrict spread, size_t n, size_t k) {
+#pragma clang fp contract(off)
+    for (size_t s = 0; s < n; s += k) {
+        float sum = 0.0f;
+        for (size_t j = 0; j < k; j++) sum += e[s + j];
+        float inv = 1.0f / sum;
+        for (size_t j = 0; j < k; j++) spread[s + j] = inv;
+    }
+}
+
+// p = softmax(x) per group of k, in place (x may be p); `work` holds n floats.
+SBN_TARGET static inline void SBN_NAME(softmax_chunk)(float *restrict x, float *restrict work, size_t n, size_t k) {
+#pragma clang fp contract(off)
+    SBN_NAME(group_max)(x, work, n, k);
+    SBN_INTERLEAVE
+    for (size_t i = 0; i < n; i++) x[i] = sbn_exp(x[i] - work[i]);
+    SBN_NAME(group_inverse_sum)(x, work, n, k);
+    for (size_t i = 0; i < n; i++) x[i] *= work[i];
+}
+
+// No `restrict` on u and z: sampling in place (z == u) is allowed; each chunk reads its uniforms
 // before writing its values.
 SBN_TARGET static void SBN_NAME(categorical_sample)(const float *a, const float *u, float *z, float *local, size_t groups,
                                                     size_t k, int straight_through) {
 #pragma clang fp contract(off)
-    float e[SBN_MAX_CLASSES];
-    for (size_t g = 0; g < groups; g++) {
-        const float *ag = a + g * k;
-        float ug = u[g * k];
-        for (size_t j = 0; j < k; j++) e[j] = ag[j];
-        float sum = SBN_NAME(exp_shifted)(e, k);
-        // Inverse CDF: the first class whose cumulative mass exceeds u·Σe (the last on rounding).
-        float target = ug * sum, cum = 0.0f;
-        size_t chosen = k - 1;
-        for (size_t j = 0; j + 1 < k; j++) {
-            cum += e[j];
-            if (target < cum) {
-                chosen = j;
-                break;
+    float p[SBN_CHUNK], work[SBN_CHUNK], uniform[SBN_CHUNK];
+    size_t per = SBN_CHUNK / k;
+    for (size_t g0 = 0; g0 < groups; g0 += per) {
+        size_t ng = groups - g0 < per ? groups - g0 : per, n = ng * k, base = g0 * k;
+        for (size_t g = 0; g < ng; g++) uniform[g] = u[base + g * k];
+        memcpy(p, a + base, n * sizeof(float));
+        SBN_NAME(softmax_chunk)(p, work, n, k);
+        // Inverse CDF: the first class whose cumulative probability exceeds u (the last on rounding).
+        for (size_t g = 0; g < ng; g++) {
+            const float *pg = p + g * k;
+            float cum = 0.0f;
+            size_t chosen = k - 1;
+            for (size_t j = 0; j + 1 < k; j++) {
+                cum += pg[j];
+                if (uniform[g] < cum) {
+                    chosen = j;
+                    break;
+                }
             }
+            float *zg = z + base + g * k;
+            for (size_t j = 0; j < k; j++) zg[j] = j == chosen ? 1.0f : 0.0f;
         }
-        float *zg = z + g * k;
-        for (size_t j = 0; j < k; j++) zg[j] = j == chosen ? 1.0f : 0.0f;
         if (local) {
-            float inv = 1.0f / sum, *lg = local + g * k;
-            for (size_t j = 0; j < k; j++) lg[j] = straight_through ? e[j] * inv : zg[j] - e[j] * inv;
+            float *lg = local + base;
+            const float *zc = z + base;
+            if (straight_through) {
+                memcpy(lg, p, n * sizeof(float));
+            } else {
+                for (size_t i = 0; i < n; i++) lg[i] = zc[i] - p[i];
+            }
         }
     }
 }
@@ -143,36 +176,51 @@ SBN_TARGET static void SBN_NAME(categorical_sample)(const float *a, const float 
 SBN_TARGET static void SBN_NAME(gumbel_softmax)(const float *restrict a, const float *restrict gumbel, float *restrict y,
                                                 float *restrict soft, size_t groups, size_t k, float tau, int hard) {
 #pragma clang fp contract(off)
-    float t[SBN_MAX_CLASSES];
-    for (size_t g = 0; g < groups; g++) {
-        const float *ag = a + g * k, *gg = gumbel + g * k;
-        float *yg = y + g * k;
-        size_t best = 0;
-        for (size_t j = 0; j < k; j++) {
-            float s = ag[j] + gg[j];
-            t[j] = s / tau;
-            best = s > ag[best] + gg[best] ? j : best;
-        }
+    float t[SBN_CHUNK], work[SBN_CHUNK];
+    size_t per = SBN_CHUNK / k;
+    for (size_t g0 = 0; g0 < groups; g0 += per) {
+        size_t ng = groups - g0 < per ? groups - g0 : per, n = ng * k, base = g0 * k;
+        const float *ac = a + base, *gc = gumbel + base;
+        float *yc = y + base;
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) t[i] = ac[i] + gc[i];
         if (hard) {
-            for (size_t j = 0; j < k; j++) yg[j] = j == best ? 1.0f : 0.0f;
+            // The one-hot argmax(a + g): the first entry equal to its group's maximum (the last
+            // when none is, which only NaN logits cause; the NaN guard stops such a run).
+            SBN_NAME(group_max)(t, work, n, k);
+            for (size_t s = 0; s < n; s += k) {
+                size_t best = 0;
+                while (best + 1 < k && t[s + best] != work[s + best]) best++;
+                for (size_t j = 0; j < k; j++) yc[s + j] = j == best ? 1.0f : 0.0f;
+            }
             if (!soft) continue;
         }
-        float inv = 1.0f / SBN_NAME(exp_shifted)(t, k);
-        float *out = hard ? soft + g * k : yg;
-        for (size_t j = 0; j < k; j++) out[j] = t[j] * inv;
-        if (!hard && soft) memcpy(soft + g * k, yg, k * sizeof(float));
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) t[i] = t[i] / tau;
+        SBN_NAME(softmax_chunk)(t, work, n, k);
+        if (soft) memcpy(soft + base, t, n * sizeof(float));
+        if (!hard) memcpy(yc, t, n * sizeof(float));
     }
 }
 
 SBN_TARGET static void SBN_NAME(softmax_backward)(const float *restrict gy, const float *restrict s, float *restrict ga,
                                                   size_t groups, size_t k, float scale) {
 #pragma clang fp contract(off)
-    for (size_t g = 0; g < groups; g++) {
-        const float *gg = gy + g * k, *sg = s + g * k;
-        float dot = 0.0f;
-        for (size_t j = 0; j < k; j++) dot += sg[j] * gg[j];
-        float *out = ga + g * k;
-        for (size_t j = 0; j < k; j++) out[j] = scale * sg[j] * (gg[j] - dot);
+    float prod[SBN_CHUNK], work[SBN_CHUNK];
+    size_t per = SBN_CHUNK / k;
+    for (size_t g0 = 0; g0 < groups; g0 += per) {
+        size_t ng = groups - g0 < per ? groups - g0 : per, n = ng * k, base = g0 * k;
+        const float *gc = gy + base, *sc = s + base;
+        float *out = ga + base;
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) prod[i] = sc[i] * gc[i];
+        for (size_t st = 0; st < n; st += k) {
+            float dot = 0.0f;
+            for (size_t j = 0; j < k; j++) dot += prod[st + j];
+            for (size_t j = 0; j < k; j++) work[st + j] = dot;
+        }
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) out[i] = scale * sc[i] * (gc[i] - work[i]);
     }
 }
 

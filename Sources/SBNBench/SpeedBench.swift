@@ -13,7 +13,8 @@ import SBNTraining
 ///
 /// - Training: real one-epoch runs of `experiments/sbn-gs.yaml` per estimator on the 50000
 ///   training images, at one and two threads, beside the 8 gemms of a step alone (the same parts
-///   and the same threads), and beside those gemms with OpenBLAS threading instead of parts.
+///   and the same threads), and beside those gemms with OpenBLAS threading instead of parts; then
+///   the same with categorical 20×10 layers, as a ratio to the Bernoulli step of each estimator.
 /// - Evaluation: the m = 1000 test NLL of the 10000 test images on two threads, beside the same
 ///   chunks' gemms alone.
 /// - Validation: the share of an epoch that the experiment's validation protocol takes.
@@ -48,16 +49,29 @@ public struct SpeedBench {
         log(String(format: "gemm-only step: %.3f ms (1 thread), %.3f ms (2 threads as parts), %.3f ms (2 OpenBLAS threads)",
                    oneThread * 1e3, twoThreads * 1e3, openBLAS * 1e3))
         var rows = ["| training, batch 100, 392-200-200-392 | 1 thread: examples/s | step ÷ gemm-only | "
-                    + "2 threads: examples/s | step ÷ gemm-only |", "|---|---|---|---|---|"]
-        rows.append(String(format: "| gemm-only (8 gemms) | %.0f | 1.00 | %.0f | 1.00 |", 100 / oneThread, 100 / twoThreads))
-        for name in estimators {
-            // Best of two runs each: the second core of a shared machine is sometimes busy for seconds.
-            let one = try best(epochSeconds(estimator: name, threads: 1), epochSeconds(estimator: name, threads: 1))
-            let two = try best(epochSeconds(estimator: name, threads: 2), epochSeconds(estimator: name, threads: 2))
-            let (step1, step2) = (one.seconds / Double(one.steps), two.seconds / Double(two.steps))
-            log(String(format: "%@: %.3f ms/step at 1 thread, %.3f ms at 2", name, step1 * 1e3, step2 * 1e3))
-            rows.append(String(format: "| `%@` | %.0f | %.2f | %.0f | %.2f |", name, Double(one.images) / one.seconds,
-                               step1 / oneThread, Double(two.images) / two.seconds, step2 / twoThreads))
+                    + "2 threads: examples/s | step ÷ gemm-only | categorical step ÷ Bernoulli step (1 / 2 threads) |",
+                    "|---|---|---|---|---|---|"]
+        rows.append(String(format: "| gemm-only (8 gemms) | %.0f | 1.00 | %.0f | 1.00 | |", 100 / oneThread, 100 / twoThreads))
+        var bernoulli: [String: (Double, Double)] = [:]
+        for (layers, names) in [(nil, estimators), (Self.categorical, estimators.filter { $0 != "arm" })] {
+            for name in names {
+                // Best of two runs each: the second core of a shared machine is sometimes busy for seconds.
+                let one = try best(epochSeconds(estimator: name, layers: layers, threads: 1),
+                                   epochSeconds(estimator: name, layers: layers, threads: 1))
+                let two = try best(epochSeconds(estimator: name, layers: layers, threads: 2),
+                                   epochSeconds(estimator: name, layers: layers, threads: 2))
+                let (step1, step2) = (one.seconds / Double(one.steps), two.seconds / Double(two.steps))
+                let label = layers == nil ? "`\(name)`" : "`\(name)`, categorical 20×10"
+                log(String(format: "%@: %.3f ms/step at 1 thread, %.3f ms at 2", label, step1 * 1e3, step2 * 1e3))
+                var relative = ""
+                if layers == nil {
+                    bernoulli[name] = (step1, step2)
+                } else if let (b1, b2) = bernoulli[name] {
+                    relative = String(format: "%.2f / %.2f", step1 / b1, step2 / b2)
+                }
+                rows.append(String(format: "| %@ | %.0f | %.2f | %.0f | %.2f | %@ |", label, Double(one.images) / one.seconds,
+                                   step1 / oneThread, Double(two.images) / two.seconds, step2 / twoThreads, relative))
+            }
         }
         let faster = twoThreads <= openBLAS ? "parts of the batch on two workers" : "OpenBLAS threading"
         rows.append("")
@@ -70,15 +84,19 @@ public struct SpeedBench {
     func best(_ a: (seconds: Double, steps: Int, images: Int), _ b: (seconds: Double, steps: Int, images: Int))
         -> (seconds: Double, steps: Int, images: Int) { a.seconds <= b.seconds ? a : b }
 
-    /// The best training time of three epochs of a real run (each epoch's `train_seconds`).
-    func epochSeconds(estimator: String, threads: Int) throws -> (seconds: Double, steps: Int, images: Int) {
+    /// The categorical layers of Jang et al. 2017 §4.1 (the gemms are the same shapes).
+    static let categorical = "layers=[392, {categorical: [20, 10]}, {categorical: [20, 10]}, 392]"
+
+    /// The best training time of three epochs of a real run (each epoch's `train_seconds`), with
+    /// the experiment's layers or the `layers=` override given.
+    func epochSeconds(estimator: String, layers: String? = nil, threads: Int) throws -> (seconds: Double, steps: Int, images: Int) {
         let folder = NSTemporaryDirectory() + "sbnlab-bench-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let config = try ConfigLoader.load(experiment, overrides: [
             "estimator=\(estimator)", "estimator_options={}", "epochs=3", "data.path=\(dataPath)", "data.valid_limit=20",
             "samples.valid=1", "data.test_limit=1", "samples.test=1",
-        ])
+        ] + (layers.map { [$0] } ?? []))
         let record = try Trainer(config: config, resultsPath: folder + "/run.h5", runtime: RuntimeOptions(threads: threads),
                                  log: { _ in }).run(resume: false)
         let images = try BinarizedMNIST(path: dataPath).train.count

@@ -11,6 +11,8 @@ public struct SweepSummary: Sendable {
         public var point: String
         public var path: String
         public var estimator: String
+        /// The Table 1 column of its layers ("bernoulli", "categorical", or "" for neither).
+        public var paperColumn: String
         public var status: String
         public var params: [String: String]
         public var bestValidNLL: Double
@@ -41,12 +43,14 @@ public struct SweepSummary: Sendable {
             do {
                 let r = try ResultsFile.readRecord(folder + "/" + rel)
                 flat.append(Self.flatten(r.configJSON))
-                rows.append(Row(point: point, path: rel, estimator: r.config.estimator, status: r.status.rawValue, params: [:], bestValidNLL: r.bestValidNLL,
+                rows.append(Row(point: point, path: rel, estimator: r.config.estimator,
+                                paperColumn: PaperColumn(r.config.layers)?.rawValue ?? "", status: r.status.rawValue, params: [:],
+                                bestValidNLL: r.bestValidNLL,
                                 testNLL: r.test?.nll ?? .nan, testSEM: r.test?.sem ?? .nan, epochs: r.epochsDone,
                                 wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll)))
             } catch {
                 flat.append([:])
-                rows.append(Row(point: point, path: rel, estimator: "", status: "unreadable", params: [:], bestValidNLL: .nan, testNLL: .nan,
+                rows.append(Row(point: point, path: rel, estimator: "", paperColumn: "", status: "unreadable", params: [:], bestValidNLL: .nan, testNLL: .nan,
                                 testSEM: .nan, epochs: 0, wallTime: 0, error: "\(error)", validCurve: []))
             }
         }
@@ -85,6 +89,7 @@ public struct SweepSummary: Sendable {
         let sem: [Double] = try f.dataset("test_nll_sem").read(), wall: [Double] = try f.dataset("wall_time").read()
         let epochs: [Int64] = try f.dataset("epochs").read()
         let estimators = f.contains("estimator") ? try f.dataset("estimator").readStrings() : Array(repeating: "", count: points.count)
+        let paperColumns = f.contains("paper_column") ? try f.dataset("paper_column").readStrings() : Array(repeating: "", count: points.count)
         let params = try f.group("params")
         var columns: [String: [String]] = [:]
         for axis in axes {
@@ -96,7 +101,7 @@ public struct SweepSummary: Sendable {
             }
         }
         let rows = points.indices.map { i in
-            Row(point: points[i], path: paths[i], estimator: estimators[i], status: status[i],
+            Row(point: points[i], path: paths[i], estimator: estimators[i], paperColumn: paperColumns[i], status: status[i],
                 params: columns.mapValues { $0[i] }, bestValidNLL: valid[i], testNLL: test[i], testSEM: sem[i],
                 epochs: Int(epochs[i]), wallTime: wall[i], error: errors[i], validCurve: [])
         }
@@ -113,6 +118,7 @@ public struct SweepSummary: Sendable {
             try f.writeStrings("path", rows.map(\.path))
             try f.writeStrings("status", rows.map(\.status))
             try f.writeStrings("estimator", rows.map(\.estimator))
+            try f.writeStrings("paper_column", rows.map(\.paperColumn))
             try f.writeStrings("error", rows.map(\.error))
             try f.write("best_valid_nll", rows.map(\.bestValidNLL))
             try f.write("test_nll", rows.map(\.testNLL))
@@ -128,7 +134,8 @@ public struct SweepSummary: Sendable {
         }
     }
 
-    /// A Markdown table aggregated over seeds (mean ± sd), with the paper's number per estimator and
+    /// A Markdown table aggregated over seeds (mean ± seed sd), with the paper's number per estimator
+    /// (from the Table 1 column of the runs' layers) and
     /// the best learning rate per estimator (by validation NLL, as the paper chooses) marked ★.
     public func markdown() -> String {
         let groupAxes = axes.filter { $0 != "seed" }
@@ -147,7 +154,7 @@ public struct SweepSummary: Sendable {
             }
             best = Set(byRest.values.map(\.key))
         }
-        var lines = ["| " + (groupAxes + ["runs", "best valid NLL", "test NLL (mean ± sd)", "paper"]).joined(separator: " | ") + " |",
+        var lines = ["| " + (groupAxes + ["runs", "best valid NLL", "test NLL (mean ± sd over seeds)", "paper"]).joined(separator: " | ") + " |",
                      "|" + String(repeating: "---|", count: groupAxes.count + 4)]
         for k in keys {
             let g = groups[k]!
@@ -158,7 +165,8 @@ public struct SweepSummary: Sendable {
                 test = String(format: "%.2f ± %.2f (sem)", tests[0], finished[0].testSEM)
             } else { test = String(format: "%.2f ± %.2f", Self.mean(tests), Self.sd(tests)) }
             let valid = Self.mean(g.map(\.bestValidNLL).filter(\.isFinite))
-            let paper = PaperNumbers.nll(for: g.first?.estimator ?? "").map { String(format: "%.1f", $0) } ?? "—"
+            let column = g.first.flatMap { PaperColumn(rawValue: $0.paperColumn) }
+            let paper = PaperNumbers.nll(for: g.first?.estimator ?? "", column: column).map { String(format: "%.1f", $0) } ?? "—"
             let mark = best.contains(k) ? " ★" : ""
             let status = finished.count == g.count ? "\(g.count)" : "\(finished.count)/\(g.count) finished"
             lines.append("| " + (k + [status, (valid.isFinite ? String(format: "%.2f", valid) : "—") + mark, test, paper])

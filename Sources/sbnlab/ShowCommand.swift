@@ -25,7 +25,7 @@ struct ShowCommand: ParsableCommand {
                              curve.first!, curve.last!, r.bestValidNLL, r.bestEpoch))
             }
             if let t = r.test {
-                let paper = PaperNumbers.nll(for: r.config.estimator).map { String(format: ", paper %.1f", $0) } ?? ""
+                let paper = PaperNumbers.nll(for: r.config).map { String(format: ", paper %.1f", $0) } ?? ""
                 print(String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images%@)", t.nll, t.sem, t.samples, t.images, paper))
             }
         }

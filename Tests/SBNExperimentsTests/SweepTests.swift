@@ -140,7 +140,7 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         let swept = folder.dir + "/swept", emitted = folder.dir + "/emitted"
         let r = try runCommand(bin, ["sweep", def, "--jobs", "2", "--out", swept])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("| estimator | runs | best valid NLL | test NLL (mean ± sd) | paper |"))
+        #expect(r.stdout.contains("| estimator | runs | best valid NLL | test NLL (mean ± sd over seeds) | paper |"))
         #expect(FileManager.default.fileExists(atPath: swept + "/summary.h5"))
 
         let slurm = try runCommand(bin, ["sweep", def, "--out", emitted, "--emit", "slurm", "--executable", bin])

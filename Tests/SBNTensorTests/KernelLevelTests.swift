@@ -46,7 +46,26 @@ import Testing
         #expect(sbn_sgd_momentum_update(&velocity, &g2, &w2, w2.count, 0.9, 0.01) == 1)
         #expect(g.allSatisfy { $0 == 0 } && g2.allSatisfy { $0 == 0 }, "the updates consume the gradient")
         return (nll + grad + nllProducts + z + score + st + stLocal + y + dy + hard + hardDy + noise + uniforms + m + v + w + velocity + w2)
-            .map(\.bitPattern)
+            .map(\.bitPattern) + categoricalOutputs(x)
+    }
+
+    /// The categorical kernels on 7 × 397 values as groups of 397 (one group per row, more than a
+    /// vector) and as 2779/7 = 397 groups of 7 (several groups per vector, crossing chunks).
+    func categoricalOutputs(_ x: (logits: [Float], targets: [Float], uniforms: [Float], grads: [Float])) -> [UInt32] {
+        var out: [Float] = []
+        for k in [397, 7] {
+            let n = x.logits.count, groups = n / k
+            var gumbel = x.uniforms
+            sbn_gumbel_from_uniform(&gumbel, n)
+            var z = [Float](repeating: 0, count: n), score = z, st = z, stLocal = z, y = z, soft = z, hard = z, hardSoft = z, ga = z
+            sbn_categorical_sample(x.logits, x.uniforms, &z, &score, groups, k, 0)
+            sbn_categorical_sample(x.logits, x.uniforms, &st, &stLocal, groups, k, 1)
+            sbn_gumbel_softmax(x.logits, gumbel, &y, &soft, groups, k, 0.7, 0)
+            sbn_gumbel_softmax(x.logits, gumbel, &hard, &hardSoft, groups, k, 0.7, 1)
+            sbn_softmax_backward(x.grads, soft, &ga, groups, k, 1 / 0.7)
+            out += gumbel + z + score + st + stLocal + y + soft + hard + hardSoft + ga
+        }
+        return out.map(\.bitPattern)
     }
 
     @Test func everyInstructionSetGivesTheSameBits() {

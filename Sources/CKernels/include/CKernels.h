@@ -126,7 +126,7 @@ void sbn_uniform_fill(float *x, size_t n, uint64_t seed);
 /// x ← log x − log(1 − x): uniforms in (0, 1) to Logistic(0, 1) (Maddison et al. 2017).
 void sbn_logistic_from_uniform(float *x, size_t n);
 
-/// The most classes a categorical kernel handles per group (stack buffers of this size).
+/// The most classes a categorical kernel handles per group (its stack buffers hold 2048 values).
 #define SBN_MAX_CLASSES 1024
 
 /// x ← −log(−log x): uniforms in (0, 1) to Gumbel(0, 1) (Gumbel 1954; Jang et al. 2017 §2).
