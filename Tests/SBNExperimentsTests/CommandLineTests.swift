@@ -101,6 +101,25 @@ import Testing
                            "--data", TestPaths.preparedDataset])
         #expect(imp.status == 0, "\(imp.stderr)")
         let size = try #require(imp.stdout.firstMatch(of: /\((\d+)x(\d+):/), "\(imp.stdout)")
+        let fields = try decodePNG(png)
+        #expect(fields.count == 3 && fields[0] == Int(size.1) && fields[1] == Int(size.2), "\(fields)")
+        #expect(fields.count == 3 && fields[2] >= 3, "background, ink and paper colours at least")
+    }
+
+    /// `figure gumbel-softmax` writes Figure 1 as a PNG that decodes to the size it reports.
+    @Test func gumbelSoftmaxFigure() throws {
+        let png = folder.dir + "/gs.png"
+        let r = try run(["figure", "gumbel-softmax", "--out", png, "--draws", "2000"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let size = try #require(r.stdout.firstMatch(of: /\((\d+)x(\d+)\)/), "\(r.stdout)")
+        let fields = try decodePNG(png)
+        #expect(fields.count == 3 && fields[0] == Int(size.1) && fields[1] == Int(size.2), "\(r.stdout)")
+        #expect(try run(["figure", "gumbel-softmax", "--draws", "0"]).stderr.contains("--draws: expected a whole number ≥ 1, got 0"))
+    }
+
+    /// Decodes a PNG with Python's zlib (independently of our writer), checking the signature,
+    /// CRCs, 8-bit RGB and unfiltered scanlines; returns [width, height, distinct byte values].
+    func decodePNG(_ png: String) throws -> [Int] {
         let decode = """
             import struct, sys, zlib
             data = open(sys.argv[1], 'rb').read()
@@ -121,8 +140,6 @@ import Testing
             """
         let py = try runCommand("/usr/bin/env", ["python3", "-c", decode, png])
         #expect(py.status == 0, "\(py.stderr)")
-        let fields = py.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        #expect(fields.count == 3 && fields[0] == Int(size.1) && fields[1] == Int(size.2), "\(py.stdout)")
-        #expect(fields.count == 3 && fields[2] >= 3, "background, ink and paper colours at least")
+        return py.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }
