@@ -33,6 +33,7 @@ let package = Package(
 
         // Hot elementwise kernels in C: one source built for portable/AVX2/AVX-512, picked at run time.
         .target(name: "CKernels", exclude: ["README.md"]),
+        .target(name: "CProcess"),
         module("SBNTensor", ["CBLAS", "CKernels", numerics, .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNStorage", ["CHDF5"]),
         module("SBNOptions", []),
@@ -43,7 +44,7 @@ let package = Package(
         module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions", "SBNOptions"]),
         module("SBNConfig", ["SBNEstimators", "SBNModel", "SBNData", "SBNOptions", .product(name: "Yams", package: "Yams")]),
         module("SBNTraining", ["SBNConfig", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor",
-                               "SBNDistributions", "SBNOptions", numerics]),
+                               "SBNDistributions", "SBNOptions", "CProcess", numerics, .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNSweeps", ["SBNConfig", "SBNTraining", "SBNStorage", .product(name: "Yams", package: "Yams")]),
         module("SBNBench", ["SBNConfig", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",
                             .product(name: "Atomics", package: "swift-atomics")]),

@@ -30,6 +30,15 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         public init() {}
     }
 
+    /// When a run counts as diverged (see `divergence`).
+    public struct Divergence: Codable, Equatable, Sendable {
+        /// Nats above the first validation NLL that count as diverging.
+        @Positive public var margin = 10.0
+        /// Consecutive validations above that before the run stops as failed.
+        @Count public var patience = 2
+        public init() {}
+    }
+
     public var name = "unnamed"
     public var description = ""
     public var data = DataSource()
@@ -53,6 +62,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     @SeedValue public var seed: UInt64 = 1
     /// Log a training-metrics row every this many steps.
     @Count public var logEvery = 50
+    /// A run whose validation NLL stays `margin` nats above its first validation for `patience`
+    /// validations stops as failed ("diverged at epoch N").
+    public var divergence = Divergence()
 
     public init() {}
 

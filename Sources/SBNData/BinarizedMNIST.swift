@@ -1,7 +1,9 @@
 import SBNStorage
 
 /// The prepared dataset (`data/binarized_mnist.h5`), loaded into memory: 50000 × 784 bytes for
-/// training is 39 MB, so holding it is cheaper than streaming it.
+/// training is 39 MB, so holding it is cheaper than streaming it. Every load checks each split:
+/// not empty, pixels 0/1, and the SHA-256 of its images equal to the one `sbnlab data` recorded
+/// (attribute `sha256` of the split's group), so a changed file is an error, not a number.
 public struct BinarizedMNIST: Sendable {
     public struct Split: Sendable {
         public let images: [UInt8]   // row-major N × 784, values 0/1
@@ -34,11 +36,22 @@ public struct BinarizedMNIST: Sendable {
                 throw DataError(file: path, "/\(name)/images has shape \(ds.shape), expected (N, 784)")
             }
             let images: [UInt8] = try ds.read()
+            guard !images.isEmpty else { throw DataError(file: path, "/\(name)/images is empty") }
             if let bad = images.first(where: { $0 > 1 }) {
                 throw DataError(file: path, "/\(name)/images holds the value \(bad); expected 0/1")
             }
+            try verify(images, split: name, in: file)
             let labels: [UInt8]? = file.contains(name + "/labels") ? try file.dataset(name + "/labels").read() : nil
             return Split(images: images, labels: labels)
+        }
+        func verify(_ images: [UInt8], split name: String, in file: HDF5File) throws {
+            guard let recorded = try? file.group(name).stringAttribute("sha256") else {
+                throw DataError(file: path, "/\(name) has no recorded sha256 (prepared by an older sbnlab); prepare it again: sbnlab data --output \(path)")
+            }
+            guard SHA256.hex(images) == recorded else {
+                throw DataError(file: path, "/\(name)/images does not match the sha256 `sbnlab data` recorded (altered?); "
+                                + "prepare it again: sbnlab data --output \(path)")
+            }
         }
         train = try load("train")
         valid = try load("valid")

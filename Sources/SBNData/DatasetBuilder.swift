@@ -53,6 +53,8 @@ public struct DatasetBuilder {
         try AtomicFile.writeHDF5(to: output) { file in
             for split in splits {
                 let g = try file.createGroup(split.name)
+                // The content's hash, which every run checks before it uses the split.
+                try g.setAttribute("sha256", SHA256.hex(split.images))
                 try g.write("images", split.images, shape: [split.count, ImageHalves.pixels],
                             chunks: [min(1000, max(split.count, 1)), ImageHalves.pixels], compression: 4)
                 if let labels = split.labels {

@@ -29,10 +29,13 @@ public struct SweepRunner {
     /// Evaluation threads per point: the machine's cores shared among the parallel jobs.
     public var threadsPerJob: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / jobs) }
 
-    /// The command that runs one point (what `--emit jobs` writes, one per line).
-    public func command(for point: SweepDefinition.Point, executable: String? = nil) -> [String] {
-        [executable ?? self.executable, "run", definition(of: point), "--out", folder(of: point), "--resume",
-         "--threads", "\(threadsPerJob)"]
+    /// The command that runs one point (what `--emit jobs` writes, one per line), with the
+    /// point's paths absolute when asked (for a batch system that starts elsewhere).
+    public func command(for point: SweepDefinition.Point, executable: String? = nil, absolutePaths: Bool = false) -> [String] {
+        let cwd = FileManager.default.currentDirectoryPath
+        func path(_ p: String) -> String { absolutePaths && !p.hasPrefix("/") ? cwd + "/" + p : p }
+        return [executable ?? self.executable, "run", path(definition(of: point)), "--out", path(folder(of: point)), "--resume",
+                "--threads", "\(threadsPerJob)"]
     }
 
     /// Writes each point's resolved definition (JSON, a valid experiment file) into its folder.
@@ -54,10 +57,13 @@ public struct SweepRunner {
         }
     }
 
-    public enum PointState: String, Sendable { case pending, running, finished, failed }
+    /// A point's state; `stopped` is a worker that a stop signal ended with a checkpoint.
+    public enum PointState: String, Sendable { case pending, running, finished, failed, stopped }
 
     /// Runs every unfinished point; returns the final state of each. One failed point does not
-    /// stop the others: its error is in its log and its results file.
+    /// stop the others: its error is in its log and its results file. A stop signal (SIGTERM,
+    /// SIGINT, SIGUSR1, see `StopRequest`) is forwarded to the running workers, which stop
+    /// resumably; no new point starts, and the call returns once every worker has exited.
     @discardableResult
     public func run() throws -> [PointState] {
         try prepare()
@@ -70,16 +76,22 @@ public struct SweepRunner {
         var started: [Int: Date] = [:]
         var lastLine = ""
         let begin = Date()
+        var forwarded: Int32?
         while true {
+            if let signal = StopRequest.signal, forwarded == nil {
+                forwarded = signal
+                log("\(StopRequest.name(signal)): stopping \(running.count) running points resumably; no new point starts")
+                for p in running.values { kill(p.processIdentifier, signal) }
+            }
             for (i, p) in running where !p.isRunning {
                 running.removeValue(forKey: i)
                 durations.append(Date().timeIntervalSince(started[i]!))
-                states[i] = p.terminationStatus == 0 ? .finished : .failed
+                states[i] = p.terminationStatus == 0 ? .finished : p.terminationStatus == ExitStatus.stopped ? .stopped : .failed
                 if states[i] == .failed {
                     log("point \(sweep.points[i].name) failed: \(Self.lastError(folder(of: sweep.points[i])))")
                 }
             }
-            while running.count < jobs, let next = states.firstIndex(of: .pending) {
+            while forwarded == nil, running.count < jobs, let next = states.firstIndex(of: .pending) {
                 running[next] = try launch(sweep.points[next])
                 started[next] = Date()
                 states[next] = .running
@@ -93,10 +105,10 @@ public struct SweepRunner {
                 log(line)
                 lastLine = line
             }
-            if running.isEmpty && !states.contains(.pending) { break }
+            if running.isEmpty && (forwarded != nil || !states.contains(.pending)) { break }
             Thread.sleep(forTimeInterval: 0.5)
         }
-        log("sweep finished in \(TimeText.duration(Date().timeIntervalSince(begin)))")
+        log("sweep \(forwarded == nil ? "finished" : "stopped") in \(TimeText.duration(Date().timeIntervalSince(begin)))")
         return states
     }
 
@@ -107,15 +119,27 @@ public struct SweepRunner {
         p.arguments = Array(args.dropFirst())
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
+        // The worker asks for SIGTERM when this process dies (`StopRequest.followParent`).
+        env[StopRequest.parentVariable] = "\(getpid())"
         p.environment = env
-        let logPath = folder(of: point) + "/log.txt"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        handle.seekToEndOfFile()
+        let handle = try Self.appendLog(folder(of: point) + "/log.txt", header: args)
         p.standardOutput = handle
         p.standardError = handle
         try p.run()
+        try? handle.close()
         return p
+    }
+
+    /// Opens a point's log for appending (never truncating), after a header for this session.
+    static func appendLog(_ path: String, header command: [String]) throws -> FileHandle {
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        let header = "=== \(stamp) session of sweep pid \(getpid()) on \(ProcessInfo.processInfo.hostName): "
+            + command.map(quote).joined(separator: " ") + "\n"
+        try handle.write(contentsOf: Data(header.utf8))
+        return handle
     }
 
     /// The status recorded in a results file, or nil when there is none (or it is unreadable).
@@ -133,34 +157,13 @@ public struct SweepRunner {
     // MARK: - Emitting for batch systems
 
     /// `jobs.txt`: one shell command per point, for GNU parallel or any batch system.
-    public func emitJobs(executable: String = ".build/release/sbnlab") throws -> String {
+    public func emitJobs(executable: String = ".build/release/sbnlab", absolutePaths: Bool = false) throws -> String {
         try prepare()
-        let lines = sweep.points.map { command(for: $0, executable: executable).map(Self.quote).joined(separator: " ") }
+        let lines = sweep.points.map {
+            command(for: $0, executable: executable, absolutePaths: absolutePaths).map(Self.quote).joined(separator: " ")
+        }
         let path = outputFolder + "/jobs.txt"
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    /// A SLURM job-array script whose task i runs line i+1 of `jobs.txt`.
-    public func emitSlurm(executable: String = ".build/release/sbnlab") throws -> String {
-        let jobsFile = try emitJobs(executable: executable)
-        let script = """
-            #!/bin/bash
-            # SLURM job array for sweep \(sweep.name) (\(sweep.points.count) points), generated by `sbnlab sweep --emit slurm`.
-            # Submit from the SBNLab folder: sbatch \(outputFolder)/sweep.slurm
-            # Afterwards gather the results with: sbnlab collect \(outputFolder)
-            #SBATCH --job-name=\(sweep.name)
-            #SBATCH --array=0-\(sweep.points.count - 1)
-            #SBATCH --cpus-per-task=\(threadsPerJob)
-            #SBATCH --output=\(outputFolder)/slurm-%A_%a.out
-            set -euo pipefail
-            export OPENBLAS_NUM_THREADS=1
-            line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" \(Self.quote(jobsFile)))
-            eval "$line"
-
-            """
-        let path = outputFolder + "/sweep.slurm"
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 

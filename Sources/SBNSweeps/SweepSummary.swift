@@ -28,13 +28,18 @@ public struct SweepSummary: Sendable {
     public let axes: [String]
     public let rows: [Row]
 
-    /// Reads every `run.h5` below `folder`. Unreadable files become rows with status `unreadable`.
-    public static func collect(_ folder: String) throws -> SweepSummary {
+    /// Reads every `run.h5` below `folder` (with `points`, only those of these point folders: a
+    /// sweep's summary leaves out runs of points no longer in its definition). Unreadable files
+    /// become rows with status `unreadable`.
+    public static func collect(_ folder: String, points: Set<String>? = nil) throws -> SweepSummary {
         guard let walker = FileManager.default.enumerator(atPath: folder) else {
             throw ConfigError(file: folder, path: "", "not a readable folder")
         }
         var files: [String] = []
-        for case let rel as String in walker where (rel as NSString).lastPathComponent == "run.h5" { files.append(rel) }
+        for case let rel as String in walker where (rel as NSString).lastPathComponent == "run.h5" {
+            if let points, !points.contains((rel as NSString).deletingLastPathComponent) { continue }
+            files.append(rel)
+        }
         files.sort()
         var rows: [Row] = []
         var flat: [[String: String]] = []
@@ -146,7 +151,7 @@ public struct SweepSummary: Sendable {
         if let lrIndex = groupAxes.firstIndex(of: "lr") {
             var byRest: [[String]: (key: [String], valid: Double)] = [:]
             for k in keys {
-                let valid = Self.mean(groups[k]!.map(\.bestValidNLL).filter(\.isFinite))
+                let valid = Self.mean(groups[k]!.filter { $0.status == "finished" }.map(\.bestValidNLL).filter(\.isFinite))
                 guard valid.isFinite else { continue }
                 var rest = k
                 rest.remove(at: lrIndex)

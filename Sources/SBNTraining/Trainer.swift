@@ -4,6 +4,7 @@ import SBNData
 import SBNDistributions
 import SBNEstimators
 import SBNModel
+import SBNStorage
 import SBNTensor
 
 /// A failure during training that stops the run (the last good checkpoint is kept).
@@ -34,15 +35,20 @@ public final class Trainer {
     }
 
     /// Trains (or resumes) and evaluates. With `resume`, an existing results file of the same
-    /// configuration continues from its checkpoint (a finished one is returned as it is);
-    /// without it, an existing file is an error, so nothing is overwritten.
-    /// `stopAfterEpochs` ends the session early (the checkpoint is written; status stays running).
+    /// configuration continues from its checkpoint (a finished one is returned as it is, unless
+    /// `epochs` grew: then it trains on); without it, an existing file is an error, so nothing is
+    /// overwritten. The data are checked (`BinarizedMNIST`) before the run's folder is created,
+    /// and the run is locked (`RunLock`) for as long as this call lasts.
+    /// `stopAfterEpochs` ends the session early, as does a stop signal (`StopRequest`) at the end
+    /// of the current epoch: the checkpoint is written and the status stays running.
     @discardableResult
     public func run(resume: Bool, stopAfterEpochs: Int? = nil) throws -> RunRecord {
         let dataset = try BinarizedMNIST(path: config.data.path)
         let splits = Splits(train: dataset.train.prefix(config.data.trainLimit), valid: dataset.valid.prefix(config.data.validLimit),
                             test: dataset.test.prefix(config.data.testLimit))
         let state = try TrainingState(config: config, runner: PartRunner(workers: runtime.trainThreads))
+        let lock = try lockRun()
+        defer { withExtendedLifetime(lock) {} }
         if let finished = try start(state, resume: resume) { return finished }
         let session = Session(elapsedBefore: state.record.elapsed)
         let firstEpoch = state.record.epochsDone + 1
@@ -65,8 +71,13 @@ public final class Trainer {
                 trainingSinceValidation = 0
             }
             state.record.elapsed = session.elapsed
+            try checkDivergence(epoch, state)
             try state.save(to: resultsPath)
             logEpoch(epoch, state, loss: loss, throughput: Double(splits.train.count) / trainTime, started: epochStart)
+            if let signal = StopRequest.signal, epoch < config.epochs {
+                log("\(StopRequest.name(signal)): stopped after epoch \(epoch) with a checkpoint; continue with --resume")
+                return state.record
+            }
         }
         guard state.record.epochsDone >= config.epochs else { return state.record }
         return try finish(state, split: splits.test, session: session)
@@ -77,6 +88,26 @@ public final class Trainer {
         let start = Date()
         let elapsedBefore: Double
         var elapsed: Double { elapsedBefore + Date().timeIntervalSince(start) }
+    }
+
+    /// Creates the run's folder and takes its lock.
+    func lockRun() throws -> RunLock {
+        let folder = (resultsPath as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        return try RunLock(results: resultsPath)
+    }
+
+    /// Stops the run as failed when its validation NLL has exceeded the first validation's by
+    /// `divergence.margin` nats at `divergence.patience` validations in a row (a learning rate
+    /// too large for the estimator), as the NaN guard stops a run whose loss is not finite.
+    func checkDivergence(_ epoch: Int, _ state: TrainingState) throws {
+        let valid = state.record.valid, rule = config.divergence
+        guard let first = valid.first?.nll, valid.count > rule.patience,
+              valid.suffix(rule.patience).allSatisfy({ $0.nll > first + rule.margin }), valid.last?.epoch == Int64(epoch) else { return }
+        try state.save(to: resultsPath)
+        throw fail(String(format: "diverged at epoch %d: validation NLL %.2f, above the first validation's %.2f by more than %g nats "
+                          + "%d times in a row (divergence.margin, divergence.patience)", epoch, valid.last!.nll, first,
+                          rule.margin, rule.patience))
     }
 
     /// Restores a resumed run, or writes the epoch-0 checkpoint of a new one (so the run is
@@ -90,18 +121,24 @@ public final class Trainer {
             throw TrainingError(description: "\(resultsPath): results exist; pass --resume to continue or choose another --out")
         }
         let saved = try ResultsFile.readRecord(resultsPath)
-        let differing = saved.config.differences(from: config)
+        // `epochs` may grow on resume (training continues); every other key must match.
+        let differing = saved.config.differences(from: config).filter { $0 != "epochs" || config.epochs < saved.epochsDone }
         guard differing.isEmpty else {
             throw TrainingError(description: "\(resultsPath): holds a run with another configuration (differs in "
                                 + "\(differing.joined(separator: ", "))); choose another --out")
         }
-        if saved.status == .finished {
+        if saved.status == .finished && config.epochs <= saved.epochsDone {
             log("\(resultsPath): already finished")
             return saved
         }
         if saved.hasCheckpoint {
             try state.restore(from: resultsPath, record: saved)
-            log("resuming \(resultsPath) after epoch \(saved.epochsDone) (step \(saved.steps))")
+            if saved.status == .finished {
+                state.record.test = nil
+                log("extending \(resultsPath) from \(saved.epochsDone) to \(config.epochs) epochs")
+            } else {
+                log("resuming \(resultsPath) after epoch \(saved.epochsDone) (step \(saved.steps))")
+            }
         }
         return nil
     }

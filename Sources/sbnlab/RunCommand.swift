@@ -32,10 +32,12 @@ struct RunCommand: ParsableCommand {
                 throw ConfigError(file: experiment, path: "data.path", "\(config.data.path) does not exist (run `make data`)")
             }
             let folder = out ?? "results/\(config.name)"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            StopRequest.install()
+            StopRequest.followParent()
             let runtime = RuntimeOptions(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             let trainer = Trainer(config: config, resultsPath: folder + "/run.h5", runtime: runtime, log: emit)
             let record = try trainer.run(resume: resume, stopAfterEpochs: stopAfter)
+            if record.status == .running, StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
             if record.status == .finished {
                 print("")
                 print(PaperNumbers.comparisonTable([record]))

@@ -9,6 +9,7 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep", abstract: "Run (or emit) every point of a sweep definition.")
 
     enum Emit: String, ExpressibleByArgument { case slurm, jobs }
+    enum Executor: String, ExpressibleByArgument { case local, slurm }
 
     @Argument(help: "Experiment file with a sweep: section.")
     var experiment: String
@@ -28,14 +29,35 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "The sbnlab executable named in emitted commands.")
     var executable = ".build/release/sbnlab"
 
+    @Option(help: "Where the points run: local processes (--jobs) or a SLURM job array submitted with sbatch.")
+    var executor: Executor = .local
+
+    @Option(help: "SLURM partition (--executor slurm).")
+    var partition: String?
+
+    @Option(help: "SLURM time limit per task, e.g. 2:00:00 (--executor slurm).")
+    var time: String?
+
+    @Option(help: "SLURM CPUs per task (default: cores / --jobs).")
+    var cpusPerTask: Int?
+
+    @Option(help: "Another sbatch argument, written as an #SBATCH line (repeatable), e.g. --sbatch-arg=--mem=4G.")
+    var sbatchArg: [String] = []
+
+    @Flag(help: "With --executor slurm: follow the array until it ends, then collect the summary.")
+    var wait = false
+
     func run() throws {
         try reportingErrors {
             let sweep = try SweepDefinition.load(experiment, overrides: overrides)
             let folder = out ?? "results/\(sweep.name)"
             let runner = SweepRunner(sweep: sweep, outputFolder: folder, executable: selfExecutable(), jobs: jobs, log: { line in sbnlab.emit(line) })
+            var slurm = SlurmExecutor.Options()
+            (slurm.partition, slurm.time, slurm.cpusPerTask, slurm.sbatchArgs) = (partition, time, cpusPerTask, sbatchArg)
+            let cluster = SlurmExecutor(runner: runner, options: slurm, log: { line in sbnlab.emit(line) })
             switch emit {
             case .slurm?:
-                print("wrote \(try runner.emitSlurm(executable: executable)) (\(sweep.points.count) array tasks)")
+                print("wrote \(try cluster.write(executable: executable)) (\(sweep.points.count) array tasks)")
                 return
             case .jobs?:
                 print("wrote \(try runner.emitJobs(executable: executable)) (\(sweep.points.count) commands)")
@@ -43,14 +65,35 @@ struct SweepCommand: ParsableCommand {
             case nil:
                 break
             }
+            StopRequest.install()
+            if executor == .slurm {
+                let job = try cluster.submit(executable: selfExecutable())
+                guard wait else {
+                    print("follow it with: squeue -j \(job); then: sbnlab collect \(folder)")
+                    return
+                }
+                try cluster.wait(jobID: job)
+                try summarize(sweep, folder: folder)
+                let states = sweep.points.map { SweepRunner.state(ofResults: runner.results(of: $0)) }
+                if StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
+                if states.contains(where: { $0 != .finished }) { throw ExitCode(ExitStatus.error) }
+                return
+            }
             let states = try runner.run()
-            let summary = try SweepSummary.collect(folder)
-            try summary.write(to: folder + "/summary.h5")
-            print("\n" + summary.markdown())
-            print("\nsummary: \(folder)/summary.h5")
-            if states.contains(.failed) { throw ExitCode(1) }
+            try summarize(sweep, folder: folder)
+            if states.contains(.failed) { throw ExitCode(ExitStatus.error) }
+            if states.contains(.stopped) || StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
         }
     }
+}
+
+/// Writes and prints the summary of what exists, also after a stop signal; runs of points no
+/// longer in the definition are left out.
+func summarize(_ sweep: SweepDefinition, folder: String) throws {
+    let summary = try SweepSummary.collect(folder, points: Set(sweep.points.map(\.name)))
+    try summary.write(to: folder + "/summary.h5")
+    print("\n" + summary.markdown())
+    print("\nsummary: \(folder)/summary.h5")
 }
 
 /// The running executable's path, so sweep workers run the same build.

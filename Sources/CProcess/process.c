@@ -1,0 +1,7 @@
+#include "CProcess.h"
+#if defined(__linux__)
+#include <sys/prctl.h>
+int sbn_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0); }
+#else
+int sbn_set_parent_death_signal(int sig) { (void)sig; return -1; }
+#endif
