@@ -8,7 +8,7 @@ BIN     := .build/release/sbnlab
 DATA    := data/binarized_mnist.h5
 EXPERIMENTS := $(patsubst experiments/%.yaml,%,$(wildcard experiments/*.yaml))
 
-.PHONY: setup build data test bench bench-pytorch list-experiments clean $(addprefix exp-,$(EXPERIMENTS))
+.PHONY: setup build data test bench bench-pytorch list-experiments clean slurm-up slurm-down $(addprefix exp-,$(EXPERIMENTS))
 
 setup:
 	@bash scripts/setup.sh
@@ -67,3 +67,11 @@ clean:
 bench-pytorch: $(DATA)
 	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q torch
 	python3 scripts/pytorch_reference.py --data $(DATA)
+
+# A real single-node SLURM cluster on this machine (root; installs slurm-wlm and munge when
+# missing), for `sbnlab sweep --executor slurm` and the SLURM tests; the same script .ci/run uses.
+slurm-up:
+	scripts/slurm-up.sh
+
+slurm-down:
+	scripts/slurm-down.sh

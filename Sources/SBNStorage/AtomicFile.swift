@@ -24,6 +24,10 @@ public enum AtomicFile {
         let result: R
         do {
             result = try body(tmp)
+        } catch let error as HDF5Error {
+            // A failed write (a full disk, most often) names the file the caller asked for.
+            unlink(tmp)
+            throw Failure(description: "\(path): not written, the previous version is kept (\(error))")
         } catch {
             unlink(tmp)
             throw error

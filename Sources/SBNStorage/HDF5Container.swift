@@ -27,23 +27,23 @@ extension HDF5Container {
 
     public func createGroup(_ name: String) throws -> HDF5Group {
         let gid = try check(id: H5Gcreate2(id, name, sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
-                            "create group \(childPath(name)) in \(file.path)")
+                            "create group \(childPath(name)) in \(file.filePath)")
         return HDF5Group(id: gid, file: file, path: childPath(name))
     }
 
     public func group(_ name: String) throws -> HDF5Group {
         guard contains(name) else {
-            throw HDF5Error(operation: "\(file.path): no group '\(childPath(name))'", hdf5Message: "")
+            throw HDF5Error(operation: "\(file.filePath): no group '\(childPath(name))'", hdf5Message: "")
         }
-        let gid = try check(id: H5Gopen2(id, name, sbn_H5P_DEFAULT()), "open group \(childPath(name)) in \(file.path)")
+        let gid = try check(id: H5Gopen2(id, name, sbn_H5P_DEFAULT()), "open group \(childPath(name)) in \(file.filePath)")
         return HDF5Group(id: gid, file: file, path: childPath(name))
     }
 
     public func dataset(_ name: String) throws -> HDF5Dataset {
         guard contains(name) else {
-            throw HDF5Error(operation: "\(file.path): no dataset '\(childPath(name))'", hdf5Message: "")
+            throw HDF5Error(operation: "\(file.filePath): no dataset '\(childPath(name))'", hdf5Message: "")
         }
-        let did = try check(id: H5Dopen2(id, name, sbn_H5P_DEFAULT()), "open dataset \(childPath(name)) in \(file.path)")
+        let did = try check(id: H5Dopen2(id, name, sbn_H5P_DEFAULT()), "open dataset \(childPath(name)) in \(file.filePath)")
         return HDF5Dataset(id: did, file: file, path: childPath(name))
     }
 
@@ -71,7 +71,7 @@ extension HDF5Container {
             }
         }
         let did = try check(id: H5Dcreate2(id, name, T.hdf5Type, space, sbn_H5P_DEFAULT(), dcpl, sbn_H5P_DEFAULT()),
-                            "create dataset \(childPath(name)) in \(file.path)")
+                            "create dataset \(childPath(name)) in \(file.filePath)")
         return HDF5Dataset(id: did, file: file, path: childPath(name))
     }
 
@@ -94,7 +94,7 @@ extension HDF5Container {
         let space = try check(id: H5Screate_simple(1, dims, nil), "dataspace for \(childPath(name))")
         defer { H5Sclose(space) }
         let did = try check(id: H5Dcreate2(id, name, type, space, sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
-                            "create dataset \(childPath(name)) in \(file.path)")
+                            "create dataset \(childPath(name)) in \(file.filePath)")
         let ds = HDF5Dataset(id: did, file: file, path: childPath(name))
         var pointers: [UnsafeMutablePointer<CChar>?] = values.map { strdup($0) }
         defer { for p in pointers { free(p) } }
@@ -118,8 +118,8 @@ extension HDF5Container {
     /// Names of the direct children (groups and datasets), sorted.
     public func childNames() throws -> [String] {
         var info = H5G_info_t()
-        try check(H5Gget_info(id, &info), "list \(path) in \(file.path)")
-        return try namesByIndex(info.nlinks, "list \(path) in \(file.path)") { i, buf, size in
+        try check(H5Gget_info(id, &info), "list \(path) in \(file.filePath)")
+        return try namesByIndex(info.nlinks, "list \(path) in \(file.filePath)") { i, buf, size in
             H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, size, sbn_H5P_DEFAULT())
         }
     }

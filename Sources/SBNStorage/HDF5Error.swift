@@ -34,6 +34,10 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
 /// Turns off HDF5's automatic printing of its error stack: every failure is reported through
 /// `HDF5Error` instead. Runs once, before the first HDF5 call.
 let hdf5Initialized: Bool = {
+    // No library clean-up at exit: after a failed write (a full disk) H5Fclose has already torn the
+    // file down, and the atexit pass closing it again dereferenced freed memory (exit status 139).
+    // Every file is closed by its owner; a writer finishes (or unlinks) its file before returning.
+    H5dont_atexit()
     H5open()
     H5Eset_auto2(sbn_H5E_DEFAULT(), nil, nil)
     return true

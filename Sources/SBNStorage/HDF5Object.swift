@@ -146,7 +146,7 @@ public class HDF5Node: HDF5Object {
     public let id: hid_t
     public let file: HDF5File
     public let path: String
-    public var location: String { "\(file.path):\(path)" }
+    public var location: String { "\(file.filePath):\(path)" }
     private let close: (hid_t) -> herr_t
 
     init(id: hid_t, file: HDF5File, path: String, close: @escaping (hid_t) -> herr_t) {

@@ -96,13 +96,24 @@ public struct SlurmExecutor {
     }
 
     /// Follows the array until none of its tasks is queued or running, printing the sweep's
-    /// progress line whenever it changes. A stop signal here cancels nothing: the array keeps
-    /// running, and the same command with --wait (or `sbnlab collect`) picks it up again.
+    /// progress line whenever it changes. A task being requeued can be missing from `squeue` for a
+    /// moment, so the array counts as ended only when the queue has been empty for 10 s or every
+    /// point has finished or failed; a failing `squeue` is retried for as long. A stop signal here
+    /// cancels nothing: the array keeps running, and the same command with --wait (or `sbnlab
+    /// collect`) picks it up again.
     public func wait(jobID: String) throws {
-        var last = ""
+        var last = "", emptySince: Date?, failingSince: Date?
         while true {
             let queue = try Self.command("squeue", ["-h", "-j", jobID, "-o", "%i %T"])
-            guard queue.status == 0 else { throw Failure(description: "squeue -j \(jobID): \(queue.output)") }
+            if queue.status != 0 {
+                if Date().timeIntervalSince(failingSince ?? Date()) > 10 {
+                    throw Failure(description: "squeue -j \(jobID): \(queue.output)")
+                }
+                failingSince = failingSince ?? Date()
+                Thread.sleep(forTimeInterval: 1)
+                continue
+            }
+            failingSince = nil
             let tasks = queue.output.split(separator: "\n").filter { !$0.isEmpty }
             let states = runner.sweep.points.map { SweepRunner.state(ofResults: runner.results(of: $0)) }
             let done = states.filter { $0 == .finished }.count, failed = states.filter { $0 == .failed }.count
@@ -111,7 +122,8 @@ public struct SlurmExecutor {
                 log(line)
                 last = line
             }
-            if tasks.isEmpty { return }
+            emptySince = tasks.isEmpty ? emptySince ?? Date() : nil
+            if let emptySince, done + failed == states.count || Date().timeIntervalSince(emptySince) > 10 { return }
             if StopRequest.signal != nil {
                 log("stopped following job \(jobID); it keeps running (follow it again with the same command, or sbnlab collect)")
                 return

@@ -13,6 +13,10 @@ public struct RunRecord: Sendable {
         public var step: Int64, epoch: Int64, nll: Double
         /// Seconds the epoch spent training and validating (NaN when not recorded).
         public var trainSeconds: Double = .nan, validSeconds: Double = .nan
+
+        public init(step: Int64, epoch: Int64, nll: Double, trainSeconds: Double = .nan, validSeconds: Double = .nan) {
+            (self.step, self.epoch, self.nll, self.trainSeconds, self.validSeconds) = (step, epoch, nll, trainSeconds, validSeconds)
+        }
     }
 
     public struct TestResult: Sendable, Equatable {

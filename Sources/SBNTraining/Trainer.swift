@@ -97,17 +97,23 @@ public final class Trainer {
         return try RunLock(results: resultsPath)
     }
 
-    /// Stops the run as failed when its validation NLL has exceeded the first validation's by
-    /// `divergence.margin` nats at `divergence.patience` validations in a row (a learning rate
-    /// too large for the estimator), as the NaN guard stops a run whose loss is not finite.
+    /// Stops the run as failed when its validation NLL has stayed more than `divergence.margin`
+    /// nats above a reference for the last `divergence.patience` validations (a learning rate
+    /// too large for the estimator), as the NaN guard stops a run whose loss is not finite. The
+    /// reference is the first validation, or the NLL of predicting every pixel with probability ½
+    /// (392 ln 2 = 271.7 nats) when that is lower: a run that diverged within its first epoch is
+    /// worse than a coin.
     func checkDivergence(_ epoch: Int, _ state: TrainingState) throws {
         let valid = state.record.valid, rule = config.divergence
-        guard let first = valid.first?.nll, valid.count > rule.patience,
-              valid.suffix(rule.patience).allSatisfy({ $0.nll > first + rule.margin }), valid.last?.epoch == Int64(epoch) else { return }
+        guard let first = valid.first?.nll, valid.last?.epoch == Int64(epoch), valid.count >= rule.patience else { return }
+        let reference = min(first, Double(config.layers.output) * .log(2))
+        let recent = valid.suffix(rule.patience)
+        // A run diverging from its first validation needs `patience` validations after it.
+        guard recent.allSatisfy({ !($0.nll <= reference + rule.margin) }), reference < first || valid.count > rule.patience else { return }
         try state.save(to: resultsPath)
-        throw fail(String(format: "diverged at epoch %d: validation NLL %.2f, above the first validation's %.2f by more than %g nats "
-                          + "%d times in a row (divergence.margin, divergence.patience)", epoch, valid.last!.nll, first,
-                          rule.margin, rule.patience))
+        throw fail(String(format: "diverged at epoch %d: validation NLL %.2f stayed more than %g nats above %.2f for %d "
+                          + "validations (divergence.margin, divergence.patience)", epoch, valid.last!.nll, rule.margin,
+                          reference, rule.patience))
     }
 
     /// Restores a resumed run, or writes the epoch-0 checkpoint of a new one (so the run is

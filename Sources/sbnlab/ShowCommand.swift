@@ -39,7 +39,8 @@ struct ShowCommand: ParsableCommand {
     }
 
     /// Eight-level Unicode sparkline of a series (min → ▁, max → █), at most `width` characters
-    /// (longer series are averaged in equal buckets).
+    /// (longer series are averaged in equal buckets). A bucket holding inf or NaN (a diverged
+    /// run's curve) is drawn as `!` and left out of the scale.
     static func sparkline(_ series: [Double], width: Int = 50) -> String {
         let ticks = Array("▁▂▃▄▅▆▇█")
         let buckets = min(series.count, width)
@@ -47,8 +48,11 @@ struct ShowCommand: ParsableCommand {
             let part = series[(b * series.count / buckets)..<((b + 1) * series.count / buckets)]
             return part.reduce(0, +) / Double(part.count)
         }
-        guard let lo = x.min(), let hi = x.max(), hi > lo else { return String(repeating: "▄", count: x.count) }
-        return String(x.map { ticks[min(7, Int((($0 - lo) / (hi - lo)) * 8))] })
+        let finite = x.filter(\.isFinite)
+        guard let lo = finite.min(), let hi = finite.max(), hi > lo else {
+            return String(x.map { $0.isFinite ? "▄" : "!" })
+        }
+        return String(x.map { $0.isFinite ? ticks[min(7, Int((($0 - lo) / (hi - lo)) * 8))] : "!" })
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SBNData
+import SBNStorage
 import SBNTestSupport
 import Testing
 
@@ -101,5 +102,51 @@ import Testing
         let lines = r.stderr.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].contains("binarized_mnist_train.amat.gz: sha256 mismatch"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
+
+/// The prepared dataset is checked on every load: a file whose splits are empty, hold
+/// non-binary pixels, or differ from the content `sbnlab data` hashed is an error naming it.
+@Suite struct PreparedDatasetTests {
+    let dir = TestPaths.temporaryDirectory(prefix: "prepared")
+
+    /// Writes a dataset file of `images` per split (2 × 784 zeros by default), each split's
+    /// recorded sha256 that of `hashed` (default: its images), or none.
+    func write(_ name: String, images: [String: [UInt8]] = [:], hashed: [String: [UInt8]] = [:],
+               recordHash: Bool = true) throws -> String {
+        let path = dir + "/" + name
+        try AtomicFile.writeHDF5(to: path) { f in
+            for split in ["train", "valid", "test"] {
+                let bytes = images[split] ?? [UInt8](repeating: 0, count: 2 * ImageHalves.pixels)
+                let g = try f.createGroup(split)
+                if recordHash { try g.setAttribute("sha256", SHA256.hex(hashed[split] ?? bytes)) }
+                try g.write("images", bytes, shape: [bytes.count / ImageHalves.pixels, ImageHalves.pixels])
+            }
+        }
+        return path
+    }
+
+    func expectError(_ path: String, _ expected: String) {
+        do {
+            _ = try BinarizedMNIST(path: path)
+            Issue.record("expected: \(expected)")
+        } catch {
+            #expect("\(error)" == "\(path): \(expected)")
+        }
+    }
+
+    @Test func badPreparedFilesAreRefused() throws {
+        #expect(try BinarizedMNIST(path: write("good.h5")).train.count == 2)
+        expectError(try write("empty.h5", images: ["test": []]), "/test/images is empty")
+        var two = [UInt8](repeating: 0, count: 2 * ImageHalves.pixels)
+        two[5] = 2
+        expectError(try write("two.h5", images: ["valid": two]), "/valid/images holds the value 2; expected 0/1")
+        var flipped = [UInt8](repeating: 0, count: 2 * ImageHalves.pixels)
+        flipped[700] = 1
+        let altered = try write("altered.h5", images: ["train": flipped], hashed: ["train": [UInt8](repeating: 0, count: 2 * 784)])
+        expectError(altered, "/train/images does not match the sha256 `sbnlab data` recorded (altered?); "
+                    + "prepare it again: sbnlab data --output \(altered)")
+        let old = try write("old.h5", recordHash: false)
+        expectError(old, "/train has no recorded sha256 (prepared by an older sbnlab); prepare it again: sbnlab data --output \(old)")
     }
 }
