@@ -103,6 +103,11 @@ SBN_TARGET static void SBN_NAME(gumbel_from_uniform)(float *restrict x, size_t n
 // group's entries so that the next elementwise pass needs no gather. Every stage does the same
 // IEEE operations in the same order on every instruction set.
 #define SBN_CHUNK 2048
+// for each chunk: `ng` groups from group `g0`, `n` = ng·k values from offset `base`.
+#define SBN_FOR_CHUNKS(groups, k)                                                                       \
+    for (size_t g0 = 0, per_ = SBN_CHUNK / (k), ng, n, base;                                            \
+         g0 < (groups) && (ng = (groups) - g0 < per_ ? (groups) - g0 : per_, n = ng * (k), base = g0 * (k), 1); \
+         g0 += per_)
 
 // Per group of k in x[0..n): spread[i] = max of i's group.
 SBN_TARGET static inline void SBN_NAME(group_max)(const float *restrict x, float *restrict spread, size_t n, size_t k) {
@@ -140,9 +145,7 @@ SBN_TARGET static void SBN_NAME(categorical_sample)(const float *a, const float 
                                                     size_t k, int straight_through) {
 #pragma clang fp contract(off)
     float p[SBN_CHUNK], work[SBN_CHUNK], uniform[SBN_CHUNK];
-    size_t per = SBN_CHUNK / k;
-    for (size_t g0 = 0; g0 < groups; g0 += per) {
-        size_t ng = groups - g0 < per ? groups - g0 : per, n = ng * k, base = g0 * k;
+    SBN_FOR_CHUNKS(groups, k) {
         for (size_t g = 0; g < ng; g++) uniform[g] = u[base + g * k];
         memcpy(p, a + base, n * sizeof(float));
         SBN_NAME(softmax_chunk)(p, work, n, k);
@@ -177,9 +180,7 @@ SBN_TARGET static void SBN_NAME(gumbel_softmax)(const float *restrict a, const f
                                                 float *restrict soft, size_t groups, size_t k, float tau, int hard) {
 #pragma clang fp contract(off)
     float t[SBN_CHUNK], work[SBN_CHUNK];
-    size_t per = SBN_CHUNK / k;
-    for (size_t g0 = 0; g0 < groups; g0 += per) {
-        size_t ng = groups - g0 < per ? groups - g0 : per, n = ng * k, base = g0 * k;
+    SBN_FOR_CHUNKS(groups, k) {
         const float *ac = a + base, *gc = gumbel + base;
         float *yc = y + base;
         SBN_INTERLEAVE
@@ -207,9 +208,7 @@ SBN_TARGET static void SBN_NAME(softmax_backward)(const float *restrict gy, cons
                                                   size_t groups, size_t k, float scale) {
 #pragma clang fp contract(off)
     float prod[SBN_CHUNK], work[SBN_CHUNK];
-    size_t per = SBN_CHUNK / k;
-    for (size_t g0 = 0; g0 < groups; g0 += per) {
-        size_t ng = groups - g0 < per ? groups - g0 : per, n = ng * k, base = g0 * k;
+    SBN_FOR_CHUNKS(groups, k) {
         const float *gc = gy + base, *sc = s + base;
         float *out = ga + base;
         SBN_INTERLEAVE
@@ -336,6 +335,8 @@ static const struct sbn_kernel_table SBN_NAME(table) = {
 };
 
 #undef SBN_INTERLEAVE
+#undef SBN_FOR_CHUNKS
+#undef SBN_CHUNK
 #undef SBN_NAME
 #undef SBN_CAT
 #undef SBN_CAT2

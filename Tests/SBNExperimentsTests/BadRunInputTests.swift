@@ -6,8 +6,14 @@ import SBNTestSupport
 import SBNTraining
 import Testing
 
-/// Whether this process may mount a tmpfs (root on Linux; `.ci/run` runs as root).
-let canMountTmpfs: Bool = getuid() == 0 && FileManager.default.fileExists(atPath: "/bin/mount")
+/// Whether this process may mount a tmpfs (root with the capability; `.ci/run` runs as root):
+/// a probe mount and unmount.
+let canMountTmpfs: Bool = {
+    guard getuid() == 0, FileManager.default.fileExists(atPath: "/bin/mount") else { return false }
+    let probe = TestPaths.temporaryDirectory(prefix: "mount-probe")
+    guard (try? runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", probe]))?.status == 0 else { return false }
+    return (try? runCommand("/bin/umount", [probe]))?.status == 0
+}()
 
 /// Bad inputs at run time: each gets its one-line error, exit status 1 and no crash, and those
 /// that can be checked before training leave no run folder behind.
@@ -78,6 +84,17 @@ let canMountTmpfs: Bool = getuid() == 0 && FileManager.default.fileExists(atPath
         let r = try run(["show", path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("valid NLL (m=5): █!!▁"), "\(r.stdout)")
+        // `impute` on a dataset with an empty test split: the one-line error, no crash.
+        let empty = folder.dir + "/empty.h5"
+        try AtomicFile.writeHDF5(to: empty) { f in
+            for name in ["train", "valid", "test"] {
+                let images = name == "test" ? [] : [UInt8](repeating: 0, count: ImageHalves.pixels)
+                let g = try f.createGroup(name)
+                try g.setAttribute("sha256", SHA256.hex(images))
+                try g.write("images", images, shape: [images.count / ImageHalves.pixels, ImageHalves.pixels])
+            }
+        }
+        expectOneLine(try run(["impute", path, "--data", empty, "--out", folder.dir + "/i.png"]), "\(empty): /test/images is empty")
     }
 
     /// A full disk (a 3 MB tmpfs) ends in the one-line error naming the results file, exit 1,

@@ -187,6 +187,9 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
             #expect(row.params["lr"] == "1e+38" && row.error.hasPrefix("step "), "\(row.error)")
         }
         #expect(FileManager.default.fileExists(atPath: out + "/summary.h5"))
+        // Unfinished runs count in neither mean: the failed learning rate has no best valid NLL.
+        let line = try SweepSummary.collect(out).markdown().split(separator: "\n").first { $0.contains("1e+38") }
+        #expect(line?.contains("finished | — | — |") == true, "\(line ?? "")")
     }
 
     @Test func summaryMarksTheBestLearningRatePerEstimator() throws {
