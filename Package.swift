@@ -9,6 +9,12 @@ func module(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
 
 let numerics = Target.Dependency.product(name: "RealModule", package: "swift-numerics")
 
+/// Every module of the framework (what the SBNLab library re-exports).
+let frameworkModules: [Target.Dependency] = [
+    "SBNTensor", "SBNStorage", "SBNOptions", "SBNDistributions", "SBNData", "SBNModel",
+    "SBNEstimators", "SBNConfig", "SBNTraining", "SBNSweeps", "SBNBench", "SBNFigures",
+]
+
 let package = Package(
     name: "SBNLab",
     products: [
@@ -49,11 +55,13 @@ let package = Package(
         module("SBNBench", ["SBNConfig", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",
                             .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNFigures", ["CZlib", "SBNModel", "SBNData", "SBNDistributions", "SBNTensor"]),
-        .target(name: "SBNLab", dependencies: ["SBNTensor", "SBNStorage", "SBNOptions", "SBNDistributions", "SBNData", "SBNModel",
-                                               "SBNEstimators", "SBNConfig", "SBNTraining", "SBNSweeps", "SBNBench", "SBNFigures"]),
+        .target(name: "SBNLab", dependencies: frameworkModules),
+        // The framework's modules are listed here too, not only through SBNLab's re-exports: with
+        // SBNLab alone, SwiftPM did not recompile sbnlab when a struct of SBNTraining changed its
+        // layout (SBNLab's module file was unchanged), and the stale executable corrupted memory.
         .executableTarget(name: "sbnlab", dependencies: [
             "SBNLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ] + frameworkModules),
 
         .target(name: "SBNTestSupport", dependencies: ["SBNData", "SBNStorage"], path: "Tests/SBNTestSupport"),
         .testTarget(name: "SBNTensorTests", dependencies: ["SBNTensor", "CKernels"]),

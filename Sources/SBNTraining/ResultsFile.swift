@@ -67,6 +67,13 @@ public enum ResultsFile {
                 try writeState(checkpoint.estimator, into: g.createGroup("estimator"))
                 try g.write("rng_noise", checkpoint.rngNoise)
                 try g.write("rng_shuffle", checkpoint.rngShuffle)
+                if let p = record.epochProgress {
+                    let e = try g.createGroup("epoch_progress")
+                    try e.setAttribute("batches", Int64(p.batches))
+                    try e.setAttribute("loss_sum", p.lossSum)
+                    try e.setAttribute("interval_loss", p.intervalLoss)
+                    try e.setAttribute("interval_count", Int64(p.intervalCount))
+                }
             }
         }
     }
@@ -110,6 +117,12 @@ public enum ResultsFile {
             record.bestEpoch = Int(try g.attribute("best_epoch", as: Int64.self))
             record.elapsed = try g.attribute("elapsed")
             record.hasCheckpoint = true
+            if g.contains("epoch_progress") {
+                let e = try g.group("epoch_progress")
+                record.epochProgress = .init(batches: Int(try e.attribute("batches", as: Int64.self)), lossSum: try e.attribute("loss_sum"),
+                                             intervalLoss: try e.attribute("interval_loss"),
+                                             intervalCount: Int(try e.attribute("interval_count", as: Int64.self)))
+            }
         }
         return record
     }

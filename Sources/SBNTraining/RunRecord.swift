@@ -34,7 +34,19 @@ public struct RunRecord: Sendable {
     public var validSamples: Int
     public var test: TestResult?
 
+    /// Where a run stopped inside an epoch (a stop signal): the batches of epoch `epochsDone + 1`
+    /// already trained, and the sums its progress lines and epoch loss continue from. The
+    /// checkpoint's shuffling stream is then the state before that epoch's shuffle, so a resumed
+    /// run draws the same order and skips the batches done.
+    public struct EpochProgress: Sendable, Equatable {
+        public var batches: Int
+        public var lossSum: Double
+        public var intervalLoss: Double
+        public var intervalCount: Int
+    }
+
     // Checkpoint position: completed epochs and steps, best validation so far, and elapsed time.
+    public var epochProgress: EpochProgress?
     public var epochsDone = 0
     public var steps = 0
     public var bestValidNLL = Double.infinity

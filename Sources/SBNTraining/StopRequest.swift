@@ -4,7 +4,7 @@ import Foundation
 import CProcess
 
 /// SIGTERM, SIGINT and SIGUSR1 as a request to stop resumably: the handler only records the
-/// signal; the trainer finishes its current epoch (about a second on this task), writes the
+/// signal; the trainer finishes its current step (a millisecond on this task), writes the
 /// checkpoint, leaves the status `running` and the command exits with `ExitStatus.stopped`.
 /// SLURM's warning signal (`--signal=B:USR1@60`), `timeout`, `scancel` and Ctrl-C all arrive here.
 public enum StopRequest {

@@ -39,8 +39,8 @@ public final class Trainer {
     /// `epochs` grew: then it trains on); without it, an existing file is an error, so nothing is
     /// overwritten. The data are checked (`BinarizedMNIST`) before the run's folder is created,
     /// and the run is locked (`RunLock`) for as long as this call lasts.
-    /// `stopAfterEpochs` ends the session early, as does a stop signal (`StopRequest`) at the end
-    /// of the current epoch: the checkpoint is written and the status stays running.
+    /// `stopAfterEpochs` ends the session early after an epoch; a stop signal (`StopRequest`)
+    /// ends it after the current step: the checkpoint is written and the status stays running.
     @discardableResult
     public func run(resume: Bool, stopAfterEpochs: Int? = nil) throws -> RunRecord {
         let dataset = try BinarizedMNIST(path: config.data.path)
@@ -60,7 +60,12 @@ public final class Trainer {
         var trainingSinceValidation = 0.0
         for epoch in stride(from: firstEpoch, through: lastEpoch, by: 1) {
             let epochStart = Date()
-            let loss = try trainEpoch(epoch, state, split: splits.train, session: session)
+            guard let loss = try trainEpoch(epoch, state, split: splits.train, session: session) else {
+                let p = state.record.epochProgress!
+                log("\(StopRequest.name(StopRequest.signal!)): stopped after step \(state.record.steps) (epoch \(epoch), "
+                    + "batch \(p.batches)) with a checkpoint; continue with --resume")
+                return state.record
+            }
             let trainTime = Date().timeIntervalSince(epochStart)
             trainingSinceValidation += trainTime
             state.record.epochsDone = epoch
@@ -143,23 +148,37 @@ public final class Trainer {
                 state.record.test = nil
                 log("extending \(resultsPath) from \(saved.epochsDone) to \(config.epochs) epochs")
             } else {
-                log("resuming \(resultsPath) after epoch \(saved.epochsDone) (step \(saved.steps))")
+                let inside = saved.epochProgress.map { ", batch \($0.batches) of epoch \(saved.epochsDone + 1)" } ?? ""
+                log("resuming \(resultsPath) after epoch \(saved.epochsDone) (step \(saved.steps)\(inside))")
             }
         }
         return nil
     }
 
-    /// One pass over the training split in the order of the shuffling stream. Returns the mean loss.
-    func trainEpoch(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> Double {
+    /// One pass over the training split in the order of the shuffling stream (from where a
+    /// stopped run left it, `epochProgress`). Returns the mean loss, or nil when a stop signal
+    /// ended the epoch early: the checkpoint then holds the batches done (`stopInside`).
+    func trainEpoch(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> Double? {
         BLAS.threads = 1  // parallelism is across the runner's parts; one OpenBLAS thread each
         let batch = Batch(capacity: config.batchSize, inputSize: config.layers.input, outputSize: config.layers.output)
         // A fresh identity before shuffling, so each epoch's order depends only on the saved RNG state.
+        let shuffleAtStart = state.shuffle
         var permutation = Array(0..<split.count)
         Self.shuffle(&permutation, using: &state.shuffle)
-        var interval = (loss: 0.0, count: 0), epochLoss = 0.0
+        let resumed = state.record.epochProgress
+        state.record.epochProgress = nil
+        var interval = (loss: resumed?.intervalLoss ?? 0, count: resumed?.intervalCount ?? 0), epochLoss = resumed?.lossSum ?? 0
         let batches = (split.count + config.batchSize - 1) / config.batchSize
+        var stopped = false
         try split.images.withUnsafeBufferPointer { images in
-            for b in 0..<batches {
+            for b in (resumed?.batches ?? 0)..<batches {
+                if StopRequest.signal != nil, b > (resumed?.batches ?? 0) {
+                    let progress = RunRecord.EpochProgress(batches: b, lossSum: epochLoss, intervalLoss: interval.loss,
+                                                           intervalCount: interval.count)
+                    try stopInside(state, progress: progress, shuffleAtStart: shuffleAtStart, session: session)
+                    stopped = true
+                    return
+                }
                 let indices = permutation[(b * config.batchSize)..<min(split.count, (b + 1) * config.batchSize)]
                 fill(batch, indices: indices, from: images, runner: state.workspace.runner)
                 let loss = try step(batch, epoch: epoch, state)
@@ -174,10 +193,22 @@ public final class Trainer {
                 }
             }
         }
+        if stopped { return nil }
         if let bad = state.model.parameters.firstNonFinite {
             throw fail("epoch \(epoch): parameter \(bad) is not finite; run stopped, last good checkpoint kept")
         }
         return epochLoss / Double(batches)
+    }
+
+    /// Writes a checkpoint inside an epoch: everything as it is, except the shuffling stream,
+    /// saved as it was before this epoch's shuffle so that a resumed run redraws the same order.
+    func stopInside(_ state: TrainingState, progress: RunRecord.EpochProgress, shuffleAtStart: Xoshiro256, session: Session) throws {
+        let shuffled = state.shuffle
+        state.shuffle = shuffleAtStart
+        state.record.epochProgress = progress
+        state.record.elapsed = session.elapsed
+        defer { state.shuffle = shuffled }
+        try state.save(to: resultsPath)
     }
 
     /// One estimator step and one optimizer update; a non-finite loss or gradient stops the run.

@@ -87,9 +87,10 @@ func testNLLBits(_ path: String) throws -> UInt64 {
         #expect(try ResultsFile.readRecord(out + "/run.h5").config.seed == 3)
     }
 
-    /// SIGTERM, SIGINT and SIGUSR1 each stop a run after its current epoch with a checkpoint,
-    /// status running and exit status 75; `--resume` then finishes it with the same test NLL, to
-    /// the bit, as an uninterrupted run.
+    /// SIGTERM, SIGINT and SIGUSR1 each stop a run after its current step with a checkpoint
+    /// (inside an epoch: the batches done and the epoch's shuffling state), status running and
+    /// exit status 75; `--resume` then finishes it with the same test NLL and the same training
+    /// curve, to the bit, as an uninterrupted run.
     @Test(arguments: [SIGTERM, SIGINT, SIGUSR1])
     func stopSignalsLeaveAResumableRun(signal: Int32) throws {
         let path = try folder.write("long.yaml", longRunYAML())
@@ -102,12 +103,16 @@ func testNLLBits(_ path: String) throws -> UInt64 {
         #expect(stopped.waitFor("epoch   3/40"))
         kill(stopped.process.processIdentifier, signal)
         #expect(stopped.finish() == ExitStatus.stopped, "\(stopped.log)")
-        #expect(stopped.log.contains("\(StopRequest.name(signal)): stopped after epoch"))
+        // The signal lands inside epoch 4 (or, rarely, in its validation): the run stops after its current step.
+        #expect(stopped.log.contains("\(StopRequest.name(signal)): stopped after step") || stopped.log.contains("stopped after epoch"),
+                "\(stopped.log)")
         let record = try ResultsFile.readRecord(out + "/run.h5")
         #expect(record.status == .running && record.epochsDone >= 3 && record.epochsDone < 40)
         let resumed = try run(["run", path, "--out", out, "--resume"])
         #expect(resumed.status == 0 && resumed.stdout.contains("resuming"), "\(resumed.stderr)")
         #expect(try testNLLBits(out + "/run.h5") == testNLLBits(reference + "/run.h5"))
+        let (a, b) = (try ResultsFile.readRecord(out + "/run.h5"), try ResultsFile.readRecord(reference + "/run.h5"))
+        #expect(a.train.map(\.loss.bitPattern) == b.train.map(\.loss.bitPattern) && a.train.count == b.train.count)
     }
 
     /// `epochs` may grow on resume: a finished run trains on and is tested again, the same as a
@@ -115,10 +120,12 @@ func testNLLBits(_ path: String) throws -> UInt64 {
     @Test func resumeMayExtendEpochs() throws {
         let path = try folder.write("long.yaml", longRunYAML())
         let out = folder.dir + "/extend", whole = folder.dir + "/whole"
-        #expect(try run(["run", path, "--out", out, "--set", "epochs=3"]).status == 0)
+        let three = try run(["run", path, "--out", out, "--set", "epochs=3"])
+        #expect(three.status == 0, "\(three.stderr)")
         let more = try run(["run", path, "--out", out, "--resume", "--set", "epochs=5"])
         #expect(more.status == 0 && more.stdout.contains("extending \(out)/run.h5 from 3 to 5 epochs"), "\(more.stderr)")
-        #expect(try run(["run", path, "--out", whole, "--set", "epochs=5"]).status == 0)
+        let five = try run(["run", path, "--out", whole, "--set", "epochs=5"])
+        #expect(five.status == 0, "\(five.stderr)")
         #expect(try testNLLBits(out + "/run.h5") == testNLLBits(whole + "/run.h5"))
         let fewer = try run(["run", path, "--out", out, "--resume", "--set", "epochs=4"])
         #expect(fewer.status == 1 && fewer.stderr.contains("differs in epochs"))
