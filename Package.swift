@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "SBNTestSupport", dependencies: ["SBNData", "SBNStorage"], path: "Tests/SBNTestSupport"),
         .testTarget(name: "SBNTensorTests", dependencies: ["SBNTensor", "CKernels"]),
         .testTarget(name: "SBNStorageTests", dependencies: ["SBNStorage", "SBNTestSupport"]),
-        .testTarget(name: "SBNDistributionsTests", dependencies: ["SBNDistributions", "SBNTensor", numerics]),
+        .testTarget(name: "SBNDistributionsTests", dependencies: ["SBNDistributions", "SBNTensor", "CKernels", numerics]),
         .testTarget(name: "SBNDataTests", dependencies: ["SBNData", "SBNStorage", "SBNTestSupport"]),
         .testTarget(name: "SBNEstimatorsTests", dependencies: ["SBNEstimators", "SBNModel", "SBNTensor", "SBNDistributions",
                                                                "SBNOptions"]),

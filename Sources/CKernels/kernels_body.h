@@ -27,8 +27,8 @@ SBN_TARGET static inline void SBN_NAME(xoshiro_step16)(uint64_t *restrict s0, ui
         s0[k] ^= s3[k];
         s2[k] ^= t;
         s3[k] = (s3[k] << 45) | (s3[k] >> 19);
-        out[k] = ((float)(int32_t)(r >> 40) + 0.5f) * 0x1p-24f;
-        out[16 + k] = ((float)(int32_t)((r >> 8) & 0xFFFFFFu) + 0.5f) * 0x1p-24f;
+        out[k] = sbn_open_unit((uint32_t)(r >> 40));
+        out[16 + k] = sbn_open_unit((uint32_t)((r >> 8) & 0xFFFFFFu));
     }
 }
 

@@ -1,3 +1,4 @@
+import CKernels
 /// xoshiro256** (Blackman & Vigna 2018), seeded through SplitMix64.
 ///
 /// Chosen over `SystemRandomNumberGenerator` (a syscall per draw) and numpy-style PCG64 because it
@@ -62,7 +63,7 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
     }
 
     @inlinable @inline(__always)
-    static func openUnit(_ k: UInt32) -> Float { (Float(k) + 0.5) * 0x1p-24 }
+    static func openUnit(_ k: UInt32) -> Float { sbn_open_unit(k) }
 
     public static func == (a: Xoshiro256, b: Xoshiro256) -> Bool { a.stateWords == b.stateWords }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import SBNDistributions
 import SBNTensor
 import Testing
@@ -27,6 +28,19 @@ import Testing
         let x = n1.next()
         #expect(x == n2.next())
         #expect(x != s.next())
+    }
+
+    /// The largest 24-bit draw maps below 1 (its (k + ½)·2⁻²⁴ rounds to 1.0 in Float), the
+    /// smallest above 0, and the logistic and Gumbel transforms of both are finite.
+    @Test func extremeDrawsStayInsideTheUnitInterval() {
+        let top = sbn_open_unit(0xFF_FFFF), bottom = sbn_open_unit(0)
+        #expect(top < 1 && top == Float(1).nextDown && bottom == 0x1p-25)
+        #expect(sbn_open_unit(0xFF_FFFE) == (Float(0xFF_FFFE) + 0.5) * 0x1p-24, "every other draw keeps its bits")
+        var x = [top, bottom], g = [top, bottom]
+        sbn_logistic_from_uniform(&x, 2)
+        sbn_gumbel_from_uniform(&g, 2)
+        let finite = (x + g).allSatisfy { $0.isFinite }
+        #expect(finite, "\(x) \(g)")
     }
 
     @Test func uniformsAreStrictlyInsideTheUnitInterval() {

@@ -80,6 +80,16 @@ static inline float sbn_softplus(float x) {
     return ((0.0f >= x) ? 0.0f : x) + sbn_log(1.0f + sbn_exp(-ax));
 }
 
+/// The open-interval uniform of a 24-bit integer k: (k + ½)·2⁻²⁴, in (0, 1). For k = 2²⁴ − 1 that
+/// value, 1 − 2⁻²⁵, is not a float and rounds to exactly 1.0 (which made a logistic or Gumbel
+/// draw infinite, with probability 2⁻²⁴); it is mapped to the largest float below 1 instead. Every
+/// other k gives the same bits as before.
+static inline float sbn_open_unit(uint32_t k) {
+#pragma clang fp contract(off)
+    float u = ((float)(int32_t)k + 0.5f) * 0x1p-24f;
+    return u < 1.0f ? u : 0x1.fffffep-1f;
+}
+
 /// 1 when x is NaN or ±inf (exponent bits all ones): an integer bit test, so loops vectorise.
 static inline uint32_t sbn_not_finite(float x) {
     uint32_t b;
