@@ -9,10 +9,8 @@ import SBNTensor
 ///   ∂E[f]/∂a = E_u[(f(1[u > σ(−a)]) − f(1[u < σ(a)])) · (u − ½)],
 ///
 /// where each f is the downstream loss with layer l fixed to that configuration and the layers
-/// below it sampled afresh (as the reference code does for the first layer). Layers are taken in
-/// order; the configuration 1[u < σ(a)] — an exact Bernoulli sample — is kept for the next layer
-/// and for the decoder's pathwise gradient. Training objective with m = 1 only.
-public final class ARMEstimator: GradientEstimator {
+/// below it sampled afresh (as the reference code does for the first layer); see `AntitheticPairs`.
+public final class ARMEstimator: GradientEstimator, AntitheticWeight {
     public static let name = "arm"
     public static let summary = "ARM: antithetic, unbiased score-function estimator (Yin & Zhou 2019)"
     public static let surrogate = UnitSurrogate.exact
@@ -23,55 +21,21 @@ public final class ARMEstimator: GradientEstimator {
     /// The antithetic pair is of one sample's configuration.
     public static let maxTrainingSamples: Int? = 1
 
-    struct Unsupported: Error, CustomStringConvertible { let description: String }
-
-    let workspace: SBNWorkspace
     public let state = ComponentState.none
-    private let uniforms: [Matrix]
-    private let fPlus: UnsafeMutableBufferPointer<Float>
+    private let pairs: AntitheticPairs
 
     public init(workspace: SBNWorkspace, options: NoOptions) throws {
-        if let other = workspace.model.architecture.hidden.first(where: { !Self.supports($0) }) {
-            throw Unsupported(description: "layers: arm supports Bernoulli layers only, got \(other)")
-        }
-        guard workspace.samples == 1 else {
-            throw Unsupported(description: "samples.train: arm supports m = 1 only, got \(workspace.samples)")
-        }
-        self.workspace = workspace
-        uniforms = workspace.noise.map { Matrix(rows: $0.capacityRows, cols: $0.cols) }
-        fPlus = .allocate(capacity: workspace.capacityImages)
+        pairs = try AntitheticPairs(workspace: workspace, estimator: Self.name)
     }
-
-    deinit { fPlus.deallocate() }
 
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        let ws = workspace
-        ws.computeFirstLogits(batch)
-        let invB = 1 / Float(batch.count)
-        for l in 1..<ws.model.layerCount {
-            let u = uniforms[l], noise = ws.noise[l]
-            u.setRows(noise.rows)
-            Uniform.sample(into: u, using: &rng)
-            // f(1[u > σ(−a)]) = f(1[1 − u < σ(a)]): the antithetic configuration.
-            for i in 0..<u.count { noise.storage[i] = 1 - u.storage[i] }
-            ws.applyLayer(l, surrogate: .exact, temperature: 1)
-            ws.propagate(batch, from: l + 1, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
-            for r in 0..<ws.rowCount { fPlus[r] = ws.rowNLL[r] }
-            // f(1[u < σ(a)]): the Bernoulli sample itself.
-            noise.copy(from: u)
-            ws.applyLayer(l, surrogate: .exact, temperature: 1)
-            ws.propagate(batch, from: l + 1, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
-            for r in 0..<ws.rowCount {
-                let d = (fPlus[r] - ws.rowNLL[r]) * invB
-                let g = ws.gradLogits[l].row(r), ur = u.row(r)
-                for c in 0..<u.cols { g[c] = d * (ur[c] - 0.5) }
-            }
-            // Keep the Bernoulli configuration for the layers below (and recompute their logits).
-            ws.applyLayer(l, surrogate: .exact, temperature: 1)
-        }
-        let loss = ws.scoreOutput(batch)
-        ws.backwardDecoder(grads: grads)
-        ws.backwardHiddenLogits(batch, grads: grads)
-        return loss
+        pairs.estimate(batch, grads: grads, weight: Self.self, using: &rng)
     }
+
+    /// (f(b̃) − f(b)) / B, then times (u − ½) per unit (eq. 5).
+    @inlinable @inline(__always)
+    public static func rowFactor(sample f: Float, antithetic fTilde: Float, scale: Float) -> Float { (fTilde - f) * scale }
+
+    @inlinable @inline(__always)
+    public static func unit(_ rowFactor: Float, uniform u: Float, logit a: Float) -> Float { rowFactor * (u - 0.5) }
 }

@@ -9,5 +9,6 @@ public enum EstimatorRegistry {
         StraightThroughEstimator.self,
         ReinforceEstimator.self,
         ARMEstimator.self,
+        DisARMEstimator.self,
     ]) { $0 }
 }

@@ -1,0 +1,69 @@
+import SBNDistributions
+import SBNModel
+import SBNTensor
+
+/// How an antithetic estimator weighs the pair of downstream losses into a logit gradient:
+/// f(b) at the Bernoulli sample b = 1[u < σ(a)] and f(b̃) at its antithetic b̃ = 1[1 − u < σ(a)].
+/// The row factor is computed once per example, the unit weight once per unit.
+public protocol AntitheticWeight {
+    static func rowFactor(sample f: Float, antithetic fTilde: Float, scale: Float) -> Float
+    static func unit(_ rowFactor: Float, uniform u: Float, logit a: Float) -> Float
+}
+
+/// The machinery ARM and DisARM share on Bernoulli layers: layer by layer, one uniform vector
+/// u, the downstream loss at b̃ = 1[1 − u < σ(a)] and at b = 1[u < σ(a)] (the layers below
+/// sampled afresh for each), the logit gradient from `Weight`; b is kept for the layers below
+/// and for the decoder's pathwise gradient. Training objective with m = 1.
+final class AntitheticPairs {
+    let workspace: SBNWorkspace
+    private let uniforms: [Matrix]
+    private let fTilde: UnsafeMutableBufferPointer<Float>
+
+    struct Unsupported: Error, CustomStringConvertible { let description: String }
+
+    init(workspace: SBNWorkspace, estimator: String) throws {
+        if let other = workspace.model.architecture.hidden.first(where: { !($0 is BernoulliUnits) }) {
+            throw Unsupported(description: "layers: \(estimator) supports Bernoulli layers only, got \(other)")
+        }
+        guard workspace.samples == 1 else {
+            throw Unsupported(description: "samples.train: \(estimator) supports m = 1 only, got \(workspace.samples)")
+        }
+        self.workspace = workspace
+        uniforms = workspace.noise.map { Matrix(rows: $0.capacityRows, cols: $0.cols) }
+        fTilde = .allocate(capacity: workspace.capacityImages)
+    }
+
+    deinit { fTilde.deallocate() }
+
+    func estimate<Weight: AntitheticWeight>(_ batch: Batch, grads: ParameterSet, weight: Weight.Type,
+                                            using rng: inout Xoshiro256) -> Double {
+        let ws = workspace
+        ws.computeFirstLogits(batch)
+        let invB = 1 / Float(batch.count)
+        for l in 1..<ws.model.layerCount {
+            let u = uniforms[l], noise = ws.noise[l]
+            u.setRows(noise.rows)
+            Uniform.sample(into: u, using: &rng)
+            // f(1[1 − u < σ(a)]): the antithetic configuration.
+            for i in 0..<u.count { noise.storage[i] = 1 - u.storage[i] }
+            ws.applyLayer(l, surrogate: .exact, temperature: 1)
+            ws.propagate(batch, from: l + 1, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
+            for r in 0..<ws.rowCount { fTilde[r] = ws.rowNLL[r] }
+            // f(1[u < σ(a)]): the Bernoulli sample itself.
+            noise.copy(from: u)
+            ws.applyLayer(l, surrogate: .exact, temperature: 1)
+            ws.propagate(batch, from: l + 1, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
+            for r in 0..<ws.rowCount {
+                let d = Weight.rowFactor(sample: ws.rowNLL[r], antithetic: fTilde[r], scale: invB)
+                let g = ws.gradLogits[l].row(r), ur = u.row(r), a = ws.logits[l].row(r)
+                for c in 0..<u.cols { g[c] = Weight.unit(d, uniform: ur[c], logit: a[c]) }
+            }
+            // Keep the Bernoulli configuration for the layers below (and recompute their logits).
+            ws.applyLayer(l, surrogate: .exact, temperature: 1)
+        }
+        let loss = ws.scoreOutput(batch)
+        ws.backwardDecoder(grads: grads)
+        ws.backwardHiddenLogits(batch, grads: grads)
+        return loss
+    }
+}
