@@ -13,6 +13,9 @@ extension ExperimentConfig {
         if let most = estimator.maxTrainingSamples, samples.train > most {
             return ("samples.train", "\(estimator.name) supports m ≤ \(most), got \(samples.train)")
         }
+        if samples.train < estimator.minTrainingSamples {
+            return ("samples.train", "\(estimator.name) needs m ≥ \(estimator.minTrainingSamples), got \(samples.train)")
+        }
         return nil
     }
 }

@@ -10,5 +10,6 @@ public enum EstimatorRegistry {
         ReinforceEstimator.self,
         ARMEstimator.self,
         DisARMEstimator.self,
+        VIMCOEstimator.self,
     ]) { $0 }
 }

@@ -47,11 +47,15 @@ public protocol GradientEstimator: Component, AnyObject {
 
     /// The largest m of the training objective it handles (nil: any).
     static var maxTrainingSamples: Int? { get }
+
+    /// The smallest m it needs (VIMCO's leave-one-out needs two samples).
+    static var minTrainingSamples: Int { get }
 }
 
 extension GradientEstimator {
     public static func supports(_ units: any StochasticUnits) -> Bool { true }
     public static var maxTrainingSamples: Int? { nil }
+    public static var minTrainingSamples: Int { 1 }
 
     /// Builds the estimator from a configuration's options (decoded for this type by the loader).
     public static func make(workspace: SBNWorkspace, options: AnyOptions) throws -> any GradientEstimator {

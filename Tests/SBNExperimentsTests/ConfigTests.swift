@@ -80,7 +80,7 @@ struct ExperimentFolder {
         try expectConfigError("temperature: {tau: -1}\n", "temperature.tau: expected a number > 0, got -1")
     }
     @Test func unknownEstimator() throws {
-        try expectConfigError("estimator: gumbel\n", "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, reinforce, arm)")
+        try expectConfigError("estimator: gumbel\n", "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, reinforce, arm, disarm, vimco)")
     }
     @Test func unknownSchedule() throws {
         try expectConfigError("temperature: {schedule: cosine}\n",
@@ -154,6 +154,9 @@ struct ExperimentFolder {
         try expectConfigError("layers: [392, {categorical: [20, 10]}, 392]\nestimator: arm\n",
                               "estimator: arm does not support categorical layers (layers[1] is categorical(20×10))")
         try expectConfigError("estimator: arm\nsamples: {train: 3}\n", "samples.train: arm supports m ≤ 1, got 3")
+        try expectConfigError("estimator: vimco\n", "samples.train: vimco needs m ≥ 2, got 1")
+        try expectConfigError("layers: [392, {categorical: [20, 10]}, 392]\nestimator: disarm\n",
+                              "estimator: disarm does not support categorical layers (layers[1] is categorical(20×10))")
     }
     /// A "billion laughs": nine levels of ten aliases each stand for 10⁹ values.
     @Test func yamlAliasBombIsRefused() throws {
