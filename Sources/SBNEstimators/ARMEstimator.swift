@@ -10,26 +10,14 @@ import SBNTensor
 ///
 /// where each f is the downstream loss with layer l fixed to that configuration and the layers
 /// below it sampled afresh (as the reference code does for the first layer); see `AntitheticPairs`.
-public final class ARMEstimator: GradientEstimator, AntitheticWeight {
+public final class ARMEstimator: AntitheticEstimator {
     public static let name = "arm"
     public static let summary = "ARM: antithetic, unbiased score-function estimator (Yin & Zhou 2019)"
-    public static let surrogate = UnitSurrogate.exact
 
-    /// The antithetic pair 1[u < σ(a)], 1[u > σ(−a)] is Bernoulli algebra (the categorical
-    /// extension, ARSM, is another estimator).
-    public static func supports(_ units: any StochasticUnits) -> Bool { units is BernoulliUnits }
-    /// The antithetic pair is of one sample's configuration.
-    public static let maxTrainingSamples: Int? = 1
-
-    public let state = ComponentState.none
-    private let pairs: AntitheticPairs
+    public let pairs: AntitheticPairs
 
     public init(workspace: SBNWorkspace, options: NoOptions) throws {
         pairs = try AntitheticPairs(workspace: workspace, estimator: Self.name)
-    }
-
-    public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        pairs.estimate(batch, grads: grads, weight: Self.self, using: &rng)
     }
 
     /// (f(b̃) − f(b)) / B, then times (u − ½) per unit (eq. 5).

@@ -1,5 +1,6 @@
 import SBNDistributions
 import SBNModel
+import SBNOptions
 import SBNTensor
 
 /// How an antithetic estimator weighs the pair of downstream losses into a logit gradient:
@@ -10,18 +11,39 @@ public protocol AntitheticWeight {
     static func unit(_ rowFactor: Float, uniform u: Float, logit a: Float) -> Float
 }
 
+/// ARM-like estimators: a weighting of the antithetic pair (`AntitheticWeight`) on Bernoulli
+/// layers with m = 1, run by `AntitheticPairs`. A conforming class declares its name, summary,
+/// weights and `pairs`; the rest comes from here.
+public protocol AntitheticEstimator: GradientEstimator, AntitheticWeight where Options == NoOptions {
+    var pairs: AntitheticPairs { get }
+}
+
+extension AntitheticEstimator {
+    public static var surrogate: UnitSurrogate { .exact }
+    /// The antithetic pair 1[u < σ(a)], 1[1 − u < σ(a)] is Bernoulli algebra (the categorical
+    /// extension, ARSM, would be another estimator).
+    public static func supports(_ units: any StochasticUnits) -> Bool { units is BernoulliUnits }
+    /// The pair is of one sample's configuration.
+    public static var maxTrainingSamples: Int? { 1 }
+    public var state: ComponentState { .none }
+
+    public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
+        pairs.estimate(batch, grads: grads, weight: Self.self, using: &rng)
+    }
+}
+
 /// The machinery ARM and DisARM share on Bernoulli layers: layer by layer, one uniform vector
 /// u, the downstream loss at b̃ = 1[1 − u < σ(a)] and at b = 1[u < σ(a)] (the layers below
 /// sampled afresh for each), the logit gradient from `Weight`; b is kept for the layers below
 /// and for the decoder's pathwise gradient. Training objective with m = 1.
-final class AntitheticPairs {
+public final class AntitheticPairs {
     let workspace: SBNWorkspace
     private let uniforms: [Matrix]
     private let fTilde: UnsafeMutableBufferPointer<Float>
 
     struct Unsupported: Error, CustomStringConvertible { let description: String }
 
-    init(workspace: SBNWorkspace, estimator: String) throws {
+    public init(workspace: SBNWorkspace, estimator: String) throws {
         if let other = workspace.model.architecture.hidden.first(where: { !($0 is BernoulliUnits) }) {
             throw Unsupported(description: "layers: \(estimator) supports Bernoulli layers only, got \(other)")
         }

@@ -10,23 +10,14 @@ import SBNTensor
 ///   ∂E[f]/∂a_j ≈ ½ (f(b) − f(b̃)) · (−1)^{b̃_j} · 1[b_j ≠ b̃_j] · σ(|a_j|),
 ///
 /// unbiased. Same downstream evaluations as `arm` (`AntitheticPairs`); Bernoulli layers, m = 1.
-public final class DisARMEstimator: GradientEstimator, AntitheticWeight {
+public final class DisARMEstimator: AntitheticEstimator {
     public static let name = "disarm"
     public static let summary = "DisARM: ARM's antithetic pair with the noise integrated out (Dong et al. 2020)"
-    public static let surrogate = UnitSurrogate.exact
 
-    public static func supports(_ units: any StochasticUnits) -> Bool { units is BernoulliUnits }
-    public static let maxTrainingSamples: Int? = 1
-
-    public let state = ComponentState.none
-    private let pairs: AntitheticPairs
+    public let pairs: AntitheticPairs
 
     public init(workspace: SBNWorkspace, options: NoOptions) throws {
         pairs = try AntitheticPairs(workspace: workspace, estimator: Self.name)
-    }
-
-    public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        pairs.estimate(batch, grads: grads, weight: Self.self, using: &rng)
     }
 
     /// ½ (f(b) − f(b̃)) / B.
