@@ -12,13 +12,13 @@ import pandas as pd
 PAPER_TABLE1 = {
     "bernoulli": {
         "reinforce": ("SF", 72.0), "darn": ("DARN", 59.7), "muprop": ("MuProp", 58.9), "st": ("ST", 58.9),
-        "annealed-st": ("Annealed ST", 58.7), "gs": ("Gumbel-Softmax", 58.5), "st-gs": ("ST Gumbel-Softmax", 59.3),
+        "st-annealed": ("Annealed ST", 58.7), "gs": ("Gumbel-Softmax", 58.5), "st-gs": ("ST Gumbel-Softmax", 59.3),
         # Not in Table 1: ARM's own report on the same task (Yin & Zhou 2019, Table 3).
         "arm": ("ARM, Yin & Zhou 2019", 57.9),
     },
     "categorical": {
         "reinforce": ("SF", 73.1), "darn": ("DARN", 67.9), "muprop": ("MuProp", 63.0), "st": ("ST", 61.8),
-        "annealed-st": ("Annealed ST", 61.1), "gs": ("Gumbel-Softmax", 59.0), "st-gs": ("ST Gumbel-Softmax", 59.7),
+        "st-annealed": ("Annealed ST", 61.1), "gs": ("Gumbel-Softmax", 59.0), "st-gs": ("ST Gumbel-Softmax", 59.7),
     },
 }
 

@@ -21,6 +21,8 @@ struct sbn_kernel_table {
     void (*categorical_sample)(const float *, const float *, float *, float *, size_t, size_t, int);
     void (*gumbel_softmax)(const float *, const float *, float *, float *, size_t, size_t, float, int);
     void (*softmax_backward)(const float *, const float *, float *, size_t, size_t, float);
+    void (*softmax_scaled)(const float *, float *, size_t, size_t, float);
+    void (*hard_sigmoid_slope)(const float *, float *, size_t, float);
 };
 
 #define SBN_SUFFIX _portable
@@ -124,3 +126,9 @@ void sbn_gumbel_softmax(const float *a, const float *gumbel, float *y, float *so
 void sbn_softmax_backward(const float *gy, const float *s, float *ga, size_t groups, size_t k, float scale) {
     active->softmax_backward(gy, s, ga, groups, k, scale);
 }
+
+void sbn_softmax_scaled(const float *a, float *p, size_t groups, size_t k, float scale) {
+    active->softmax_scaled(a, p, groups, k, scale);
+}
+
+void sbn_hard_sigmoid_slope(const float *a, float *d, size_t n, float slope) { active->hard_sigmoid_slope(a, d, n, slope); }

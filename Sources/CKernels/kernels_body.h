@@ -204,6 +204,28 @@ SBN_TARGET static void SBN_NAME(gumbel_softmax)(const float *restrict a, const f
     }
 }
 
+SBN_TARGET static void SBN_NAME(softmax_scaled)(const float *restrict a, float *restrict p, size_t groups, size_t k, float scale) {
+#pragma clang fp contract(off)
+    float work[SBN_CHUNK];
+    SBN_FOR_CHUNKS(groups, k) {
+        float *pc = p + base;
+        const float *ac = a + base;
+        SBN_INTERLEAVE
+        for (size_t i = 0; i < n; i++) pc[i] = ac[i] * scale;
+        SBN_NAME(softmax_chunk)(pc, work, n, k);
+    }
+}
+
+SBN_TARGET static void SBN_NAME(hard_sigmoid_slope)(const float *restrict a, float *restrict d, size_t n, float slope) {
+#pragma clang fp contract(off)
+    float half = 0.5f * slope;
+    SBN_INTERLEAVE
+    for (size_t i = 0; i < n; i++) {
+        float x = slope * a[i];
+        d[i] = (x > -1.0f && x < 1.0f) ? half : 0.0f;
+    }
+}
+
 SBN_TARGET static void SBN_NAME(softmax_backward)(const float *restrict gy, const float *restrict s, float *restrict ga,
                                                   size_t groups, size_t k, float scale) {
 #pragma clang fp contract(off)
@@ -332,6 +354,7 @@ SBN_TARGET static int SBN_NAME(sgd_momentum_update)(float *restrict v, float *re
 static const struct sbn_kernel_table SBN_NAME(table) = {
     SBN_NAME(uniform_fill), SBN_NAME(bernoulli_sample), SBN_NAME(binary_concrete), SBN_NAME(logistic_from_uniform), SBN_NAME(bernoulli_nll_rows), SBN_NAME(adam_update), SBN_NAME(sgd_momentum_update),
     SBN_NAME(gumbel_from_uniform), SBN_NAME(categorical_sample), SBN_NAME(gumbel_softmax), SBN_NAME(softmax_backward),
+    SBN_NAME(softmax_scaled), SBN_NAME(hard_sigmoid_slope),
 };
 
 #undef SBN_INTERLEAVE

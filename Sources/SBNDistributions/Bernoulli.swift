@@ -35,6 +35,14 @@ public struct Bernoulli {
         sbn_bernoulli_sample(logits, uniforms, z, derivative, count, 1)
     }
 
+    /// d = s/2 where |s·a| < 1, else 0: the derivative of the hard sigmoid max(0, min(1, (s·a + 1)/2))
+    /// of slope s (Chung et al. 2017), vectorised (CKernels).
+    @inlinable
+    public static func hardSigmoidDerivative(logits: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int,
+                                             slope: Float) {
+        sbn_hard_sigmoid_slope(logits, d, count, slope)
+    }
+
     /// ∂σ(a)/∂a = σ(a)(1 − σ(a)): the derivative of the mean.
     @inlinable @inline(__always)
     public static func meanDerivative(logit a: Float) -> Float {

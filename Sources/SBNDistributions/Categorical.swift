@@ -26,6 +26,13 @@ public struct Categorical {
         sbn_categorical_sample(logits, uniforms, z, local, groups, classes, straightThrough ? 1 : 0)
     }
 
+    /// p = softmax(scale · a) per group, vectorised (CKernels).
+    @inlinable
+    public static func softmax(logits: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, groups: Int, classes: Int,
+                               scale: Float = 1) {
+        sbn_softmax_scaled(logits, p, groups, classes, scale)
+    }
+
     /// One-hot draws into `z` (same shape as the logits).
     public func sample(into z: Matrix, using rng: inout Xoshiro256) {
         precondition(z.count == logits.count, "Categorical.sample: size mismatch")
@@ -36,12 +43,7 @@ public struct Categorical {
     /// The class probabilities softmax(a) per group.
     public func probabilities(into p: Matrix) {
         precondition(p.count == logits.count, "Categorical.probabilities: size mismatch")
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: logits.count) { z in
-            // Uniforms of ½ give some draw; only the straight-through output, softmax(a), is kept.
-            z.initialize(repeating: 0.5)
-            Self.draw(logits: logits.pointer, uniforms: z.baseAddress!, into: z.baseAddress!, local: p.pointer,
-                      groups: groups, classes: classes, straightThrough: true)
-        }
+        Self.softmax(logits: logits.pointer, into: p.pointer, groups: groups, classes: classes)
     }
 
     /// log p(z) = Σ_groups ⟨z, a⟩ − logsumexp(a) per row, in double precision.

@@ -7,6 +7,7 @@ public enum EstimatorRegistry {
         GumbelSoftmaxEstimator.self,
         STGumbelSoftmaxEstimator.self,
         StraightThroughEstimator.self,
+        StraightThroughAnnealedEstimator.self,
         ReinforceEstimator.self,
         ARMEstimator.self,
         DisARMEstimator.self,

@@ -25,7 +25,7 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
 
     public func noise(for surrogate: UnitSurrogate) -> UnitNoise {
         switch surrogate {
-        case .exact, .straightThrough: .uniform
+        case .exact, .straightThrough, .slopeAnnealed: .uniform
         case .relaxed, .straightThroughRelaxed: .logistic
         }
     }
@@ -33,13 +33,17 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
     /// exact: z = 1[u < σ(a)], local = z − σ(a) (Williams 1992);
     /// relaxed: y = σ((a + L)/τ), local = y(1 − y)/τ (binary Concrete, Jang et al. 2017 eq. 2 with k = 2);
     /// straightThroughRelaxed: z = 1[a + L > 0], local as relaxed (Jang et al. 2017 §2.2);
-    /// straightThrough: z = 1[u < σ(a)], local = σ(a)(1 − σ(a)) (Gu et al. 2016 fn. 3).
+    /// straightThrough: z = 1[u < σ(a)], local = σ(a)(1 − σ(a)) (Gu et al. 2016 fn. 3);
+    /// slopeAnnealed: z = 1[u < σ(a)], local = s/2 · 1[|s·a| < 1], s = 1/τ (Chung et al. 2017).
     public func sample(_ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
                        values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float) {
         let n = rows * width
         switch surrogate {
         case .exact: Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: local, count: n)
         case .straightThrough: Bernoulli.drawStraightThrough(logits: logits, uniforms: noise, into: values, derivative: local, count: n)
+        case .slopeAnnealed:
+            Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: nil, count: n)
+            if let local { Bernoulli.hardSigmoidDerivative(logits: logits, into: local, count: n, slope: 1 / temperature) }
         case .relaxed, .straightThroughRelaxed:
             BinaryConcrete.relax(logits: logits, noise: noise, into: values, derivative: local, count: n, temperature: temperature,
                                  hard: surrogate == .straightThroughRelaxed)

@@ -34,7 +34,7 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
     /// relaxation and the Gumbel-max draw.
     public func noise(for surrogate: UnitSurrogate) -> UnitNoise {
         switch surrogate {
-        case .exact, .straightThrough: .uniform
+        case .exact, .straightThrough, .slopeAnnealed: .uniform
         case .relaxed, .straightThroughRelaxed: .gumbel
         }
     }
@@ -42,7 +42,8 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
     /// exact: a one-hot draw, local = one-hot − softmax(a) (the score, Williams 1992);
     /// relaxed: y = softmax((a + g)/τ), local = y (Jang et al. 2017 eq. 2);
     /// straightThroughRelaxed: the one-hot argmax(a + g) (eq. 1), local = softmax((a + g)/τ) (§2.2);
-    /// straightThrough: a one-hot draw, local = softmax(a) (§4.1's ST through the mean).
+    /// straightThrough: a one-hot draw, local = softmax(a) (§4.1's ST through the mean);
+    /// slopeAnnealed: a one-hot draw, local = softmax(a/τ) (slope 1/τ, Chung et al. 2017).
     public func sample(_ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
                        values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float) {
         let n = rows * groups
@@ -50,6 +51,9 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
         case .exact, .straightThrough:
             Categorical.draw(logits: logits, uniforms: noise, into: values, local: local, groups: n, classes: classes,
                              straightThrough: surrogate == .straightThrough)
+        case .slopeAnnealed:
+            Categorical.draw(logits: logits, uniforms: noise, into: values, local: nil, groups: n, classes: classes)
+            if let local { Categorical.softmax(logits: logits, into: local, groups: n, classes: classes, scale: 1 / temperature) }
         case .relaxed, .straightThroughRelaxed:
             GumbelSoftmax.relax(logits: logits, noise: noise, into: values, soft: local, groups: n, classes: classes,
                                 temperature: temperature, hard: surrogate == .straightThroughRelaxed)
@@ -57,10 +61,11 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
     }
 
     /// The softmax Jacobian per group: ∂loss/∂a = s ⊙ (∂loss/∂h − ⟨s, ∂loss/∂h⟩)/τ for the relaxed
-    /// surrogates (s = softmax((a + g)/τ)), without the 1/τ for straight-through (s = softmax(a)).
+    /// and slope-annealed surrogates (s = softmax((a + g)/τ) or softmax(a/τ)), without the 1/τ
+    /// for straight-through (s = softmax(a)).
     public func backward(_ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
                          gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float) {
-        let scale: Float = surrogate == .relaxed || surrogate == .straightThroughRelaxed ? 1 / temperature : 1
+        let scale: Float = surrogate == .straightThrough ? 1 : 1 / temperature
         GumbelSoftmax.backward(gradValues: gradValues, softmax: local, into: gradLogits, groups: rows * groups, classes: classes,
                                scale: scale)
     }

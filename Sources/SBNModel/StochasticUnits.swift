@@ -24,6 +24,10 @@ public enum UnitSurrogate: String, Sendable, CaseIterable {
     /// An exact sample forward, the derivative of its mean backward (Bengio et al. 2013;
     /// Jang et al. 2017 §4.1's ST).
     case straightThrough
+    /// An exact sample forward; backward through a hard sigmoid of slope s = 1/τ (Bernoulli) or
+    /// the softmax of s·a (categorical), s growing as τ falls on the run's temperature schedule
+    /// (slope-annealed straight-through, Chung et al. 2017).
+    case slopeAnnealed
 }
 
 /// The kind of one stochastic layer: how its `width` units turn logits and noise into values,

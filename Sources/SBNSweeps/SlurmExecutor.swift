@@ -97,8 +97,9 @@ public struct SlurmExecutor {
 
     /// Follows the array until none of its tasks is queued or running, printing the sweep's
     /// progress line whenever it changes. A task being requeued can be missing from `squeue` for a
-    /// moment, so the array counts as ended only when the queue has been empty for 10 s or every
-    /// point has finished or failed; a failing `squeue` is retried for as long. A stop signal here
+    /// moment (longer on a busy controller), so the array counts as ended only when every point has
+    /// finished or failed, or the queue has been empty for a minute; a failing `squeue` is retried
+    /// for 10 s. A stop signal here
     /// cancels nothing: the array keeps running, and the same command with --wait (or `sbnlab
     /// collect`) picks it up again.
     public func wait(jobID: String) throws {
@@ -123,7 +124,7 @@ public struct SlurmExecutor {
                 last = line
             }
             emptySince = tasks.isEmpty ? emptySince ?? Date() : nil
-            if let emptySince, done + failed == states.count || Date().timeIntervalSince(emptySince) > 10 { return }
+            if let emptySince, done + failed == states.count || Date().timeIntervalSince(emptySince) > 60 { return }
             if StopRequest.signal != nil {
                 log("stopped following job \(jobID); it keeps running (follow it again with the same command, or sbnlab collect)")
                 return

@@ -199,7 +199,7 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
     /// (each points downhill: positive cosine with the exact gradient). Their derivatives are
     /// checked exactly at the unit level (`UnitKindTests`) and for `gs` against finite
     /// differences of the relaxed objective (`PathwiseGradientTests`).
-    @Test(arguments: ["gs", "st-gs", "st"], TinyNet.allCases)
+    @Test(arguments: ["gs", "st-gs", "st", "st-annealed"], TinyNet.allCases)
     func pathwiseBiasIsReported(name: String, net: TinyNet) throws {
         let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let exact = exactGradient(model, batch)

@@ -51,6 +51,10 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
             case .straightThroughRelaxed:
                 let y = BinaryConcrete.relax(logit: a, noise: u, temperature: tau)
                 return (BinaryConcrete.hard(logit: a, noise: u), BinaryConcrete.relaxedDerivative(y, temperature: tau))
+            case .slopeAnnealed:
+                // The hard sigmoid of slope s = 1/τ: derivative s/2 inside |s·a| < 1.
+                let slope = 1 / tau
+                return (Bernoulli.draw(logit: a, uniform: u), abs(slope * a) < 1 ? 0.5 * slope : 0)
             }
         }
         #expect(values.map(\.bitPattern) == expected.map(\.0.bitPattern))
@@ -66,8 +70,9 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
     /// Categorical layers: values are one-hot (or the relaxation), and the derivative each
     /// pathwise surrogate backpropagates is checked exactly against central finite differences of
     /// a double-precision reference: ∂/∂a of ⟨gy, softmax((a + g)/τ)⟩ for the relaxed surrogates
-    /// (so a missing 1/τ fails at τ = 0.5), of ⟨gy, softmax(a)⟩ for straight-through. The score
-    /// of `exact` is one-hot − softmax(a).
+    /// (so a missing 1/τ fails at τ = 0.5), of ⟨gy, softmax(a/τ)⟩ for slope-annealed
+    /// straight-through, of ⟨gy, softmax(a)⟩ for straight-through. The score of `exact` is
+    /// one-hot − softmax(a).
     @Test(arguments: UnitSurrogate.allCases)
     func categoricalValuesAndDerivatives(surrogate s: UnitSurrogate) {
         let units = CategoricalUnits(groups: 3, classes: 5), rows = 7, tau: Float = 0.5
@@ -88,7 +93,7 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
             case .straightThroughRelaxed:
                 let best = zip(a, g).map { $0 + $1 }.indices.max { a[$0] + g[$0] < a[$1] + g[$1] }!
                 #expect(v == (0..<5).map { $0 == best ? 1 : 0 })
-            case .exact, .straightThrough:
+            case .exact, .straightThrough, .slopeAnnealed:
                 // Inverse CDF of the group's first uniform.
                 let p = ReferenceSBN.softmax(a[...]), u = g[0]
                 var cum = 0.0
@@ -99,11 +104,13 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
                 }
             }
             guard s != .exact else { continue }
-            // ⟨gy, softmax(x(a))⟩ with x = (a + g)/τ (relaxed surrogates) or x = a (straight-through).
-            let relaxed = s != .straightThrough
+            // ⟨gy, softmax(x(a))⟩ with x = (a + g)/τ (relaxed surrogates), a/τ (slope-annealed) or a
+            // (straight-through).
+            let relaxed = s == .relaxed || s == .straightThroughRelaxed
             let weights = range.map { Double(gy[$0]) }
             func objective(_ a: [Double]) -> Double {
-                let x: [Double] = relaxed ? zip(a, g).map { ($0 + $1) / Double(tau) } : a
+                let x: [Double] = relaxed ? zip(a, g).map { ($0 + $1) / Double(tau) }
+                    : s == .slopeAnnealed ? a.map { $0 / Double(tau) } : a
                 let y = ReferenceSBN.softmax(x[...])
                 return zip(weights, y).reduce(0.0) { $0 + $1.0 * $1.1 }
             }

@@ -58,7 +58,7 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     }
     @Test func unknownEstimatorInAxis() throws {
         try expectError("sweep: {estimator: [gs, gumbel]}\n",
-                        "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, reinforce, arm, disarm, vimco)")
+                        "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, arm, disarm, vimco)")
     }
     @Test func unknownScheduleInZip() throws {
         try expectError("sweep: {seed: [1]}\nzip: {temperature.schedule: [fixed, cosine], temperature.tau: [1, 2]}\n",

@@ -63,7 +63,10 @@ import Testing
             sbn_gumbel_softmax(x.logits, gumbel, &y, &soft, groups, k, 0.7, 0)
             sbn_gumbel_softmax(x.logits, gumbel, &hard, &hardSoft, groups, k, 0.7, 1)
             sbn_softmax_backward(x.grads, soft, &ga, groups, k, 1 / 0.7)
-            out += gumbel + z + score + st + stLocal + y + soft + hard + hardSoft + ga
+            var scaled = z, slope = z
+            sbn_softmax_scaled(x.logits, &scaled, groups, k, 1 / 0.7)
+            sbn_hard_sigmoid_slope(x.logits, &slope, n, 0.3)
+            out += gumbel + z + score + st + stLocal + y + soft + hard + hardSoft + ga + scaled + slope
         }
         return out.map(\.bitPattern)
     }

@@ -164,6 +164,13 @@ void sbn_gumbel_softmax(const float *a, const float *gumbel, float *y, float *so
 /// eq. 2; 1 for straight-through's softmax(a)).
 void sbn_softmax_backward(const float *gy, const float *s, float *ga, size_t groups, size_t k, float scale);
 
+/// p = softmax(scale · a) per group of k.
+void sbn_softmax_scaled(const float *a, float *p, size_t groups, size_t k, float scale);
+
+/// d = ∂/∂a of the hard sigmoid max(0, min(1, (s·a + 1)/2)) with slope s: s/2 where |s·a| < 1,
+/// else 0 (Chung et al. 2017's slope-annealed straight-through).
+void sbn_hard_sigmoid_slope(const float *a, float *d, size_t n, float slope);
+
 /// Per-row −log p(x | a) = Σ_j softplus(a_j) − x_j a_j of binary targets under Bernoulli logits,
 /// row r scored against target row r / target_repeat; and when `gradient` is not NULL,
 /// ∂/∂a = σ(a) − x. `scratch` holds `cols` floats. With a gradient the row sum uses eight
