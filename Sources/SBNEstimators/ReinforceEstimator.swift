@@ -87,15 +87,17 @@ public final class ReinforceEstimator: GradientEstimator {
         return loss
     }
 
-    /// Updates the running moments and fits b_ψ to f − c (NVIL).
+    /// Updates the running moments and fits b_ψ to f − c (NVIL). The variance is the batch's own,
+    /// around the batch mean, as NVIL's running estimate of Var[f − b_ψ(x)] (Mnih & Gregor 2014,
+    /// §3.3); around the moving mean c it would add (batch mean − c)², a drift term, to it.
     private func updateMoments(batchMean: Double, centre c: Double) {
         let n = workspace.imageCount
-        let residualVariance = (0..<n).reduce(0.0) { $0 + pow2(centred[$1] - c) } / Double(n)
+        let batchVariance = (0..<n).reduce(0.0) { $0 + pow2(centred[$1] - batchMean) } / Double(n)
         let decay = options.decay
         // New values first: reading the dictionary inside the assignment would keep a second
         // reference to it during the write, which then copies it (an allocation per step).
         let mean = decay * state.reals["mean"]! + (1 - decay) * batchMean
-        let variance = decay * state.reals["variance"]! + (1 - decay) * residualVariance
+        let variance = decay * state.reals["variance"]! + (1 - decay) * batchVariance
         state.reals["mean"] = mean
         state.reals["variance"] = variance
         state.integers["batches", default: 0] += 1

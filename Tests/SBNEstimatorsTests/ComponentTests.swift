@@ -152,3 +152,32 @@ import Testing
         }
     }
 }
+
+/// REINFORCE's running moments follow NVIL: the mean is a moving average of the batch means of
+/// f − b_ψ(x), the variance a moving average of each batch's variance around its own mean.
+@Suite struct ReinforceMomentTests {
+    @Test func varianceIsTheBatchVarianceAroundTheBatchMean() throws {
+        let (model, batch) = tinyProblem(sizes: [6, 5, 4, 6], images: 8, seed: 81)
+        var options = ReinforceEstimator.Options()
+        options.inputBaseline = false
+        let ws = SBNWorkspace(model: model, capacityImages: 8)
+        let estimator = try ReinforceEstimator(workspace: ws, options: options)
+        let grads = model.makeGradients()
+        var rng = Xoshiro256(seed: 82)
+        func step() -> (mean: Double, variance: Double) {
+            _ = estimator.estimate(batch, grads: grads, context: StepContext(step: 0, temperature: 1, learningRate: 0), using: &rng)
+            let f = (0..<ws.imageCount).map { ws.imageLoss[$0] }
+            let mean = f.reduce(0, +) / Double(f.count)
+            return (mean, f.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(f.count))
+        }
+        // The first batch initialises both moments, then they are updated once with it.
+        let first = step()
+        #expect(abs(try #require(estimator.state.reals["variance"]) - first.variance) < 1e-9 * max(first.variance, 1))
+        let (m1, v1) = (try #require(estimator.state.reals["mean"]), try #require(estimator.state.reals["variance"]))
+        let second = step()
+        let m2 = try #require(estimator.state.reals["mean"]), v2 = try #require(estimator.state.reals["variance"])
+        #expect(abs(m2 - (0.9 * m1 + 0.1 * second.mean)) < 1e-9 * abs(m2))
+        #expect(abs(v2 - (0.9 * v1 + 0.1 * second.variance)) < 1e-9 * max(v2, 1), "v2 \(v2), batch variance \(second.variance)")
+        #expect(second.mean != m1, "the two batches' samples differ, so the old rule would have added (mean − c)²")
+    }
+}
