@@ -72,10 +72,24 @@ def curves(runs, varying, path):
     plt.close(fig)
 
 
+def chosen_temperatures(runs):
+    """Per estimator, the fixed τ with the lowest mean best validation NLL over its finished runs
+    (the choice the paper's protocol makes on validation, never on test): {estimator: τ}."""
+    done = runs[(runs.status == "finished") & (runs["config.temperature.schedule"] == "fixed")]
+    chosen = {}
+    for estimator, g in done.groupby("estimator", sort=True):
+        valid = g.groupby("config.temperature.tau").best_valid_nll.mean()
+        if len(valid) and np.isfinite(valid.min()):
+            chosen[estimator] = float(valid.idxmin())
+    return chosen
+
+
 def temperature(runs, path):
-    """Test NLL against τ for fixed schedules, one line per estimator; annealed runs as dashed lines."""
+    """Test NLL against τ for fixed schedules, one line per estimator (mean ± seed sd), the τ chosen
+    on validation marked ★; annealed runs as dashed lines."""
     fig, ax = plt.subplots(figsize=(6, 4))
     done = runs[runs.status == "finished"]
+    chosen = chosen_temperatures(runs)
     for estimator, g in done.groupby("estimator", sort=True):
         fixed = g[g["config.temperature.schedule"] == "fixed"]
         if len(fixed):
@@ -83,6 +97,10 @@ def temperature(runs, path):
             line = ax.errorbar(stats["config.temperature.tau"], stats["mean"], yerr=stats["std"].fillna(0),
                                marker="o", capsize=3, label=f"{estimator} (fixed τ)")
             color = line[0].get_color()
+            if estimator in chosen:
+                at = stats[stats["config.temperature.tau"] == chosen[estimator]]["mean"].iloc[0]
+                ax.plot([chosen[estimator]], [at], marker="*", markersize=14, color=color, linestyle="none",
+                        label=f"{estimator}: τ = {chosen[estimator]:g} chosen on validation")
         else:
             color = None
         annealed = g[g["config.temperature.schedule"] != "fixed"]
@@ -112,6 +130,10 @@ def write_report(folder):
     outputs = {name: os.path.join(folder, name) for name in ("table.md", "curves.png", "temperature.png")}
     with open(outputs["table.md"], "w") as f:
         f.write(table(runs, varying))
+        chosen = chosen_temperatures(runs)
+        if chosen:
+            f.write("\nτ chosen on validation (lowest mean best validation NLL): "
+                    + ", ".join(f"{e} τ = {t:g}" for e, t in chosen.items()) + "\n")
     curves(runs, varying, outputs["curves.png"])
     temperature(runs, outputs["temperature.png"])
     return runs, outputs

@@ -228,7 +228,16 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(a.stdout.contains("12 runs"))
         let table = try String(contentsOfFile: out + "/table.md", encoding: .utf8)
         #expect(table.contains("58.5 (Gumbel-Softmax)") && table.contains("59.3 (ST Gumbel-Softmax)"))
-        #expect(table.split(separator: "\n").count == 2 + 6)
+        #expect(table.split(separator: "\n").count == 2 + 6 + 1)
+        // The fixed τ with the lowest mean best validation NLL per estimator, from our own summary.
+        let rows = try SweepSummary.collect(out).rows.filter { $0.params["temperature.schedule"] == "fixed" }
+        for estimator in ["gs", "st-gs"] {
+            let byTau = Dictionary(grouping: rows.filter { $0.estimator == estimator }, by: { $0.params["temperature.tau"] ?? "" })
+            let best = byTau.min { a, b in
+                a.value.map(\.bestValidNLL).reduce(0, +) / Double(a.value.count) < b.value.map(\.bestValidNLL).reduce(0, +) / Double(b.value.count)
+            }!.key
+            #expect(table.contains("\(estimator) τ = \(Double(best)!.formatted())"), "\(table)")
+        }
         for png in ["curves.png", "temperature.png"] {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: out + "/" + png))
             #expect(bytes.count > 5000 && bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]), "\(png)")
