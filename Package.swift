@@ -12,7 +12,7 @@ let numerics = Target.Dependency.product(name: "RealModule", package: "swift-num
 /// Every module of the framework (what the SBNLab library re-exports).
 let frameworkModules: [Target.Dependency] = [
     "SBNTensor", "SBNStorage", "SBNOptions", "SBNDistributions", "SBNData", "SBNModel",
-    "SBNEstimators", "SBNConfig", "SBNTraining", "SBNSweeps", "SBNBench", "SBNFigures",
+    "SBNEstimators", "SBNConfig", "SBNTraining", "SBNSweeps", "SBNBench", "SBNFigures", "SBNDiagnostics",
 ]
 
 let package = Package(
@@ -55,6 +55,7 @@ let package = Package(
         module("SBNBench", ["SBNConfig", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",
                             .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNFigures", ["CZlib", "SBNModel", "SBNData", "SBNDistributions", "SBNTensor"]),
+        module("SBNDiagnostics", ["SBNEstimators", "SBNModel", "SBNOptions", "SBNStorage", "SBNTensor", "SBNDistributions"]),
         .target(name: "SBNLab", dependencies: frameworkModules),
         // The framework's modules are listed here too, not only through SBNLab's re-exports: with
         // SBNLab alone, SwiftPM did not recompile sbnlab when a struct of SBNTraining changed its
@@ -69,7 +70,7 @@ let package = Package(
         .testTarget(name: "SBNDistributionsTests", dependencies: ["SBNDistributions", "SBNTensor", "CKernels", numerics]),
         .testTarget(name: "SBNDataTests", dependencies: ["SBNData", "SBNStorage", "SBNTestSupport"]),
         .testTarget(name: "SBNEstimatorsTests", dependencies: ["SBNEstimators", "SBNModel", "SBNTensor", "SBNDistributions",
-                                                               "SBNOptions"]),
+                                                               "SBNOptions", "SBNDiagnostics"]),
         .testTarget(name: "SBNExperimentsTests", dependencies: [
             "SBNConfig", "SBNTraining", "SBNSweeps", "SBNEstimators", "SBNModel", "SBNOptions", "SBNData", "SBNStorage",
             "SBNFigures", "SBNTestSupport", .product(name: "Yams", package: "Yams"),

@@ -11,3 +11,4 @@
 @_exported import SBNSweeps
 @_exported import SBNBench
 @_exported import SBNFigures
+@_exported import SBNDiagnostics

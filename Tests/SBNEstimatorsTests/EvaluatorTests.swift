@@ -1,4 +1,5 @@
 import Foundation
+import SBNDiagnostics
 import SBNDistributions
 import SBNModel
 import SBNTensor

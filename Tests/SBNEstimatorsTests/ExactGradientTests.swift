@@ -1,89 +1,11 @@
 import Foundation
+import SBNDiagnostics
 import SBNDistributions
 import SBNEstimators
 import SBNModel
 import SBNOptions
 import SBNTensor
 import Testing
-
-/// The exact gradient of E[−log p(x_bottom | h)] for a tiny SBN with two hidden layers, by
-/// enumerating every hidden state: ∇E[f] = Σ_h p(h|x) [f(h) ∇log p(h|x) + ∇f(h)], averaged over
-/// the batch's images. ∇_a log p(h | a) is h − mean(a) for both unit kinds (σ or softmax).
-func exactGradient(_ model: SBN, _ batch: Batch) -> [Double] {
-    let ref = ReferenceSBN(model)
-    let sizes = model.sizes
-    precondition(sizes.count == 4, "exactGradient: two hidden layers")
-    let (n0, n1, n2, n3) = (sizes[0], sizes[1], sizes[2], sizes[3])
-    var grad = [Double](repeating: 0, count: model.parameters.scalarCount)
-    // Offsets of W1, b1, W2, b2, W3, b3 in the flattened parameter vector.
-    var offsets = [0]
-    for t in model.parameters.tensors { offsets.append(offsets.last! + t.count) }
-    for b in 0..<batch.count {
-        let x = (0..<n0).map { Double(batch.top[b, $0]) }
-        let y = (0..<n3).map { Double(batch.bottom[b, $0]) }
-        let a1 = ref.linear(1, x)
-        let p1 = ref.mean(1, a1)
-        for h1 in ref.states(1) {
-            let logP1 = ref.logProb(1, h1, a1)
-            let a2 = ref.linear(2, h1)
-            let p2 = ref.mean(2, a2)
-            for h2 in ref.states(2) {
-                let w = exp(logP1 + ref.logProb(2, h2, a2)) / Double(batch.count)
-                let a3 = ref.linear(3, h2)
-                let f = zip(a3, y).reduce(0.0) { $0 + ReferenceSBN.softplus($1.0) - $1.1 * $1.0 }
-                for i in 0..<n0 { for j in 0..<n1 { grad[offsets[0] + i * n1 + j] += w * f * x[i] * (h1[j] - p1[j]) } }
-                for j in 0..<n1 { grad[offsets[1] + j] += w * f * (h1[j] - p1[j]) }
-                for i in 0..<n1 { for j in 0..<n2 { grad[offsets[2] + i * n2 + j] += w * f * h1[i] * (h2[j] - p2[j]) } }
-                for j in 0..<n2 { grad[offsets[3] + j] += w * f * (h2[j] - p2[j]) }
-                for i in 0..<n2 { for j in 0..<n3 { grad[offsets[4] + i * n3 + j] += w * h2[i] * (ReferenceSBN.sigmoid(a3[j]) - y[j]) } }
-                for j in 0..<n3 { grad[offsets[5] + j] += w * (ReferenceSBN.sigmoid(a3[j]) - y[j]) }
-            }
-        }
-    }
-    return grad
-}
-
-/// The exact gradient of E[−log ½ (p(x | h_1) + p(x | h_2))] over two independent samples of a
-/// tiny SBN with two hidden layers, by enumerating every pair of hidden states:
-/// ∇ = Σ p(h_1) p(h_2) [f ∇(log p(h_1) + log p(h_2)) − Σ_s ŵ_s ∇log p(x | h_s)], ŵ the normalised weights.
-func exactTwoSampleGradient(_ model: SBN, _ batch: Batch) -> [Double] {
-    let ref = ReferenceSBN(model)
-    let (n0, n1, n2, n3) = (model.sizes[0], model.sizes[1], model.sizes[2], model.sizes[3])
-    let p = model.parameters.scalarCount
-    var offsets = [0]
-    for t in model.parameters.tensors { offsets.append(offsets.last! + t.count) }
-    var grad = [Double](repeating: 0, count: p)
-    for b in 0..<batch.count {
-        let x = (0..<n0).map { Double(batch.top[b, $0]) }, y = (0..<n3).map { Double(batch.bottom[b, $0]) }
-        let a1 = ref.linear(1, x), p1 = ref.mean(1, a1)
-        var configs: [(logP: Double, score: [Double], logW: Double, decoder: [Double])] = []
-        for h1 in ref.states(1) {
-            let a2 = ref.linear(2, h1), p2 = ref.mean(2, a2)
-            for h2 in ref.states(2) {
-                var score = [Double](repeating: 0, count: p), decoder = score
-                for i in 0..<n0 { for j in 0..<n1 { score[offsets[0] + i * n1 + j] = x[i] * (h1[j] - p1[j]) } }
-                for j in 0..<n1 { score[offsets[1] + j] = h1[j] - p1[j] }
-                for i in 0..<n1 { for j in 0..<n2 { score[offsets[2] + i * n2 + j] = h1[i] * (h2[j] - p2[j]) } }
-                for j in 0..<n2 { score[offsets[3] + j] = h2[j] - p2[j] }
-                let a3 = ref.linear(3, h2)
-                for i in 0..<n2 { for j in 0..<n3 { decoder[offsets[4] + i * n3 + j] = h2[i] * (y[j] - ReferenceSBN.sigmoid(a3[j])) } }
-                for j in 0..<n3 { decoder[offsets[5] + j] = y[j] - ReferenceSBN.sigmoid(a3[j]) }
-                configs.append((ref.logProb(1, h1, a1) + ref.logProb(2, h2, a2), score, -ref.outputNLL(h2, target: y), decoder))
-            }
-        }
-        for c in configs {
-            for d in configs {
-                let w = exp(c.logP + d.logP) / Double(batch.count)
-                let top = max(c.logW, d.logW)
-                let lse = top + log(exp(c.logW - top) + exp(d.logW - top))
-                let f = -(lse - log(2.0))
-                let (wc, wd) = (exp(c.logW - lse), exp(d.logW - lse))
-                for k in 0..<p { grad[k] += w * (f * (c.score[k] + d.score[k]) - (wc * c.decoder[k] + wd * d.decoder[k])) }
-            }
-        }
-    }
-    return grad
-}
 
 /// Mean and standard error of N gradient estimates, flattened.
 func estimateMoments(_ estimator: any GradientEstimator, _ model: SBN, _ batch: Batch, n: Int, skip: Int = 0,

@@ -1,4 +1,5 @@
 import Foundation
+import SBNDiagnostics
 import SBNDistributions
 import SBNEstimators
 import SBNModel

@@ -1,4 +1,5 @@
 import Foundation
+import SBNStorage
 import SBNTestSupport
 import Testing
 
@@ -141,5 +142,35 @@ import Testing
         let py = try runCommand("/usr/bin/env", ["python3", "-c", decode, png])
         #expect(py.status == 0, "\(py.stderr)")
         return py.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+}
+
+/// `sbnlab gradstats` on the tiny SBNs: every applicable estimator gets a row; the unbiased ones
+/// stay within a few noise floors of the exact gradient and the relaxation does not; the HDF5
+/// file holds the same table.
+@Suite struct GradStatsCommandTests {
+    let folder = ExperimentFolder()
+
+    @Test func tableAndFile() throws {
+        let bin = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
+        let out = folder.dir + "/stats.h5"
+        let r = try runCommand(bin, ["gradstats", "--estimates", "20000", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Left out: vimco: needs m ≥ 2"))
+        let f = try HDF5File.open(out)
+        let names = try f.dataset("estimator").readStrings()
+        #expect(names == ["gs", "st-gs", "st", "st-annealed", "reinforce", "arm", "disarm"])
+        let bias: [Double] = try f.dataset("relative_bias").read(), floor: [Double] = try f.dataset("noise_floor").read()
+        for name in ["arm", "disarm"] {
+            let i = names.firstIndex(of: name)!
+            #expect(bias[i] < 4 * floor[i], "\(name): relative bias \(bias[i]), noise floor \(floor[i])")
+        }
+        let gs = names.firstIndex(of: "gs")!
+        #expect(bias[gs] > 10 * floor[gs], "the relaxation is biased for the discrete objective")
+        #expect(try f.dataset("variance_per_layer").shape == [7, 3])
+        let two = try runCommand(bin, ["gradstats", "--net", "categorical", "--samples", "2", "--estimates", "2000",
+                                       "--estimators", "vimco,arm"])
+        #expect(two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("Left out: arm: does not support"),
+                "\(two.stdout)\(two.stderr)")
     }
 }

@@ -48,7 +48,7 @@ struct SlurmTests {
     /// `scancel --signal=USR1 --batch` of a running task (what `--signal=B:USR1@60` sends before
     /// the time limit): the run stops with a checkpoint, the task requeues itself, resumes, and
     /// finishes with the test NLL of an uninterrupted run. SLURM holds a requeued task for about
-    /// two minutes before it is eligible; the test moves its start time to now to save that wait.
+    /// two minutes before it is eligible; the test moves its start time to 5 s from now.
     @Test func preemptedTaskRequeuesAndFinishesBitIdentically() throws {
         let path = try folder.write("one.yaml", sweepYAML(epochs: 40, seeds: "[1]"))
         let sweep = try Background(["sweep", path, "--executor", "slurm", "--wait", "--out", "preempted"], in: folder.dir)
@@ -61,7 +61,9 @@ struct SlurmTests {
         #expect(waitUntil(60) { taskLog().contains("requeueing \(job)_0") }, "\(taskLog())")
         func state() -> String { (try? runCommand("/usr/bin/env", ["squeue", "-h", "-j", "\(job)_0", "-o", "%T"]))?.stdout ?? "" }
         #expect(waitUntil(60) { state().contains("PENDING") }, "\(state())")
-        #expect(try runCommand("/usr/bin/env", ["scontrol", "update", "JobId=\(job)_0", "StartTime=now"]).status == 0)
+        // Not `now`: slurmd refuses a job restarted within the second its old credential was
+        // revoked ("Job credential revoked"); a few seconds later is safe.
+        #expect(try runCommand("/usr/bin/env", ["scontrol", "update", "JobId=\(job)_0", "StartTime=now+5"]).status == 0)
         #expect(sweep.finish(timeout: 300) == 0, "\(sweep.log)")
         let log = taskLog()
         #expect(log.contains("SIGUSR1: stopped after") && log.contains("(restart 1)") && log.contains("resuming"), "\(log)")
