@@ -50,7 +50,10 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-estimators.yaml").points.count == 12)
         #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-temperature.yaml").points.count == 14)
         let table1 = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/table1.yaml")
-        #expect(table1.points.count == 40 && table1.points.allSatisfy { $0.config.optimizer == "sgd" })
+        #expect(table1.points.count == 84 && table1.points.allSatisfy { $0.config.optimizer == "sgd" })
+        #expect(Set(table1.points.map(\.config.lr)) == [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3])
+        #expect(table1.points.filter { $0.config.temperature.schedule == "exponential" }.allSatisfy { $0.config.estimator == "st-annealed" })
+        #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-categorical.yaml").points.count == 12)
     }
 
     @Test func badValueNamesItsIndex() throws {
