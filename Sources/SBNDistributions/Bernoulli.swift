@@ -3,9 +3,9 @@ import SBNTensor
 
 /// Factorised Bernoulli units parameterised by logits a, p = σ(a); batched over a matrix.
 ///
-/// The static per-unit functions are what the training and evaluation unit rules inline
-/// (`HardBernoulliRule`, `StraightThroughRule`), so the statistically tested sampler is the code
-/// that trains.
+/// The block functions are what `BernoulliUnits` runs in training and evaluation, and the
+/// per-unit functions state them one unit at a time (tested bit for bit against each other), so
+/// the statistically tested sampler is the code that trains.
 public struct Bernoulli {
     public let logits: Matrix
     public init(logits: Matrix) { self.logits = logits }
@@ -19,7 +19,7 @@ public struct Bernoulli {
     public static func score(_ z: Float, logit a: Float) -> Float { z - FastMath.sigmoid(a) }
 
     /// `draw` and, when `score` is given, `score` over `count` units, vectorised (CKernels):
-    /// what the hard-sample unit rule and the evaluator run. `z` may be `uniforms` (in place).
+    /// what the exact surrogate and the evaluator run. `z` may be `uniforms` (in place).
     @inlinable
     public static func draw(logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>,
                             score: UnsafeMutablePointer<Float>?, count: Int) {
@@ -27,7 +27,7 @@ public struct Bernoulli {
     }
 
     /// `draw` and, when `derivative` is given, `meanDerivative` over `count` units, vectorised:
-    /// what the straight-through unit rule runs.
+    /// what the straight-through surrogate runs.
     @inlinable
     public static func drawStraightThrough(logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>,
                                            into z: UnsafeMutablePointer<Float>, derivative: UnsafeMutablePointer<Float>?,

@@ -32,8 +32,8 @@ public struct BinaryConcrete {
                    temperature: temperature)
     }
 
-    // Per-unit functions, inlined by the unit rules (`RelaxedBernoulliRule`,
-    // `StraightThroughRelaxedRule`) so that the tested sampler is the code that trains.
+    // Per-unit functions: the block kernel below, one unit at a time (tested bit for bit against
+    // it through `BernoulliUnits`), so that the tested sampler is the code that trains.
 
     /// y = σ((a + L)/τ) (Maddison et al. 2017, Prop. 2; Jang et al. 2017 eq. 2 with k = 2).
     @inlinable @inline(__always)
@@ -43,7 +43,7 @@ public struct BinaryConcrete {
 
     /// `relax` (or with `hard`, `hard`) and, when `derivative` is given, `relaxedDerivative` of
     /// the relaxed value over `count` units, vectorised (CKernels): what the `gs` and `st-gs`
-    /// unit rules run.
+    /// Bernoulli surrogates run.
     @inlinable
     public static func relax(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
                              derivative: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float, hard: Bool = false) {

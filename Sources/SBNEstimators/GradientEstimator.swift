@@ -21,7 +21,7 @@ public struct StepContext: Sendable {
 /// Every estimator sits on the same model and the same `SBNWorkspace` building blocks
 /// (tensorflow/models research/rebar does the same with classes), and is chosen by name through
 /// `EstimatorRegistry`. The workspace gives an estimator what later ones need: per-layer logits,
-/// values, noise and local derivatives; replaying a layer with other values (`applyRule`) to get
+/// values, noise and local derivatives; replaying a layer with other values (`applyLayer`) to get
 /// the downstream loss at several configurations (ARM's antithetic
 /// pair, leave-one-out over m samples); and pathwise or per-row learning-signal backward passes.
 /// Trainable state of its own (baseline networks, running moments) goes in `state`, which

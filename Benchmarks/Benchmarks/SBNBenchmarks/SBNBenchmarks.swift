@@ -20,8 +20,10 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("train-step/\(name) B=100, \(workers) thread(s)") { benchmark in
             var rng = Xoshiro256(seed: 1)
             let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
-            let ws = SBNWorkspace(model: model, capacityImages: 100, runner: PartRunner(workers: workers))
             let type = EstimatorRegistry.registry.lookup(name)!
+            // The smallest objective each estimator takes (VIMCO needs m = 2).
+            let ws = SBNWorkspace(model: model, capacityImages: 100, samples: type.minTrainingSamples,
+                                  runner: PartRunner(workers: workers))
             let estimator = try type.make(workspace: ws, options: AnyOptions(type.optionsType.init()))
             let grads = model.makeGradients()
             let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
@@ -43,7 +45,7 @@ let benchmarks: @Sendable () -> Void = {
         let batch = syntheticBatch(images: 40, seed: 3)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(ws.forward(batch, rule: HardBernoulliRule.self, temperature: 1, using: &rng, outputGradient: false))
+            blackHole(ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false))
         }
     }
 
