@@ -14,25 +14,33 @@ let benchmarks: @Sendable () -> Void = {
     BLAS.threads = 1
 
     // One training step (estimate + Adam) at batch 100 of the paper's 392-200-200-392 network,
-    // on one thread and on two (the workspace's parts). Malloc count must be 0: the step loop
-    // must not allocate. (`sbnlab bench` measures the speed of real epochs.)
-    for (name, workers) in EstimatorRegistry.registry.names.flatMap({ n in [(n, 1), (n, 2)] }) {
-        Benchmark("train-step/\(name) B=100, \(workers) thread(s)") { benchmark in
-            var rng = Xoshiro256(seed: 1)
-            let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
-            let type = EstimatorRegistry.registry.lookup(name)!
-            // The smallest objective each estimator takes (VIMCO needs m = 2).
-            let ws = SBNWorkspace(model: model, capacityImages: 100, samples: type.minTrainingSamples,
-                                  runner: PartRunner(workers: workers))
-            let estimator = try type.make(workspace: ws, options: AnyOptions(type.optionsType.init()))
-            let grads = model.makeGradients()
-            let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
-            let batch = syntheticBatch(images: 100, seed: 2)
-            let context = StepContext(step: 0, temperature: 1, learningRate: 1e-3)
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(estimator.estimate(batch, grads: grads, context: context, using: &rng))
-                blackHole(adam.step(model.parameters, gradients: grads, runner: ws.runner))  // checks and zeroes the gradients
+    // Bernoulli and categorical (20×10) layers, on one thread and on two (the workspace's parts).
+    // Malloc count must be 0 on one thread: the step loop must not allocate. (`sbnlab bench`
+    // measures the speed of real epochs.)
+    let categorical = Architecture(input: 392, hidden: [CategoricalUnits(groups: 20, classes: 10), CategoricalUnits(groups: 20, classes: 10)],
+                                   output: 392)
+    for (label, architecture) in [("", Architecture.bernoulli([392, 200, 200, 392])), (", categorical 20x10", categorical)] {
+        let names = EstimatorRegistry.registry.names.filter { n in
+            architecture.hidden.allSatisfy { EstimatorRegistry.registry.lookup(n)!.supports($0) }
+        }
+        for (name, workers) in names.flatMap({ n in [(n, 1), (n, 2)] }) {
+            Benchmark("train-step/\(name)\(label) B=100, \(workers) thread(s)") { benchmark in
+                var rng = Xoshiro256(seed: 1)
+                let model = SBN(architecture: architecture, rng: &rng)
+                let type = EstimatorRegistry.registry.lookup(name)!
+                // The smallest objective each estimator takes (VIMCO needs m = 2).
+                let ws = SBNWorkspace(model: model, capacityImages: 100, samples: type.minTrainingSamples,
+                                      runner: PartRunner(workers: workers))
+                let estimator = try type.make(workspace: ws, options: AnyOptions(type.optionsType.init()))
+                let grads = model.makeGradients()
+                let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
+                let batch = syntheticBatch(images: 100, seed: 2)
+                let context = StepContext(step: 0, temperature: 1, learningRate: 1e-3)
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    blackHole(estimator.estimate(batch, grads: grads, context: context, using: &rng))
+                    blackHole(adam.step(model.parameters, gradients: grads, runner: ws.runner))  // checks and zeroes the gradients
+                }
             }
         }
     }
