@@ -80,3 +80,80 @@ public func exactTwoSampleGradient(_ model: SBN, _ batch: Batch) -> [Double] {
     }
     return grad
 }
+
+/// How a pathwise estimator that forwards exact samples weighs ∂f/∂h into ∂f/∂a for one group
+/// (a Bernoulli unit, or K one-hot classes), given the logits a and the sample h: its estimate is
+/// then a deterministic function of the hidden configuration, and its expectation is a sum over
+/// configurations (`expectedPathwiseGradient`).
+public enum ReferenceSurrogate: String, CaseIterable, Sendable {
+    /// `st`: σ′(a) g, or the softmax(a) Jacobian p ⊙ (g − ⟨p, g⟩).
+    case straightThrough
+    /// `st-annealed`: the hard sigmoid's s/2 · 1[|s a| < 1] g, or softmax(s a)'s Jacobian times s.
+    case slopeAnnealed
+    /// `darn`: ⟨g, h − h̄⟩ (h − mean(a)), h̄ = ½ or 1/K.
+    case taylor
+
+    public func backward(g: [Double], a: [Double], h: [Double], slope s: Double) -> [Double] {
+        let k = a.count
+        if k == 1 {
+            let p = ReferenceSBN.sigmoid(a[0])
+            switch self {
+            case .straightThrough: return [g[0] * p * (1 - p)]
+            case .slopeAnnealed: return [abs(s * a[0]) < 1 ? g[0] * s / 2 : 0]
+            case .taylor: return [g[0] * (h[0] - 0.5) * (h[0] - p)]
+            }
+        }
+        switch self {
+        case .straightThrough, .slopeAnnealed:
+            let scale = self == .slopeAnnealed ? s : 1
+            let p = ReferenceSBN.softmax(a.map { $0 * scale }[...])
+            let dot = zip(p, g).reduce(0) { $0 + $1.0 * $1.1 }
+            return (0..<k).map { scale * p[$0] * (g[$0] - dot) }
+        case .taylor:
+            let p = ReferenceSBN.softmax(a[...])
+            let signal = zip(g, h).reduce(0) { $0 + $1.0 * ($1.1 - 1 / Double(k)) }
+            return (0..<k).map { signal * (h[$0] - p[$0]) }
+        }
+    }
+}
+
+/// E[ĝ] of a pathwise estimator with exact samples forward (st, st-annealed at slope s, darn) on
+/// a tiny SBN with two hidden layers: Σ_h p(h|x) ĝ(h), ĝ(h) the backward pass of the sampled
+/// configuration through `surrogate`'s weights, in double precision with naive loops. What the
+/// mean of N estimates must approach, so a missing factor in any weight shows.
+public func expectedPathwiseGradient(_ model: SBN, _ batch: Batch, surrogate: ReferenceSurrogate, slope: Double = 1) -> [Double] {
+    let ref = ReferenceSBN(model)
+    let (n0, n1, n2, n3) = (model.sizes[0], model.sizes[1], model.sizes[2], model.sizes[3])
+    var offsets = [0]
+    for t in model.parameters.tensors { offsets.append(offsets.last! + t.count) }
+    var grad = [Double](repeating: 0, count: model.parameters.scalarCount)
+    func weigh(_ l: Int, _ g: [Double], _ a: [Double], _ h: [Double]) -> [Double] {
+        let k = ref.classes[l - 1]
+        return stride(from: 0, to: g.count, by: k).flatMap { i in
+            surrogate.backward(g: Array(g[i..<(i + k)]), a: Array(a[i..<(i + k)]), h: Array(h[i..<(i + k)]), slope: slope)
+        }
+    }
+    func transposed(_ l: Int, _ g: [Double]) -> [Double] {  // Wᵀ-product: ∂/∂input of layer l
+        let (rows, cols) = (ref.sizes[l - 1], ref.sizes[l])
+        return (0..<rows).map { i in (0..<cols).reduce(0) { $0 + ref.W[l - 1][i * cols + $1] * g[$1] } }
+    }
+    for b in 0..<batch.count {
+        let x = (0..<n0).map { Double(batch.top[b, $0]) }, y = (0..<n3).map { Double(batch.bottom[b, $0]) }
+        let a1 = ref.linear(1, x)
+        for h1 in ref.states(1) {
+            let a2 = ref.linear(2, h1)
+            for h2 in ref.states(2) {
+                let w = exp(ref.logProb(1, h1, a1) + ref.logProb(2, h2, a2)) / Double(batch.count)
+                let g3 = zip(ref.linear(3, h2), y).map { ReferenceSBN.sigmoid($0) - $1 }
+                let g2 = weigh(2, transposed(3, g3), a2, h2)
+                let g1 = weigh(1, transposed(2, g2), a1, h1)
+                for (l, input, g) in [(0, x, g1), (2, h1, g2), (4, h2, g3)] {
+                    let (rows, cols) = ([n0, n1, n2][l / 2], g.count)
+                    for i in 0..<rows where input[i] != 0 { for j in 0..<cols { grad[offsets[l] + i * cols + j] += w * input[i] * g[j] } }
+                    for j in 0..<cols { grad[offsets[l + 1] + j] += w * g[j] }
+                }
+            }
+        }
+    }
+    return grad
+}

@@ -43,6 +43,20 @@ public struct Bernoulli {
         sbn_hard_sigmoid_slope(logits, d, count, slope)
     }
 
+    /// p = σ(a) and, when `derivative` is given, σ′(a) = p(1 − p) over `count` units: a
+    /// mean-field layer (MuProp's deterministic pass).
+    @inlinable
+    public static func mean(logits: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>,
+                            derivative: UnsafeMutablePointer<Float>?, count: Int) {
+        for i in 0..<count { p[i] = FastMath.sigmoid(logits[i]) }
+        if let derivative { for i in 0..<count { derivative[i] = p[i] * (1 - p[i]) } }
+    }
+
+    /// (z − ½)(z − σ(a)): DARN's weight of ∂loss/∂z for a sample z (Gregor et al. 2014), the
+    /// Taylor signal's factor z − ½ times the score. Its mean over z is σ′(a).
+    @inlinable @inline(__always)
+    public static func taylorWeight(_ z: Float, logit a: Float) -> Float { (z - 0.5) * score(z, logit: a) }
+
     /// ∂σ(a)/∂a = σ(a)(1 − σ(a)): the derivative of the mean.
     @inlinable @inline(__always)
     public static func meanDerivative(logit a: Float) -> Float {

@@ -33,6 +33,25 @@ public struct Categorical {
         sbn_softmax_scaled(logits, p, groups, classes, scale)
     }
 
+    /// DARN's backward pass for one-hot draws z (Gregor et al. 2014): per group,
+    /// ∂loss/∂a = ⟨g, z − 1/K⟩ · (z − softmax(a)), the first-order Taylor signal around the
+    /// uniform point 1/K times the score; exact in expectation when the loss is linear in z.
+    /// z is read off the score: its one positive entry (an all-zero score, softmax(a) one-hot
+    /// on the drawn class, gives zero whichever class is taken).
+    public static func taylorBackward(gradValues g: UnsafePointer<Float>, score: UnsafePointer<Float>,
+                                      into gradLogits: UnsafeMutablePointer<Float>, groups: Int, classes: Int) {
+        for group in 0..<groups {
+            let base = group * classes
+            var chosen = base, total: Float = 0
+            for k in base..<(base + classes) {
+                if score[k] > score[chosen] { chosen = k }
+                total += g[k]
+            }
+            let signal = g[chosen] - total / Float(classes)
+            for k in base..<(base + classes) { gradLogits[k] = signal * score[k] }
+        }
+    }
+
     /// One-hot draws into `z` (same shape as the logits).
     public func sample(into z: Matrix, using rng: inout Xoshiro256) {
         precondition(z.count == logits.count, "Categorical.sample: size mismatch")

@@ -9,6 +9,8 @@ public enum EstimatorRegistry {
         StraightThroughEstimator.self,
         StraightThroughAnnealedEstimator.self,
         ReinforceEstimator.self,
+        DARNEstimator.self,
+        MuPropEstimator.self,
         ARMEstimator.self,
         DisARMEstimator.self,
         VIMCOEstimator.self,

@@ -57,6 +57,14 @@ extension GradientEstimator {
     public static var maxTrainingSamples: Int? { nil }
     public static var minTrainingSamples: Int { 1 }
 
+    /// What it trains, for `sbnlab list`: the unit kinds it supports and its range of m.
+    public static var applicability: String {
+        let kinds = UnitKinds.examples.filter { supports($0) }.map { type(of: $0).kind }
+        let m = maxTrainingSamples.map { $0 == minTrainingSamples ? "m = \($0)" : "\(minTrainingSamples) ≤ m ≤ \($0)" }
+            ?? (minTrainingSamples > 1 ? "m ≥ \(minTrainingSamples)" : "any m")
+        return "units: \(kinds.joined(separator: ", ")); \(m)"
+    }
+
     /// Builds the estimator from a configuration's options (decoded for this type by the loader).
     public static func make(workspace: SBNWorkspace, options: AnyOptions) throws -> any GradientEstimator {
         guard let typed = options.as(Options.self) else { preconditionFailure("\(name): options of another estimator") }

@@ -25,7 +25,7 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
 
     public func noise(for surrogate: UnitSurrogate) -> UnitNoise {
         switch surrogate {
-        case .exact, .straightThrough, .slopeAnnealed: .uniform
+        case .exact, .straightThrough, .slopeAnnealed, .taylor, .mean: .uniform
         case .relaxed, .straightThroughRelaxed: .logistic
         }
     }
@@ -34,7 +34,9 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
     /// relaxed: y = σ((a + L)/τ), local = y(1 − y)/τ (binary Concrete, Jang et al. 2017 eq. 2 with k = 2);
     /// straightThroughRelaxed: z = 1[a + L > 0], local as relaxed (Jang et al. 2017 §2.2);
     /// straightThrough: z = 1[u < σ(a)], local = σ(a)(1 − σ(a)) (Gu et al. 2016 fn. 3);
-    /// slopeAnnealed: z = 1[u < σ(a)], local = s/2 · 1[|s·a| < 1], s = 1/τ (Chung et al. 2017).
+    /// slopeAnnealed: z = 1[u < σ(a)], local = s/2 · 1[|s·a| < 1], s = 1/τ (Chung et al. 2017);
+    /// mean: h = σ(a), local = σ(a)(1 − σ(a)) (no noise read);
+    /// taylor: z = 1[u < σ(a)], local = (z − ½)(z − σ(a)) = ½|z − σ(a)| (DARN; its mean over z is σ′(a)).
     public func sample(_ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
                        values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float) {
         let n = rows * width
@@ -44,6 +46,10 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
         case .slopeAnnealed:
             Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: nil, count: n)
             if let local { Bernoulli.hardSigmoidDerivative(logits: logits, into: local, count: n, slope: 1 / temperature) }
+        case .mean: Bernoulli.mean(logits: logits, into: values, derivative: local, count: n)
+        case .taylor:
+            Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: local, count: n)
+            if let local { for i in 0..<n { local[i] = 0.5 * abs(local[i]) } }
         case .relaxed, .straightThroughRelaxed:
             BinaryConcrete.relax(logits: logits, noise: noise, into: values, derivative: local, count: n, temperature: temperature,
                                  hard: surrogate == .straightThroughRelaxed)

@@ -41,7 +41,8 @@ public final class SBNWorkspace: @unchecked Sendable {
     public let noise: [Matrix]
     /// ∂loss/∂logits per layer; for l = L it is filled by `scoreOutput`.
     public let gradLogits: [Matrix]
-    let gradUnits: [Matrix]
+    /// ∂loss/∂h_l per hidden layer, written by the pathwise backward passes.
+    public let gradUnits: [Matrix]
     let firstLogitsPerImage: Matrix
     let firstGradPerImage: Matrix
     /// Every per-row buffer, for `resize` (kept so that resizing allocates nothing).
@@ -196,6 +197,15 @@ public final class SBNWorkspace: @unchecked Sendable {
         return propagate(batch, from: 1, surrogate: surrogate, temperature: temperature, using: &rng, outputGradient: outputGradient)
     }
 
+    /// The deterministic mean-field pass h̄_l = E[h_l | h̄_{l−1}] (every layer `.mean`, no noise
+    /// drawn) and its output score: MuProp's f(h̄) (Gu et al. 2016 §3). Returns the batch mean.
+    @discardableResult
+    public func forwardMean(_ batch: Batch) -> Double {
+        computeFirstLogits(batch)
+        for l in 1..<model.layerCount { applyLayer(l, surrogate: .mean, temperature: 1) }
+        return scoreOutput(batch)
+    }
+
     /// Samples hidden layers `layer` … L−1 (given logits[layer]) and scores the output: the
     /// downstream loss of a configuration. Estimators that need the loss at several
     /// configurations (ARM's antithetic pair) set a layer's noise or values, call `applyLayer`
@@ -240,12 +250,27 @@ public final class SBNWorkspace: @unchecked Sendable {
     /// propagated through every hidden layer by its unit kind's `backward` for the surrogate it
     /// was sampled with, accumulating into `grads`.
     public func backwardPathwise(_ batch: Batch, grads: ParameterSet) {
-        let L = model.layerCount
         scaleOutputGradientByWeights()
+        backpropagateHidden(grads: grads)
+        backwardFirstLayer(batch, grads: grads)
+    }
+
+    /// ∂f_row/∂h_l for every hidden layer into `gradUnits` (and ∂f_row/∂a_l into `gradLogits`),
+    /// per row and unweighted, without parameter gradients: the derivative of the loss of each
+    /// row's own configuration, as MuProp's Taylor baseline needs it from the mean-field pass.
+    public func backwardUnits() {
+        backpropagateHidden(grads: nil)
+    }
+
+    /// Layers L … 2: weight gradients (when `grads` is given), ∂/∂h_{l−1} and ∂/∂a_{l−1}.
+    private func backpropagateHidden(grads: ParameterSet?) {
+        let L = model.layerCount
         for l in stride(from: L, through: 2, by: -1) {
             runner.run { part in
-                model.accumulateWeightGradient(l, input: units[l - 1], gradOutput: gradLogits[l], columns: unitRange(part, layer: l),
-                                               grads: grads)
+                if let grads {
+                    model.accumulateWeightGradient(l, input: units[l - 1], gradOutput: gradLogits[l], columns: unitRange(part, layer: l),
+                                                   grads: grads)
+                }
                 let rows = rowRange(part), start = rows.lowerBound * gradUnits[l - 1].cols
                 model.backpropagate(l, gradOutput: gradLogits[l], rows: rows, into: gradUnits[l - 1])
                 model.layer(l - 1).backward(surrogates[l - 1], gradValues: gradUnits[l - 1].pointer + start,
@@ -253,7 +278,6 @@ public final class SBNWorkspace: @unchecked Sendable {
                                             rows: rows.count, temperature: temperatures[l - 1])
             }
         }
-        backwardFirstLayer(batch, grads: grads)
     }
 
     /// Decoder-only pathwise gradient (the output layer), as score-function estimators use.

@@ -28,6 +28,13 @@ public enum UnitSurrogate: String, Sendable, CaseIterable {
     /// the softmax of s·a (categorical), s growing as τ falls on the run's temperature schedule
     /// (slope-annealed straight-through, Chung et al. 2017).
     case slopeAnnealed
+    /// No sample: the mean E[h] = σ(a) or softmax(a) forward, its derivative backward. The
+    /// deterministic mean-field pass of MuProp (Gu et al. 2016 §3); consumes no noise.
+    case mean
+    /// An exact sample forward; backward, ∂loss/∂h becomes the first-order Taylor learning
+    /// signal ⟨∂loss/∂h, h − h̄⟩ around h̄ = ½ (Bernoulli) or 1/K (categorical), times the score
+    /// ∂log p(h)/∂a: DARN (Gregor et al. 2014; Gu et al. 2016 §3.3; Jang et al. 2017 §3.2).
+    case taylor
 }
 
 /// The kind of one stochastic layer: how its `width` units turn logits and noise into values,
@@ -71,6 +78,9 @@ public enum UnitKinds {
         BernoulliUnits.self,
         CategoricalUnits.self,
     ]
+
+    /// One small layer of each kind, for asking an estimator which kinds it supports.
+    public static let examples: [any StochasticUnits] = [BernoulliUnits(width: 1), CategoricalUnits(groups: 1, classes: 2)]
 
     public static func lookup(_ kind: String) -> (any StochasticUnits.Type)? { all.first { $0.kind == kind } }
 

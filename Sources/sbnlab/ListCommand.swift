@@ -20,7 +20,9 @@ struct ListCommand: ParsableCommand {
                 let name = (f as NSString).deletingPathExtension
                 print("  \(pad(name)) \(tree["description"]?.string ?? "")")
             }
-            list("estimators (estimator, estimator_options)", EstimatorRegistry.registry.all)
+            list("estimators (estimator, estimator_options)", EstimatorRegistry.registry.all) { type in
+                (type as? any GradientEstimator.Type)?.applicability
+            }
             list("temperature schedules (temperature: {schedule, …})", ScheduleRegistry.registry.all)
             list("optimizers (optimizer, optimizer_options)", OptimizerRegistry.registry.all)
             print("code \(Provenance.codeVersion)")
@@ -31,11 +33,12 @@ struct ListCommand: ParsableCommand {
     func pad(_ s: String) -> String { s.padding(toLength: 22, withPad: " ", startingAt: 0) }
 
     /// Each component with its summary and its options (defaults).
-    func list(_ title: String, _ components: [any Component.Type]) {
+    func list(_ title: String, _ components: [any Component.Type], detail: (any Component.Type) -> String? = { _ in nil }) {
         print("\(title):")
         for c in components {
             let keys = c.optionKeys
             print("  \(pad(c.name)) \(c.summary)" + (keys.isEmpty ? "" : " [options: \(keys.joined(separator: ", "))]"))
+            if let line = detail(c) { print("  \(pad("")) \(line)") }
         }
     }
 }

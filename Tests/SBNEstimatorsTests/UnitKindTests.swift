@@ -56,6 +56,10 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
                 // The hard sigmoid of slope s = 1/τ: derivative s/2 inside |s·a| < 1.
                 let slope = 1 / tau
                 return (Bernoulli.draw(logit: a, uniform: u), abs(slope * a) < 1 ? 0.5 * slope : 0)
+            case .mean: return (FastMath.sigmoid(a), Bernoulli.meanDerivative(logit: a))
+            case .taylor:
+                let z = Bernoulli.draw(logit: a, uniform: u)
+                return (z, Bernoulli.taylorWeight(z, logit: a))
             }
         }
         #expect(values.map(\.bitPattern) == expected.map(\.0.bitPattern))
@@ -94,7 +98,9 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
             case .straightThroughRelaxed:
                 let best = zip(a, g).map { $0 + $1 }.indices.max { a[$0] + g[$0] < a[$1] + g[$1] }!
                 #expect(v == (0..<5).map { $0 == best ? 1 : 0 })
-            case .exact, .straightThrough, .slopeAnnealed:
+            case .mean:
+                for (x, y) in zip(v, ReferenceSBN.softmax(a[...])) { #expect(abs(Double(x) - y) < 1e-6) }
+            case .exact, .straightThrough, .slopeAnnealed, .taylor:
                 // Inverse CDF of the group's first uniform.
                 let p = ReferenceSBN.softmax(a[...]), u = g[0]
                 var cum = 0.0
@@ -105,13 +111,19 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
                 }
             }
             guard s != .exact else { continue }
+            if s == .taylor {
+                // DARN: ⟨gy, h − 1/K⟩ (h − softmax(a)), against the reference.
+                let expected = ReferenceSurrogate.taylor.backward(g: range.map { Double(gy[$0]) }, a: a, h: v.map(Double.init), slope: 1)
+                for j in 0..<5 { #expect(abs(Double(ga[range.lowerBound + j]) - expected[j]) < 1e-6, "taylor group \(group) class \(j)") }
+                continue
+            }
             // ⟨gy, softmax(x(a))⟩ with x = (a + g)/τ (relaxed surrogates), a/τ (slope-annealed) or a
             // (straight-through).
             let relaxed = s == .relaxed || s == .straightThroughRelaxed
             let weights = range.map { Double(gy[$0]) }
             func objective(_ a: [Double]) -> Double {
                 let x: [Double] = relaxed ? zip(a, g).map { ($0 + $1) / Double(tau) }
-                    : s == .slopeAnnealed ? a.map { $0 / Double(tau) } : a
+                    : s == .slopeAnnealed ? a.map { $0 / Double(tau) } : a  // straight-through and the mean
                 let y = ReferenceSBN.softmax(x[...])
                 return zip(weights, y).reduce(0.0) { $0 + $1.0 * $1.1 }
             }
