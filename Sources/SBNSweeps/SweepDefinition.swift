@@ -24,7 +24,10 @@ public struct SweepDefinition: Sendable {
     public let name: String
     public let description: String
     public let axes: [String]
+    /// The grid: every combination of the axes.
     public let points: [Point]
+    /// The second stage, if any (`select:`).
+    public let selection: SweepSelection?
 
     public static func load(_ file: String, overrides: [String] = []) throws -> SweepDefinition {
         var tree = try ConfigNode.load(file)
@@ -54,8 +57,9 @@ public struct SweepDefinition: Sendable {
         if let duplicate = Dictionary(grouping: points, by: \.name).first(where: { $0.value.count > 1 })?.key {
             throw ConfigError(file: file, path: "sweep", "point \(duplicate) appears more than once")
         }
+        let axes = sweep.map(\.axis) + zip.map(\.axis)
         return SweepDefinition(file: file, name: base["name"]?.string ?? "sweep", description: base["description"]?.string ?? "",
-                               axes: sweep.map(\.axis) + zip.map(\.axis), points: points)
+                               axes: axes, points: points, selection: try SweepSelection.parse(tree, axes: axes, file: file))
     }
 
     typealias Axis = (axis: String, values: [Node])

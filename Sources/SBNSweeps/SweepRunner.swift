@@ -40,9 +40,9 @@ public struct SweepRunner {
 
     /// Writes each point's resolved definition (JSON, a valid experiment file) into its folder.
     /// An existing definition must match, so a changed sweep never mixes into old results.
-    public func prepare() throws {
+    public func prepare(_ points: [SweepDefinition.Point]? = nil) throws {
         try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
-        for point in sweep.points {
+        for point in points ?? sweep.points {
             try FileManager.default.createDirectory(atPath: folder(of: point), withIntermediateDirectories: true)
             let path = definition(of: point)
             let json = point.config.json + "\n"
@@ -60,16 +60,35 @@ public struct SweepRunner {
     /// A point's state; `stopped` is a worker that a stop signal ended with a checkpoint.
     public enum PointState: String, Sendable { case pending, running, finished, failed, stopped }
 
-    /// Runs every unfinished point; returns the final state of each. One failed point does not
+    /// Runs every unfinished point, then the points its `select:` stage chooses (once the grid
+    /// has finished); returns the final state of each. One failed point does not
     /// stop the others: its error is in its log and its results file. A stop signal (SIGTERM,
     /// SIGINT, SIGUSR1, see `StopRequest`) is forwarded to the running workers, which stop
     /// resumably; no new point starts, and the call returns once every worker has exited.
     @discardableResult
     public func run() throws -> [PointState] {
         try prepare()
-        var states = sweep.points.map { Self.state(ofResults: results(of: $0)) == .finished ? PointState.finished : .pending }
+        var states = try run(sweep.points, stage: "")
+        guard sweep.selection != nil, StopRequest.signal == nil, !states.contains(where: { $0 != .finished }) else { return states }
+        let chosen = selectedPoints()
+        try prepare(chosen)
+        states += try run(chosen, stage: " (select: \(sweep.selection!.axis) chosen on validation, more seeds)")
+        return states
+    }
+
+    /// The second-stage points that the grid's results choose so far (none without `select:`).
+    public func selectedPoints() -> [SweepDefinition.Point] {
+        sweep.selection?.points(of: sweep.points) { point in
+            guard Self.state(ofResults: results(of: point)) == .finished,
+                  let record = try? ResultsFile.readRecord(results(of: point)) else { return nil }
+            return record.bestValidNLL
+        } ?? []
+    }
+
+    private func run(_ points: [SweepDefinition.Point], stage: String) throws -> [PointState] {
+        var states = points.map { Self.state(ofResults: results(of: $0)) == .finished ? PointState.finished : .pending }
         let skipped = states.filter { $0 == .finished }.count
-        log("sweep \(sweep.name): \(sweep.points.count) points, \(skipped) already finished, \(jobs) parallel jobs, "
+        log("sweep \(sweep.name)\(stage): \(points.count) points, \(skipped) already finished, \(jobs) parallel jobs, "
             + "\(threadsPerJob) threads each → \(outputFolder)")
         var running: [Int: Process] = [:]
         var durations: [Double] = []
@@ -88,11 +107,11 @@ public struct SweepRunner {
                 durations.append(Date().timeIntervalSince(started[i]!))
                 states[i] = p.terminationStatus == 0 ? .finished : p.terminationStatus == ExitStatus.stopped ? .stopped : .failed
                 if states[i] == .failed {
-                    log("point \(sweep.points[i].name) failed: \(Self.lastError(folder(of: sweep.points[i])))")
+                    log("point \(points[i].name) failed: \(Self.lastError(folder(of: points[i])))")
                 }
             }
             while forwarded == nil, running.count < jobs, let next = states.firstIndex(of: .pending) {
-                running[next] = try launch(sweep.points[next])
+                running[next] = try launch(points[next])
                 started[next] = Date()
                 states[next] = .running
             }

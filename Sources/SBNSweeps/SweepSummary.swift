@@ -147,17 +147,22 @@ public struct SweepSummary: Sendable {
         var groups: [[String]: [Row]] = [:]
         for r in rows { groups[groupAxes.map { r.params[$0] ?? "" }, default: []].append(r) }
         let keys = groups.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        // The learning rate chosen on validation (SweepSelection's rule: mean over the seeds every
+        // rate has run, so extra seeds at the chosen rate do not change the choice).
         var best: Set<[String]> = []
         if let lrIndex = groupAxes.firstIndex(of: "lr") {
-            var byRest: [[String]: (key: [String], valid: Double)] = [:]
-            for k in keys {
-                let valid = Self.mean(groups[k]!.filter { $0.status == "finished" }.map(\.bestValidNLL).filter(\.isFinite))
-                guard valid.isFinite else { continue }
-                var rest = k
-                rest.remove(at: lrIndex)
-                if valid < byRest[rest]?.valid ?? .infinity { byRest[rest] = (k, valid) }
+            var byRest: [[String]: [(value: String, seed: String, valid: Double)]] = [:]
+            for r in rows where r.status == "finished" {
+                var rest = groupAxes.map { r.params[$0] ?? "" }
+                let value = rest.remove(at: lrIndex)
+                byRest[rest, default: []].append((value, r.params["seed"] ?? "", r.bestValidNLL))
             }
-            best = Set(byRest.values.map(\.key))
+            for (rest, candidates) in byRest {
+                guard let chosen = SweepSelection.choose(candidates) else { continue }
+                var key = rest
+                key.insert(chosen, at: lrIndex)
+                best.insert(key)
+            }
         }
         var lines = ["| " + (groupAxes + ["runs", "best valid NLL", "test NLL (mean ± sd over seeds)", "paper"]).joined(separator: " | ") + " |",
                      "|" + String(repeating: "---|", count: groupAxes.count + 4)]

@@ -73,14 +73,18 @@ struct SweepCommand: ParsableCommand {
                     return
                 }
                 try cluster.wait(jobID: job)
-                try summarize(sweep, folder: folder)
+                try summarize(sweep, folder: folder, selected: runner.selectedPoints())
+                if let selection = sweep.selection {
+                    sbnlab.emit("select: the \(selection.axis) chosen on validation gets seeds \(selection.seeds) by the local executor: "
+                                + "rerun `sbnlab sweep \(experiment)` without --executor slurm")
+                }
                 let states = sweep.points.map { SweepRunner.state(ofResults: runner.results(of: $0)) }
                 if StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
                 if states.contains(where: { $0 != .finished }) { throw ExitCode(ExitStatus.error) }
                 return
             }
             let states = try runner.run()
-            try summarize(sweep, folder: folder)
+            try summarize(sweep, folder: folder, selected: runner.selectedPoints())
             if states.contains(.failed) { throw ExitCode(ExitStatus.error) }
             if states.contains(.stopped) || StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
         }
@@ -88,9 +92,9 @@ struct SweepCommand: ParsableCommand {
 }
 
 /// Writes and prints the summary of what exists, also after a stop signal; runs of points no
-/// longer in the definition are left out.
-func summarize(_ sweep: SweepDefinition, folder: String) throws {
-    let summary = try SweepSummary.collect(folder, points: Set(sweep.points.map(\.name)))
+/// longer in the definition (grid or selected) are left out.
+func summarize(_ sweep: SweepDefinition, folder: String, selected: [SweepDefinition.Point]) throws {
+    let summary = try SweepSummary.collect(folder, points: Set((sweep.points + selected).map(\.name)))
     try summary.write(to: folder + "/summary.h5")
     print("\n" + summary.markdown())
     print("\nsummary: \(folder)/summary.h5")

@@ -50,7 +50,11 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-estimators.yaml").points.count == 12)
         #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-temperature.yaml").points.count == 14)
         let table1 = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/table1.yaml")
-        #expect(table1.points.count == 84 && table1.points.allSatisfy { $0.config.optimizer == "sgd" })
+        #expect(table1.points.count == 54 && table1.points.allSatisfy { $0.config.optimizer == "sgd" })
+        #expect(table1.selection == SweepSelection(axis: "lr", seeds: [1, 2, 3]))
+        #expect(Set(table1.points.map(\.config.estimator)) == ["reinforce", "darn", "muprop", "st", "st-annealed", "gs", "st-gs", "arm", "disarm"])
+        let categorical = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/table1-categorical.yaml")
+        #expect(categorical.points.count == 42 && categorical.points.allSatisfy { !$0.config.layers.isBernoulli })
         #expect(Set(table1.points.map(\.config.lr)) == [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3])
         #expect(table1.points.filter { $0.config.temperature.schedule == "exponential" }.allSatisfy { $0.config.estimator == "st-annealed" })
         #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-categorical.yaml").points.count == 12)
@@ -61,12 +65,31 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     }
     @Test func unknownEstimatorInAxis() throws {
         try expectError("sweep: {estimator: [gs, gumbel]}\n",
-                        "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, arm, disarm, vimco)")
+                        "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, muprop, arm, disarm, vimco)")
     }
     @Test func unknownScheduleInZip() throws {
         try expectError("sweep: {seed: [1]}\nzip: {temperature.schedule: [fixed, cosine], temperature.tau: [1, 2]}\n",
                         "zip.temperature.schedule[1]: unknown schedule \"cosine\" (known: fixed, exponential)")
     }
+    @Test func selectNamesASweepAxis() throws {
+        try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: tau, seeds: [1, 2]}\n",
+                        "select.axis: tau is not an axis of sweep: or zip: (other than seed)")
+        try expectError("sweep: {lr: [0.1]}\nselect: {axis: lr, seeds: [1, 2]}\n", "select: needs seed as a sweep axis")
+        try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: lr, seeds: []}\n", "select.seeds: expected a non-empty list of seeds ≥ 0")
+        try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: lr, seeds: [2], by: test}\n", "select.by: unknown key (select has axis and seeds)")
+    }
+
+    /// The rule: the lowest mean validation NLL over the seeds every value has run, so a value's
+    /// extra seeds do not change the choice.
+    @Test func selectionChoosesOnCommonSeeds() {
+        let rows: [(value: String, seed: String, valid: Double)] = [
+            ("0.1", "1", 60), ("0.1", "2", 62), ("0.01", "1", 61), ("0.01", "2", 60.5), ("0.01", "3", 70),
+        ]
+        #expect(SweepSelection.choose(rows) == "0.01")
+        #expect(SweepSelection.choose(rows.filter { $0.seed != "2" }) == "0.1")
+        #expect(SweepSelection.choose([]) == nil)
+    }
+
     @Test func unknownAxis() throws { try expectError("sweep: {lrr: [0.1]}\n", "sweep.lrr[0]: unknown key") }
     @Test func emptySweep() throws {
         try expectError("sweep: {}\n", "sweep: expected a mapping of at least one axis to a list of values")
@@ -203,6 +226,31 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         let table = try SweepSummary.collect(out).markdown()
         #expect(table.components(separatedBy: "★").count - 1 == 2, "\(table)")
         #expect(table.contains("| gs | 0.003 |") && table.split(separator: "\n").first { $0.contains("| gs | 0.003 |") }!.contains("★"))
+    }
+
+    /// `select:` runs more seeds at the learning rate chosen on validation, per estimator, once
+    /// the grid has finished; the summary reports them under the ★ row; a rerun has nothing to do.
+    @Test func selectionStageRunsSeedsAtTheChosenRate() throws {
+        let yaml = tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [0.00001, 0.003]\n  seed: [1]")
+            + "\nselect: {axis: lr, seeds: [1, 2]}\n"
+        let def = try folder.write("select.yaml", yaml)
+        let out = folder.dir + "/select"
+        let r = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("4/4 done") && r.stdout.contains("select: lr chosen on validation") && r.stdout.contains("2/2 done"),
+                "\(r.stdout)")
+        let summary = try SweepSummary.collect(out)
+        let grid = summary.rows.filter { $0.params["seed"] == "1" }, extra = summary.rows.filter { $0.params["seed"] == "2" }
+        #expect(grid.count == 4 && extra.count == 2 && summary.rows.allSatisfy { $0.status == "finished" })
+        for row in extra {
+            let candidates = grid.filter { $0.estimator == row.estimator }
+            let chosen = candidates.min { $0.bestValidNLL < $1.bestValidNLL }!
+            #expect(row.params["lr"] == chosen.params["lr"], "\(row.point)")
+        }
+        let table = summary.markdown().split(separator: "\n")
+        #expect(table.filter { $0.contains("★") }.allSatisfy { $0.contains("| 2 |") && !$0.contains("(sem)") }, "\(table)")
+        let again = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(again.status == 0 && again.stdout.contains("4 already finished") && again.stdout.contains("2 already finished"), "\(again.stdout)")
     }
 
     /// Options that come with the chosen estimator (reinforce's, absent for gs) are not axes:

@@ -1,0 +1,88 @@
+import Foundation
+import SBNConfig
+import Yams
+
+/// A sweep's second stage (`select:`), the protocol of Jang et al. 2017 §4: choose one axis's
+/// value on validation, then run more seeds at it.
+///
+///     select: {axis: lr, seeds: [1, 2, 3]}
+///
+/// Once every grid point has run, for each combination of the other axes (seed aside) the value
+/// of `axis` with the lowest mean best-validation NLL over the seeds that every value has run
+/// is chosen (what the summary marks ★), and the `seeds` the grid lacks run at that value.
+public struct SweepSelection: Sendable, Equatable {
+    public let axis: String
+    public let seeds: [UInt64]
+
+    public init(axis: String, seeds: [UInt64]) {
+        self.axis = axis
+        self.seeds = seeds
+    }
+
+    static func parse(_ tree: Node, axes: [String], file: String) throws -> SweepSelection? {
+        guard let raw = tree["select"] else { return nil }
+        guard let section = raw.mapping, let axis = section["axis"]?.string else {
+            throw ConfigError(file: file, path: "select", "expected {axis: <sweep axis>, seeds: [..]}")
+        }
+        if let extra = section.keys.compactMap { $0.string }.first(where: { !["axis", "seeds"].contains($0) }) {
+            throw ConfigError(file: file, path: "select.\(extra)", "unknown key (select has axis and seeds)")
+        }
+        guard axes.contains(axis), axis != "seed" else {
+            throw ConfigError(file: file, path: "select.axis", "\(axis) is not an axis of sweep: or zip: (other than seed)")
+        }
+        guard axes.contains("seed") else { throw ConfigError(file: file, path: "select", "needs seed as a sweep axis") }
+        guard let list = section["seeds"]?.sequence, !list.isEmpty,
+              let seeds = Optional(list.compactMap { $0.int.flatMap { $0 >= 0 ? UInt64($0) : nil } }), seeds.count == list.count else {
+            throw ConfigError(file: file, path: "select.seeds", "expected a non-empty list of seeds ≥ 0")
+        }
+        return SweepSelection(axis: axis, seeds: seeds)
+    }
+
+    /// The points of the second stage, given each grid point's best validation NLL (nil while it
+    /// has none): for each group, its chosen point with each seed the grid lacks. Groups whose
+    /// points have not all finished choose nothing yet.
+    public func points(of grid: [SweepDefinition.Point], bestValid: (SweepDefinition.Point) -> Double?) -> [SweepDefinition.Point] {
+        let groups = Dictionary(grouping: grid) { p in p.assignments.filter { $0.axis != axis && $0.axis != "seed" }.map(\.value) }
+        var extra: [SweepDefinition.Point] = []
+        for key in groups.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let members = groups[key]!
+            let valid = members.map(bestValid)
+            guard valid.allSatisfy({ $0 != nil }) else { continue }
+            let rows = zip(members, valid).map { (value: $0.value(of: axis) ?? "", seed: $0.value(of: "seed") ?? "", valid: $1!) }
+            guard let chosen = Self.choose(rows), let point = members.first(where: { $0.value(of: axis) == chosen }) else { continue }
+            let gridSeeds = Set(members.compactMap { $0.value(of: "seed") })
+            for seed in seeds where !gridSeeds.contains("\(seed)") {
+                extra.append(point.withSeed(seed, index: grid.count + extra.count))
+            }
+        }
+        return extra
+    }
+
+    /// The value with the lowest mean validation NLL over the seeds every value has (finite ones).
+    public static func choose(_ rows: [(value: String, seed: String, valid: Double)]) -> String? {
+        let byValue = Dictionary(grouping: rows, by: \.value)
+        var common: Set<String>?
+        for group in byValue.values { common = common?.intersection(group.map(\.seed)) ?? Set(group.map(\.seed)) }
+        let shared = common ?? []
+        var best: (value: String, valid: Double)?
+        for value in byValue.keys.sorted() {
+            let v = byValue[value]!.filter { shared.contains($0.seed) && $0.valid.isFinite }.map(\.valid)
+            guard !v.isEmpty else { continue }
+            let mean = v.reduce(0, +) / Double(v.count)
+            if mean < best?.valid ?? .infinity { best = (value, mean) }
+        }
+        return best?.value
+    }
+}
+
+extension SweepDefinition.Point {
+    /// The value (as written) of `axis` at this point.
+    public func value(of axis: String) -> String? { assignments.first { $0.axis == axis }?.value }
+
+    func withSeed(_ seed: UInt64, index: Int) -> SweepDefinition.Point {
+        var config = self.config
+        config.seed = seed
+        return SweepDefinition.Point(index: index, assignments: assignments.map { $0.axis == "seed" ? ($0.axis, "\(seed)") : $0 },
+                                     config: config)
+    }
+}
