@@ -7,17 +7,28 @@ import SBNOptions
 import SBNStorage
 import SBNTensor
 
-/// Bias, variance and cost of gradient estimators on a tiny SBN whose exact gradient is known by
-/// enumeration (`exactGradient`, or `exactTwoSampleGradient` for the m = 2 objective): N estimates
-/// of each estimator, their mean against the exact gradient, their spread, and their time beside
-/// one plain forward pass (`sbnlab gradstats`; results schema in docs/results-schema.md).
+/// Bias, variance and cost of gradient estimators against a reference gradient: N estimates of
+/// each estimator, their mean against the reference, their spread, and their time beside one
+/// plain forward pass (`sbnlab gradstats`; results schema in docs/results-schema.md). The
+/// reference is exact on a tiny SBN (`exactGradient`, or `exactTwoSampleGradient` for the m = 2
+/// objective, by enumeration), or on a real model the mean of many estimates of an unbiased
+/// estimator, whose own standard error is reported and counted in every noise floor.
 public struct GradientStatistics: Sendable {
+    /// What the estimates are compared with.
+    public enum Reference: Sendable {
+        /// The enumerated gradient (tiny networks with two hidden layers only).
+        case exact
+        /// The mean of `estimates` draws of an unbiased estimator.
+        case estimated(estimator: String, estimates: Int)
+    }
+
     public struct Row: Sendable {
         public var estimator: String
         /// ‖E[ĝ] − ∇‖ and ‖E[ĝ] − ∇‖ / ‖∇‖, E[ĝ] the mean of the N estimates.
         public var biasNorm: Double
         public var relativeBias: Double
-        /// √(Σ_k Var[ĝ_k] / N) / ‖∇‖: the relative bias an unbiased estimator shows from its noise alone.
+        /// √(Σ_k Var[ĝ_k] / N + reference variance) / ‖∇‖: the relative bias an unbiased
+        /// estimator shows from the noise of its mean and of an estimated reference alone.
         public var noiseFloor: Double
         /// Σ_k Var[ĝ_k] over all parameters, and per layer (W_l and b_l).
         public var varianceTrace: Double
@@ -34,31 +45,63 @@ public struct GradientStatistics: Sendable {
     public let estimates: Int
     public let temperature: Float
     public let referenceNorm: Double
+    /// How the reference was obtained, e.g. "exact (enumeration)" or "disarm, 50000 estimates".
+    public let referenceText: String
+    /// √(Σ_k Var[reference_k]) / ‖∇‖: its relative standard error (0 when exact).
+    public let referenceRelativeError: Double
     public let rows: [Row]
     /// Estimators left out, with the reason (e.g. "arm: supports m ≤ 1").
     public let skipped: [String]
 
     /// Measures `estimators` (registry names) on `model` and `batch` with the m-sample objective
-    /// (m = 1, or 2 for VIMCO and other multi-sample estimators), `estimates` draws each.
+    /// (m = 1, or 2 for VIMCO and other multi-sample estimators), `estimates` draws each, against
+    /// `reference`.
     public static func measure(estimators: [String], model: SBN, batch: Batch, samples: Int, estimates: Int,
-                               temperature: Float, seed: UInt64) throws -> GradientStatistics {
-        precondition(samples == 1 || samples == 2, "GradientStatistics: the exact reference covers m = 1 and m = 2")
-        let exact = samples == 1 ? exactGradient(model, batch) : exactTwoSampleGradient(model, batch)
+                               temperature: Float, seed: UInt64, reference: Reference = .exact) throws -> GradientStatistics {
+        let (target, targetVariance, text) = try referenceGradient(reference, model: model, batch: batch, samples: samples,
+                                                                   temperature: temperature, seed: seed)
         let forward = forwardMicroseconds(model: model, batch: batch, samples: samples)
         var rows: [Row] = [], skipped: [String] = []
         for name in estimators {
-            guard let type = EstimatorRegistry.registry.lookup(name) else { throw Failure("unknown estimator \"\(name)\"") }
+            let type = try lookup(name)
             if let reason = unsupported(type, model: model, samples: samples) {
                 skipped.append("\(name): \(reason)")
                 continue
             }
-            let ws = SBNWorkspace(model: model, capacityImages: batch.count, samples: samples)
-            let estimator = try type.make(workspace: ws, options: AnyOptions(type.optionsType.init()))
-            rows.append(row(name, estimator, model: model, batch: batch, exact: exact, estimates: estimates,
-                            temperature: temperature, seed: seed, forward: forward))
+            let estimator = try make(type, model: model, batch: batch, samples: samples)
+            let m = moments(estimator, model: model, batch: batch, estimates: estimates, temperature: temperature, seed: seed)
+            rows.append(row(name, m, model: model, reference: target, referenceVariance: targetVariance, forward: forward))
         }
         return GradientStatistics(architecture: model.architecture.description, samples: samples, estimates: estimates,
-                                  temperature: temperature, referenceNorm: norm(exact), rows: rows, skipped: skipped)
+                                  temperature: temperature, referenceNorm: norm(target), referenceText: text,
+                                  referenceRelativeError: targetVariance.squareRoot() / norm(target), rows: rows, skipped: skipped)
+    }
+
+    /// The reference gradient, the variance of its entries summed (0 when exact), and its description.
+    static func referenceGradient(_ reference: Reference, model: SBN, batch: Batch, samples: Int, temperature: Float,
+                                  seed: UInt64) throws -> ([Double], Double, String) {
+        switch reference {
+        case .exact:
+            precondition(samples == 1 || samples == 2, "GradientStatistics: the exact reference covers m = 1 and m = 2")
+            precondition(model.layerCount == 3, "GradientStatistics: the exact reference covers two hidden layers")
+            return (samples == 1 ? exactGradient(model, batch) : exactTwoSampleGradient(model, batch), 0, "exact (enumeration)")
+        case .estimated(let name, let n):
+            let type = try lookup(name)
+            if let reason = unsupported(type, model: model, samples: samples) { throw Failure("reference \(name): \(reason)") }
+            let m = moments(try make(type, model: model, batch: batch, samples: samples), model: model, batch: batch,
+                            estimates: n, temperature: temperature, seed: seed ^ 0x5EED)
+            return (m.mean, m.variance.reduce(0, +) / Double(n), "\(name), \(n) estimates")
+        }
+    }
+
+    static func lookup(_ name: String) throws -> any GradientEstimator.Type {
+        guard let type = EstimatorRegistry.registry.lookup(name) else { throw Failure("unknown estimator \"\(name)\"") }
+        return type
+    }
+
+    static func make(_ type: any GradientEstimator.Type, model: SBN, batch: Batch, samples: Int) throws -> any GradientEstimator {
+        let ws = SBNWorkspace(model: model, capacityImages: batch.count, samples: samples)
+        return try type.make(workspace: ws, options: AnyOptions(type.optionsType.init()))
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -73,12 +116,16 @@ public struct GradientStatistics: Sendable {
         return nil
     }
 
-    /// N estimates: running sums of ĝ and ĝ² per parameter, and the time they took.
-    static func row(_ name: String, _ estimator: any GradientEstimator, model: SBN, batch: Batch, exact: [Double], estimates: Int,
-                    temperature: Float, seed: UInt64, forward: Double) -> Row {
+    /// N estimates: their mean and variance per parameter, and the seconds each took.
+    struct Moments {
+        var mean: [Double], variance: [Double], seconds: Double, estimates: Int
+    }
+
+    static func moments(_ estimator: any GradientEstimator, model: SBN, batch: Batch, estimates: Int, temperature: Float,
+                        seed: UInt64) -> Moments {
         let grads = model.makeGradients()
         var rng = Xoshiro256(seed: seed)
-        var sum = [Double](repeating: 0, count: exact.count), sumSq = sum
+        var sum = [Double](repeating: 0, count: model.parameters.scalarCount), sumSq = sum
         var seconds = 0.0
         for step in 0..<estimates {
             grads.zero()
@@ -97,18 +144,25 @@ public struct GradientStatistics: Sendable {
         }
         let n = Double(estimates)
         let mean = sum.map { $0 / n }
-        let variance = zip(sumSq, mean).map { max($0 / n - $1 * $1, 0) }
-        let bias = norm(zip(mean, exact).map { $0 - $1 }), reference = norm(exact)
+        return Moments(mean: mean, variance: zip(sumSq, mean).map { max($0 / n - $1 * $1, 0) }, seconds: seconds / n,
+                       estimates: estimates)
+    }
+
+    /// One row: the estimator's moments against the reference (whose summed variance is
+    /// `referenceVariance`).
+    static func row(_ name: String, _ m: Moments, model: SBN, reference: [Double], referenceVariance: Double, forward: Double) -> Row {
+        let bias = norm(zip(m.mean, reference).map { $0 - $1 }), size = norm(reference)
         var perLayer: [Double] = [], k = 0
         for l in 1...model.layerCount {
             let count = model.weight(l).count + model.bias(l).count
-            perLayer.append(variance[k..<(k + count)].reduce(0, +))
+            perLayer.append(m.variance[k..<(k + count)].reduce(0, +))
             k += count
         }
-        let trace = variance.reduce(0, +)
-        let cosine = zip(mean, exact).reduce(0) { $0 + $1.0 * $1.1 } / (norm(mean) * reference)
-        let microseconds = seconds / n * 1e6
-        return Row(estimator: name, biasNorm: bias, relativeBias: bias / reference, noiseFloor: (trace / n).squareRoot() / reference,
+        let trace = m.variance.reduce(0, +)
+        let cosine = zip(m.mean, reference).reduce(0) { $0 + $1.0 * $1.1 } / (norm(m.mean) * size)
+        let microseconds = m.seconds * 1e6
+        return Row(estimator: name, biasNorm: bias, relativeBias: bias / size,
+                   noiseFloor: (trace / Double(m.estimates) + referenceVariance).squareRoot() / size,
                    varianceTrace: trace, variancePerLayer: perLayer, cosine: cosine, microseconds: microseconds,
                    forwardEquivalents: microseconds / forward)
     }

@@ -6,7 +6,8 @@ extension GradientStatistics {
     public func markdown() -> String {
         let layers = rows.first?.variancePerLayer.count ?? 0
         var lines = ["\(architecture), m = \(samples), τ = \(temperature), \(estimates) estimates each; ‖∇‖ = "
-                     + String(format: "%.4g", referenceNorm) + " (exact, by enumeration)", "",
+                     + String(format: "%.4g", referenceNorm) + " (reference: \(referenceText)"
+                     + (referenceRelativeError > 0 ? String(format: ", relative standard error %.4f", referenceRelativeError) : "") + ")", "",
                      "| estimator | ‖bias‖ | relative bias | noise floor | variance (trace) | "
                      + (1...max(layers, 1)).map { "var. layer \($0)" }.joined(separator: " | ")
                      + " | cosine | µs per estimate | forward passes |",
@@ -30,6 +31,8 @@ extension GradientStatistics {
             try f.setAttribute("estimates", Int64(estimates))
             try f.setAttribute("temperature", Double(temperature))
             try f.setAttribute("reference_norm", referenceNorm)
+            try f.setAttribute("reference", referenceText)
+            try f.setAttribute("reference_relative_error", referenceRelativeError)
             try f.setAttribute("skipped", skipped.joined(separator: "; "))
             try f.setAttribute("sbnlab_version", Provenance.version)
             try f.writeStrings("estimator", rows.map(\.estimator))

@@ -2,11 +2,12 @@ import ArgumentParser
 import SBNLab
 
 /// `sbnlab gradstats`: bias, variance and cost of every estimator on a tiny SBN with an exact
-/// gradient by enumeration.
+/// gradient by enumeration, or on a trained checkpoint against a high-sample estimate of an
+/// unbiased estimator (whose standard error is reported).
 struct GradStatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gradstats",
-        abstract: "Bias, variance and cost of each estimator against the exact gradient of a tiny SBN (Markdown, HDF5).")
+        abstract: "Bias, variance and cost of each estimator against the exact gradient of a tiny SBN, or a checkpoint's reference gradient (Markdown, HDF5).")
 
     enum Net: String, ExpressibleByArgument { case bernoulli, categorical }
 
@@ -28,6 +29,18 @@ struct GradStatsCommand: ParsableCommand {
     @Option(help: "Seed of the tiny problem and of the estimates.")
     var seed: UInt64 = 31
 
+    @Option(help: "A run's results file: measure on its best parameters and a batch of its validation images instead of the tiny SBN.")
+    var checkpoint: String?
+
+    @Option(help: "With --checkpoint: validation images in the batch (the first ones).")
+    var images = 100
+
+    @Option(help: "With --checkpoint: the unbiased estimator whose mean is the reference (default: disarm for Bernoulli layers, muprop otherwise).")
+    var reference: String?
+
+    @Option(help: "With --checkpoint: estimates averaged into the reference.")
+    var referenceEstimates = 20_000
+
     @Option(help: "Also write the table to this HDF5 file.")
     var out: String?
 
@@ -36,11 +49,29 @@ struct GradStatsCommand: ParsableCommand {
             guard samples == 1 || samples == 2 else { throw ValidationError("--samples: expected 1 or 2, got \(samples)") }
             guard estimates >= 2 else { throw ValidationError("--estimates: expected a whole number ≥ 2, got \(estimates)") }
             guard temperature > 0 else { throw ValidationError("--temperature: expected a number > 0, got \(temperature)") }
-            let architecture = (net == .bernoulli ? TinyNet.bernoulli : TinyNet.categorical).architecture
-            let (model, batch) = tinyProblem(architecture, images: 4, seed: seed)
+            // One thread: the estimates are small gemms, where OpenBLAS threads only contend
+            // (timings measured 3× slower with two on a busy machine).
+            BLAS.threads = 1
             let names = estimators?.split(separator: ",").map { String($0) } ?? EstimatorRegistry.registry.names
-            let stats = try GradientStatistics.measure(estimators: names, model: model, batch: batch, samples: samples,
+            let stats: GradientStatistics
+            if let checkpoint {
+                guard images >= 1, referenceEstimates >= 2 else {
+                    throw ValidationError("--images and --reference-estimates: expected ≥ 1 and ≥ 2")
+                }
+                let (record, model) = try ResultsFile.loadBestModel(checkpoint)
+                let valid = try BinarizedMNIST(path: record.config.data.path).valid.prefix(images)
+                let batch = Batch(capacity: valid.count, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
+                valid.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: 0..<valid.count) }
+                let unbiased = reference ?? (model.architecture.isBernoulli ? "disarm" : "muprop")
+                stats = try GradientStatistics.measure(estimators: names, model: model, batch: batch, samples: samples,
+                                                       estimates: estimates, temperature: temperature, seed: seed &+ 1,
+                                                       reference: .estimated(estimator: unbiased, estimates: referenceEstimates))
+            } else {
+                let architecture = (net == .bernoulli ? TinyNet.bernoulli : TinyNet.categorical).architecture
+                let (model, batch) = tinyProblem(architecture, images: 4, seed: seed)
+                stats = try GradientStatistics.measure(estimators: names, model: model, batch: batch, samples: samples,
                                                        estimates: estimates, temperature: temperature, seed: seed &+ 1)
+            }
             print(stats.markdown())
             if let out {
                 try stats.write(to: out)
