@@ -14,5 +14,6 @@ public enum EstimatorRegistry {
         ARMEstimator.self,
         DisARMEstimator.self,
         VIMCOEstimator.self,
+        REBAREstimator.self,
     ]) { $0 }
 }

@@ -103,7 +103,9 @@ public final class MuPropEstimator: GradientEstimator {
         let centre = options.movingAverage ? state.reals[meanKey]! : 0
         let scale = options.varianceNormalization ? 1 / max(options.vnFloor, state.reals[varianceKey]!.squareRoot()) : 1
         // ∂μ_l/∂a_lᵀ f̄′_l through the kind's mean-field derivative at the sampled logits.
-        for m in [mu[l], muLocal[l], correction[l]] { m.setRows(n) }
+        mu[l].setRows(n)  // one call each: an array literal would allocate every step
+        muLocal[l].setRows(n)
+        correction[l].setRows(n)
         layer.sample(.mean, logits: ws.logits[l].pointer, noise: ws.logits[l].pointer, values: mu[l].pointer,
                      local: muLocal[l].pointer, rows: n, temperature: 1)
         layer.backward(.mean, gradValues: meanField.gradUnits[l].pointer, local: muLocal[l].pointer,

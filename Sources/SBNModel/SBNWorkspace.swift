@@ -206,6 +206,20 @@ public final class SBNWorkspace: @unchecked Sendable {
         return scoreOutput(batch)
     }
 
+    /// The loss of each row with hidden layer l set to `values` and the layers above it at their
+    /// means, and its derivative ∂f/∂h_l in `gradUnits[l]`: a deterministic, differentiable
+    /// function of h_l (REBAR's relaxed control variate). Returns the batch mean.
+    @discardableResult
+    public func forwardMean(_ batch: Batch, layer l: Int, values: Matrix) -> Double {
+        resize(images: batch.count)
+        units[l].copy(from: values)
+        runner.run { part in model.linear(l + 1, units[l], rows: rowRange(part), into: logits[l + 1]) }
+        for k in (l + 1)..<model.layerCount { applyLayer(k, surrogate: .mean, temperature: 1) }
+        let loss = scoreOutput(batch)
+        backwardUnits(downTo: l)
+        return loss
+    }
+
     /// Samples hidden layers `layer` … L−1 (given logits[layer]) and scores the output: the
     /// downstream loss of a configuration. Estimators that need the loss at several
     /// configurations (ARM's antithetic pair) set a layer's noise or values, call `applyLayer`
@@ -258,14 +272,14 @@ public final class SBNWorkspace: @unchecked Sendable {
     /// ∂f_row/∂h_l for every hidden layer into `gradUnits` (and ∂f_row/∂a_l into `gradLogits`),
     /// per row and unweighted, without parameter gradients: the derivative of the loss of each
     /// row's own configuration, as MuProp's Taylor baseline needs it from the mean-field pass.
-    public func backwardUnits() {
-        backpropagateHidden(grads: nil)
+    public func backwardUnits(downTo lowest: Int = 1) {
+        backpropagateHidden(grads: nil, downTo: lowest)
     }
 
-    /// Layers L … 2: weight gradients (when `grads` is given), ∂/∂h_{l−1} and ∂/∂a_{l−1}.
-    private func backpropagateHidden(grads: ParameterSet?) {
+    /// Layers L … lowest + 1: weight gradients (when `grads` is given), ∂/∂h_{l−1} and ∂/∂a_{l−1}.
+    private func backpropagateHidden(grads: ParameterSet?, downTo lowest: Int = 1) {
         let L = model.layerCount
-        for l in stride(from: L, through: 2, by: -1) {
+        for l in stride(from: L, through: lowest + 1, by: -1) {
             runner.run { part in
                 if let grads {
                     model.accumulateWeightGradient(l, input: units[l - 1], gradOutput: gradLogits[l], columns: unitRange(part, layer: l),

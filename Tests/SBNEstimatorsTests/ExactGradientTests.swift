@@ -141,6 +141,30 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         }
     }
 
+    /// REBAR is unbiased (Bernoulli layers): same criterion, at λ = 0.5 and η = 1 and with η = 0
+    /// (plain REINFORCE); its control variate must cut the standard error below REINFORCE's.
+    @Test func rebarIsUnbiased() throws {
+        let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)
+        let exact = exactGradient(model, batch)
+        var meanSE: [Double] = []
+        for eta in [1.0, 0.0] {
+            var options = REBAREstimator.Options()
+            options.eta = eta
+            let estimator = try REBAREstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: options)
+            let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 39)
+            var worst = 0.0
+            for i in exact.indices {
+                worst = max(worst, abs(mean[i] - exact[i]) / max(se[i], 1e-9))
+                #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "η \(eta) parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
+            }
+            meanSE.append(se.reduce(0, +) / Double(se.count))
+            print("rebar (η = \(eta)): worst |mean − exact| / se = \(worst), mean se = \(meanSE.last!)")
+        }
+        #expect(meanSE[0] < meanSE[1])
+        let (categorical, _) = tinyProblem(TinyNet.categorical.architecture, images: 2, seed: 31)
+        #expect(throws: (any Error).self) { _ = try REBAREstimator(workspace: SBNWorkspace(model: categorical, capacityImages: 2), options: .init()) }
+    }
+
     /// The mean-field pass MuProp's baseline expands around: `forwardMean`'s values and loss, and
     /// `backwardUnits`' ∂f̄/∂h̄_l against central differences of the double-precision reference
     /// f̄(h̄_l) (layers above h̄_l recomputed by their means), on both unit kinds.

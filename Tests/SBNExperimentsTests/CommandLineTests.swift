@@ -159,15 +159,15 @@ import Testing
         #expect(r.stdout.contains("Left out: vimco: needs m ≥ 2"))
         let f = try HDF5File.open(out)
         let names = try f.dataset("estimator").readStrings()
-        #expect(names == ["gs", "st-gs", "st", "st-annealed", "reinforce", "darn", "muprop", "arm", "disarm"])
+        #expect(names == ["gs", "st-gs", "st", "st-annealed", "reinforce", "darn", "muprop", "arm", "disarm", "rebar"])
         let bias: [Double] = try f.dataset("relative_bias").read(), floor: [Double] = try f.dataset("noise_floor").read()
-        for name in ["muprop", "arm", "disarm"] {
+        for name in ["muprop", "arm", "disarm", "rebar"] {
             let i = names.firstIndex(of: name)!
             #expect(bias[i] < 4 * floor[i], "\(name): relative bias \(bias[i]), noise floor \(floor[i])")
         }
         let gs = names.firstIndex(of: "gs")!
         #expect(bias[gs] > 10 * floor[gs], "the relaxation is biased for the discrete objective")
-        #expect(try f.dataset("variance_per_layer").shape == [9, 3])
+        #expect(try f.dataset("variance_per_layer").shape == [10, 3])
         let two = try runCommand(bin, ["gradstats", "--net", "categorical", "--samples", "2", "--estimates", "2000",
                                        "--estimators", "vimco,arm"])
         #expect(two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("Left out: arm: does not support"),

@@ -80,7 +80,7 @@ struct ExperimentFolder {
         try expectConfigError("temperature: {tau: -1}\n", "temperature.tau: expected a number > 0, got -1")
     }
     @Test func unknownEstimator() throws {
-        try expectConfigError("estimator: gumbel\n", "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, muprop, arm, disarm, vimco)")
+        try expectConfigError("estimator: gumbel\n", "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, muprop, arm, disarm, vimco, rebar)")
     }
     @Test func unknownSchedule() throws {
         try expectConfigError("temperature: {schedule: cosine}\n",
