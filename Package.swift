@@ -49,7 +49,7 @@ let package = Package(
                             .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions", "SBNOptions"]),
         module("SBNConfig", ["SBNEstimators", "SBNModel", "SBNData", "SBNOptions", .product(name: "Yams", package: "Yams")]),
-        module("SBNTraining", ["SBNConfig", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor",
+        module("SBNTraining", ["SBNConfig", "SBNDiagnostics", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor",
                                "SBNDistributions", "SBNOptions", "CProcess", numerics, .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNSweeps", ["SBNConfig", "SBNTraining", "SBNStorage", .product(name: "Yams", package: "Yams")]),
         module("SBNBench", ["SBNConfig", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",

@@ -1,10 +1,14 @@
-"""python -m analysis <sweep dir>: write table.md, curves.png and temperature.png there."""
+"""python -m analysis <sweep dir>: write table.md, curves.png and temperature.png there.
+python -m analysis diagnostics <run.h5> [out.png]: plot a run's gradient diagnostics."""
 import sys
 
+from . import diagnostics
 from .report import write_report
 
 
 def main(argv):
+    if len(argv) >= 2 and argv[1] == "diagnostics":
+        return diagnostics.main(argv[2:])
     if len(argv) != 2:
         print("usage: python -m analysis <sweep dir>", file=sys.stderr)
         return 2

@@ -16,6 +16,22 @@ extension ExperimentConfig {
         if samples.train < estimator.minTrainingSamples {
             return ("samples.train", "\(estimator.name) needs m ≥ \(estimator.minTrainingSamples), got \(samples.train)")
         }
+        return diagnosticsCheck()
+    }
+
+    /// Every estimator `diagnostics:` names exists and applies to these layers and m.
+    func diagnosticsCheck() -> (path: String, message: String)? {
+        guard diagnostics.every != nil else { return nil }
+        let named = diagnostics.estimators.enumerated().map { ("diagnostics.estimators[\($0.offset)]", $0.element) }
+            + [("diagnostics.reference", diagnostics.referenceName(for: layers))]
+        for (path, name) in named {
+            guard let type = EstimatorRegistry.registry.lookup(name) else {
+                return (path, "unknown estimator \"\(name)\" (known: \(EstimatorRegistry.registry.names.joined(separator: ", ")))")
+            }
+            if let units = layers.hidden.first(where: { !type.supports($0) }) { return (path, "\(name) does not support \(units)") }
+            if let most = type.maxTrainingSamples, samples.train > most { return (path, "\(name) supports m ≤ \(most), got \(samples.train)") }
+            if samples.train < type.minTrainingSamples { return (path, "\(name) needs m ≥ \(type.minTrainingSamples)") }
+        }
         return nil
     }
 }

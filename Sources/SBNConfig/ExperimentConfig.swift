@@ -39,6 +39,34 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         public init() {}
     }
 
+    /// Gradient diagnostics during training: every `every` steps, the bias, variance and cosine
+    /// of `estimators` against a reference gradient (`sbnlab gradstats --checkpoint`'s numbers,
+    /// Tucker et al. 2017 Fig. 2 and Yin & Zhou 2019 Fig. 4's variance-versus-step curves), on a
+    /// fixed batch of validation images with the current parameters, stored in the run's file
+    /// under /metrics/diagnostics. Off unless `every` is set; each measurement runs fresh
+    /// estimators (their baselines untrained) and allocates, outside the training step.
+    public struct Diagnostics: Codable, Equatable, Sendable {
+        /// Measure after every this many training steps (null: never).
+        @OptionalCount public var every: Int? = nil
+        /// Registry names to measure (empty: the run's own estimator).
+        public var estimators: [String] = []
+        /// Estimates of each per measurement.
+        @Count public var estimates = 100
+        /// The unbiased estimator whose mean is the reference ("": disarm for Bernoulli layers,
+        /// muprop otherwise).
+        public var reference = ""
+        /// Estimates averaged into the reference.
+        @Count public var referenceEstimates = 1000
+        /// Validation images in the measured batch (the first ones).
+        @Count public var images = 100
+        public init() {}
+
+        /// The reference estimator for these layers.
+        public func referenceName(for layers: Architecture) -> String {
+            !reference.isEmpty ? reference : layers.isBernoulli ? "disarm" : "muprop"
+        }
+    }
+
     public var name = "unnamed"
     public var description = ""
     public var data = DataSource()
@@ -65,6 +93,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     /// A run whose validation NLL stays `margin` nats above its first validation for `patience`
     /// validations stops as failed ("diverged at epoch N").
     public var divergence = Divergence()
+    public var diagnostics = Diagnostics()
 
     public init() {}
 

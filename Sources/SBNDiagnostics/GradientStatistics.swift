@@ -38,6 +38,13 @@ public struct GradientStatistics: Sendable {
         /// Time per estimate, and that time over the time of one exact forward pass.
         public var microseconds: Double
         public var forwardEquivalents: Double
+
+        public init(estimator: String, biasNorm: Double, relativeBias: Double, noiseFloor: Double, varianceTrace: Double,
+                    variancePerLayer: [Double], cosine: Double, microseconds: Double, forwardEquivalents: Double) {
+            (self.estimator, self.biasNorm, self.relativeBias, self.noiseFloor) = (estimator, biasNorm, relativeBias, noiseFloor)
+            (self.varianceTrace, self.variancePerLayer, self.cosine) = (varianceTrace, variancePerLayer, cosine)
+            (self.microseconds, self.forwardEquivalents) = (microseconds, forwardEquivalents)
+        }
     }
 
     public let architecture: String
@@ -57,10 +64,11 @@ public struct GradientStatistics: Sendable {
     /// (m = 1, or 2 for VIMCO and other multi-sample estimators), `estimates` draws each, against
     /// `reference`.
     public static func measure(estimators: [String], model: SBN, batch: Batch, samples: Int, estimates: Int,
-                               temperature: Float, seed: UInt64, reference: Reference = .exact) throws -> GradientStatistics {
+                               temperature: Float, seed: UInt64, reference: Reference = .exact,
+                               timing: Bool = true) throws -> GradientStatistics {
         let (target, targetVariance, text) = try referenceGradient(reference, model: model, batch: batch, samples: samples,
                                                                    temperature: temperature, seed: seed)
-        let forward = forwardMicroseconds(model: model, batch: batch, samples: samples)
+        let forward = timing ? forwardMicroseconds(model: model, batch: batch, samples: samples) : .nan
         var rows: [Row] = [], skipped: [String] = []
         for name in estimators {
             let type = try lookup(name)

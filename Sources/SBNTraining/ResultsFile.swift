@@ -1,5 +1,6 @@
 import Foundation
 import SBNConfig
+import SBNDiagnostics
 import SBNDistributions
 import SBNModel
 import SBNStorage
@@ -44,6 +45,7 @@ public enum ResultsFile {
             try appendColumn(valid, "nll", record.valid.map(\.nll))
             try appendColumn(valid, "train_seconds", record.valid.map(\.trainSeconds))
             try appendColumn(valid, "valid_seconds", record.valid.map(\.validSeconds))
+            if !record.diagnostics.isEmpty { try writeDiagnostics(record.diagnostics, into: file.group("metrics")) }
 
             if let test = record.test {
                 let g = try file.createGroup("eval").createGroup("test")
@@ -102,6 +104,7 @@ public enum ResultsFile {
         let vsec: [Double] = v.contains("valid_seconds") ? try v.dataset("valid_seconds").read() : vn.map { _ in .nan }
         record.valid = vs.indices.map { .init(step: vs[$0], epoch: ve[$0], nll: vn[$0], trainSeconds: tsec[$0], validSeconds: vsec[$0]) }
         record.validSamples = Int(try v.attribute("samples", as: Int64.self))
+        if file.contains("metrics/diagnostics") { record.diagnostics = try readDiagnostics(file.group("metrics/diagnostics")) }
         if file.contains("eval/test") {
             let g = try file.group("eval/test")
             record.test = .init(nll: try g.attribute("nll"), sem: try g.attribute("nll_sem"),
@@ -157,6 +160,53 @@ public enum ResultsFile {
             try file.setAttribute("status", RunRecord.Status.failed.rawValue)
             try file.setAttribute("error", error)
             try file.flush()
+        }
+    }
+
+    /// /metrics/diagnostics: step, epoch, reference_norm, reference_relative_error, and a group per
+    /// estimator (attribute `estimators` lists them in order) with relative_bias, bias_norm,
+    /// noise_floor, variance_trace, variance_per_layer (measurements × layers), cosine and
+    /// microseconds, one entry per measurement (docs/results-schema.md).
+    static func writeDiagnostics(_ rows: [RunRecord.DiagnosticsRow], into metrics: HDF5Group) throws {
+        let g = try metrics.createGroup("diagnostics")
+        let names = rows[0].rows.map(\.estimator)
+        try g.setAttribute("estimators", names.joined(separator: ","))
+        try g.write("step", rows.map(\.step))
+        try g.write("epoch", rows.map(\.epoch))
+        try g.write("reference_norm", rows.map(\.referenceNorm))
+        try g.write("reference_relative_error", rows.map(\.referenceRelativeError))
+        for (i, name) in names.enumerated() {
+            let e = try g.createGroup(name), column = rows.map { $0.rows[i] }
+            try e.write("relative_bias", column.map(\.relativeBias))
+            try e.write("bias_norm", column.map(\.biasNorm))
+            try e.write("noise_floor", column.map(\.noiseFloor))
+            try e.write("variance_trace", column.map(\.varianceTrace))
+            try e.write("variance_per_layer", column.flatMap(\.variancePerLayer), shape: [column.count, column[0].variancePerLayer.count])
+            try e.write("cosine", column.map(\.cosine))
+            try e.write("microseconds", column.map(\.microseconds))
+        }
+    }
+
+    static func readDiagnostics(_ g: HDF5Group) throws -> [RunRecord.DiagnosticsRow] {
+        let names = try g.stringAttribute("estimators").split(separator: ",").map(String.init)
+        let steps: [Int64] = try g.dataset("step").read(), epochs: [Int64] = try g.dataset("epoch").read()
+        let norms: [Double] = try g.dataset("reference_norm").read(), errors: [Double] = try g.dataset("reference_relative_error").read()
+        var columns: [[GradientStatistics.Row]] = []
+        for name in names {
+            let e = try g.group(name)
+            func read(_ key: String) throws -> [Double] { try e.dataset(key).read() }
+            let (bias, norm, floor, trace) = (try read("relative_bias"), try read("bias_norm"), try read("noise_floor"), try read("variance_trace"))
+            let (perLayer, cosine, micro) = (try read("variance_per_layer"), try read("cosine"), try read("microseconds"))
+            let layers = perLayer.count / max(steps.count, 1)
+            columns.append(steps.indices.map { k in
+                GradientStatistics.Row(estimator: name, biasNorm: norm[k], relativeBias: bias[k], noiseFloor: floor[k],
+                                       varianceTrace: trace[k], variancePerLayer: Array(perLayer[(k * layers)..<((k + 1) * layers)]),
+                                       cosine: cosine[k], microseconds: micro[k], forwardEquivalents: .nan)
+            })
+        }
+        return steps.indices.map { k in
+            RunRecord.DiagnosticsRow(step: steps[k], epoch: epochs[k], referenceNorm: norms[k], referenceRelativeError: errors[k],
+                                     rows: columns.map { $0[k] })
         }
     }
 

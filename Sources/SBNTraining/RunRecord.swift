@@ -1,4 +1,5 @@
 import SBNConfig
+import SBNDiagnostics
 
 /// Everything a results file holds for one run, in memory. The trainer appends to it and
 /// `ResultsFile` writes it whole, atomically, after every epoch.
@@ -33,6 +34,14 @@ public struct RunRecord: Sendable {
     public var valid: [ValidRow] = []
     public var validSamples: Int
     public var test: TestResult?
+
+    /// One `diagnostics:` measurement: the step after which it was taken, the reference's
+    /// size and relative standard error, and one row per measured estimator.
+    public struct DiagnosticsRow: Sendable {
+        public var step: Int64, epoch: Int64, referenceNorm: Double, referenceRelativeError: Double
+        public var rows: [GradientStatistics.Row]
+    }
+    public var diagnostics: [DiagnosticsRow] = []
 
     /// Where a run stopped inside an epoch (a stop signal): the batches of epoch `epochsDone + 1`
     /// already trained, and the sums its progress lines and epoch loss continue from. The

@@ -58,9 +58,10 @@ public final class Trainer {
                 + "\(config.epochs) epochs, \(splits.train.count) training images, seed \(config.seed)")
         }
         var trainingSinceValidation = 0.0
+        let probe = DiagnosticsProbe(config, valid: splits.valid)
         for epoch in stride(from: firstEpoch, through: lastEpoch, by: 1) {
             let epochStart = Date()
-            guard let loss = try trainEpoch(epoch, state, split: splits.train, session: session) else {
+            guard let loss = try trainEpoch(epoch, state, split: splits.train, session: session, probe: probe) else {
                 let p = state.record.epochProgress!
                 log("\(StopRequest.name(StopRequest.signal!)): stopped after step \(state.record.steps) (epoch \(epoch), "
                     + "batch \(p.batches)) with a checkpoint; continue with --resume")
@@ -158,7 +159,8 @@ public final class Trainer {
     /// One pass over the training split in the order of the shuffling stream (from where a
     /// stopped run left it, `epochProgress`). Returns the mean loss, or nil when a stop signal
     /// ended the epoch early: the checkpoint then holds the batches done (`stopInside`).
-    func trainEpoch(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> Double? {
+    func trainEpoch(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session,
+                    probe: DiagnosticsProbe? = nil) throws -> Double? {
         BLAS.threads = 1  // parallelism is across the runner's parts; one OpenBLAS thread each
         let batch = Batch(capacity: config.batchSize, inputSize: config.layers.input, outputSize: config.layers.output)
         // A fresh identity before shuffling, so each epoch's order depends only on the saved RNG state.
@@ -182,6 +184,11 @@ public final class Trainer {
                 let indices = permutation[(b * config.batchSize)..<min(split.count, (b + 1) * config.batchSize)]
                 fill(batch, indices: indices, from: images, runner: state.workspace.runner)
                 let loss = try step(batch, epoch: epoch, state)
+                if let probe, probe.due(afterStep: state.record.steps) {
+                    let tau = state.schedule.temperature(atStep: state.record.steps - 1)
+                    state.record.diagnostics.append(try probe.measure(state.model, step: state.record.steps, epoch: epoch,
+                                                                      temperature: tau, seed: config.seed))
+                }
                 interval = (interval.loss + loss, interval.count + 1)
                 epochLoss += loss
                 if state.record.steps % config.logEvery == 0 || b == batches - 1 {

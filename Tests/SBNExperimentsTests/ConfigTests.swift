@@ -37,6 +37,14 @@ struct ExperimentFolder {
         try folder.expectConfigError(yaml, expected) { _ = try ConfigLoader.load($0, overrides: overrides) }
     }
 
+    @Test func diagnosticsNameKnownApplicableEstimators() throws {
+        try expectConfigError("diagnostics: {every: 10, estimators: [gs, gumbel]}\n",
+                              "diagnostics.estimators[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, muprop, arm, disarm, vimco, rebar)")
+        try expectConfigError("layers: [392, {categorical: [20, 10]}, 392]\ndiagnostics: {every: 10, reference: disarm}\n",
+                              "diagnostics.reference: disarm does not support categorical(20×10)")
+        try expectConfigError("diagnostics: {every: 0}\n", "diagnostics.every: expected a whole number ≥ 1 or null, got 0")
+    }
+
     @Test func defaultsAreThePapersTask() throws {
         let c = try ConfigLoader.load(try folder.write("d.yaml", "name: d\n"))
         #expect(c.layers.sizes == [392, 200, 200, 392] && c.layers.isBernoulli)

@@ -44,6 +44,45 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
 @Suite struct TrainingRunTests {
     let folder = ExperimentFolder()
 
+    /// `python -m analysis diagnostics` reads a run's diagnostics and plots them.
+    @Test(.enabled(if: hasPythonWithH5py, "python3 with h5py is not available (.ci/run installs it)"))
+    func analysisPlotsDiagnostics() throws {
+        let config = try ConfigLoader.load(try folder.write("dp.yaml", smallRunYAML(estimator: "st", extra:
+            "diagnostics: {every: 4, estimators: [st, darn], estimates: 10, reference_estimates: 50, images: 10}")))
+        let run = folder.dir + "/dp/run.h5", png = folder.dir + "/dp/diagnostics.png"
+        try Trainer(config: config, resultsPath: run, log: { _ in }).run(resume: false)
+        let r = try runCommand("/usr/bin/env", ["python3", "-m", "analysis", "diagnostics", run, png], in: TestPaths.packageRoot)
+        #expect(r.status == 0 && r.stdout.contains("4 measurements of 2 estimators"), "\(r.stdout)\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: png))
+        let plain = folder.dir + "/plain/run.h5"
+        try Trainer(config: try ConfigLoader.load(try folder.write("np.yaml", smallRunYAML(estimator: "st"))), resultsPath: plain,
+                    log: { _ in }).run(resume: false)
+        let none = try runCommand("/usr/bin/env", ["python3", "-m", "analysis", "diagnostics", plain], in: TestPaths.packageRoot)
+        #expect(none.status == 1 && none.stderr.contains("no diagnostics recorded"), "\(none.stderr)")
+    }
+
+    /// `diagnostics:` records the estimators' numbers every k steps into the run's file (and
+    /// across a resume), and draws its own random numbers: the trained parameters are bit for
+    /// bit those of the same run without it.
+    @Test func diagnosticsAreRecordedAndChangeNothing() throws {
+        let plain = try ConfigLoader.load(try folder.write("d0.yaml", smallRunYAML(estimator: "gs")))
+        let probed = try ConfigLoader.load(try folder.write("d1.yaml", smallRunYAML(estimator: "gs", extra:
+            "diagnostics: {every: 5, estimators: [gs, st], estimates: 20, reference_estimates: 100, images: 20}")))
+        let a = folder.dir + "/plain.h5", b = folder.dir + "/probed.h5"
+        try Trainer(config: plain, resultsPath: a, log: { _ in }).run(resume: false)
+        try Trainer(config: probed, resultsPath: b, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
+        let record = try Trainer(config: probed, resultsPath: b, log: { _ in }).run(resume: true)
+        // 400 images in batches of 50: 8 steps per epoch, 16 in all; measured after steps 5, 10, 15.
+        #expect(record.diagnostics.map(\.step) == [5, 10, 15])
+        let reread = try ResultsFile.readRecord(b).diagnostics
+        #expect(reread.map(\.step) == [5, 10, 15] && reread.allSatisfy { $0.rows.map(\.estimator) == ["gs", "st"] })
+        #expect(reread.allSatisfy { d in d.rows.allSatisfy { $0.varianceTrace > 0 && $0.variancePerLayer.count == 3 && $0.cosine.isFinite } })
+        #expect(zip(reread, record.diagnostics).allSatisfy { $0.rows[1].relativeBias == $1.rows[1].relativeBias })
+        let ta = try checkpointTensors(a).filter { $0.key.hasPrefix("parameters") }, tb = try checkpointTensors(b).filter { $0.key.hasPrefix("parameters") }
+        #expect(!ta.isEmpty && ta.keys.sorted() == tb.keys.sorted())
+        for (k, v) in ta { #expect(v.map(\.bitPattern) == tb[k]!.map(\.bitPattern), "\(k) differs with diagnostics") }
+    }
+
     /// Two epochs straight and one epoch plus a resumed one give bit-identical state.
     @Test(arguments: ["gs", "reinforce"])
     func resumeIsBitIdentical(estimator: String) throws {

@@ -1,0 +1,40 @@
+import SBNConfig
+import SBNData
+import SBNDiagnostics
+import SBNModel
+
+/// The `diagnostics:` section at work: after every k-th step, `GradientStatistics` of the chosen
+/// estimators on a fixed batch of validation images with the current parameters, against the
+/// mean of many estimates of an unbiased reference. Its random numbers come from a seed of its
+/// own (the run's seed and the step), so training draws the same numbers with or without it.
+struct DiagnosticsProbe {
+    let every: Int
+    let estimators: [String]
+    let reference: String
+    let settings: ExperimentConfig.Diagnostics
+    let batch: Batch
+    let samples: Int
+
+    init?(_ config: ExperimentConfig, valid: BinarizedMNIST.Split) {
+        guard let every = config.diagnostics.every else { return nil }
+        self.every = every
+        settings = config.diagnostics
+        estimators = settings.estimators.isEmpty ? [config.estimator] : settings.estimators
+        reference = settings.referenceName(for: config.layers)
+        samples = config.samples.train
+        let split = valid.prefix(settings.images)
+        batch = Batch(capacity: split.count, inputSize: config.layers.input, outputSize: config.layers.output)
+        split.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: 0..<split.count) }
+    }
+
+    func due(afterStep step: Int) -> Bool { step % every == 0 }
+
+    func measure(_ model: SBN, step: Int, epoch: Int, temperature: Float, seed: UInt64) throws -> RunRecord.DiagnosticsRow {
+        let stats = try GradientStatistics.measure(
+            estimators: estimators, model: model, batch: batch, samples: samples, estimates: settings.estimates,
+            temperature: temperature, seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15,
+            reference: .estimated(estimator: reference, estimates: settings.referenceEstimates), timing: false)
+        return RunRecord.DiagnosticsRow(step: Int64(step), epoch: Int64(epoch), referenceNorm: stats.referenceNorm,
+                                        referenceRelativeError: stats.referenceRelativeError, rows: stats.rows)
+    }
+}
