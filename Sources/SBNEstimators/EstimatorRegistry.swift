@@ -14,6 +14,7 @@ public enum EstimatorRegistry {
         ARMEstimator.self,
         DisARMEstimator.self,
         VIMCOEstimator.self,
+        ReinforceLOOEstimator.self,
         REBAREstimator.self,
     ]) { $0 }
 }

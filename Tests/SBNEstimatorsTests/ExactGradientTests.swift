@@ -94,6 +94,22 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         #expect(throws: (any Error).self) { _ = try VIMCOEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: NoOptions()) }
     }
 
+    /// REINFORCE-LOO with m = 2 and m = 3 samples is unbiased for the single-sample objective's
+    /// gradient, on both unit kinds.
+    @Test(arguments: [2, 3], TinyNet.allCases)
+    func reinforceLeaveOneOutIsUnbiased(m: Int, net: TinyNet) throws {
+        let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
+        let exact = exactGradient(model, batch)
+        let estimator = try ReinforceLOOEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4, samples: m), options: NoOptions())
+        let (mean, se) = estimateMoments(estimator, model, batch, n: 30_000, seed: 40)
+        var worst = 0.0
+        for i in exact.indices {
+            worst = max(worst, abs(mean[i] - exact[i]) / max(se[i], 1e-9))
+            #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
+        }
+        print("reinforce-loo (\(net), m = \(m)): worst |mean − exact| / se = \(worst)")
+    }
+
     @Test func armRejectsMultiSampleObjectives() {
         let (model, _) = tinyProblem(sizes: Self.sizes, images: 2, seed: 31)
         #expect(throws: (any Error).self) { _ = try ARMEstimator(workspace: SBNWorkspace(model: model, capacityImages: 2, samples: 3), options: NoOptions()) }

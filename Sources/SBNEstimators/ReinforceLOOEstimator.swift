@@ -1,0 +1,59 @@
+import SBNDistributions
+import SBNModel
+import SBNOptions
+import SBNTensor
+
+/// `reinforce-loo`: REINFORCE with the leave-one-out baseline over m ≥ 2 samples per image
+/// (Kool et al. 2019; Dong et al. 2020's "REINFORCE LOO"), for the single-sample objective
+/// E[f(h)] that Table 1 trains (m samples estimate it; they are not the multi-sample bound VIMCO
+/// trains):
+///
+///   ĝ = (1/m) Σ_i (f_i − (1/(m − 1)) Σ_{j≠i} f_j) ∇log p(h_i),
+///
+/// the special case of VIMCO's leave-one-out signal for a loss that is a plain mean over samples.
+/// Unbiased; the decoder gets (1/m) Σ_i ∇f_i. Its cost is m forward passes, so m = 2 compares
+/// with DisARM's antithetic pair. Every unit kind.
+public final class ReinforceLOOEstimator: GradientEstimator {
+    public static let name = "reinforce-loo"
+    public static let summary = "REINFORCE with leave-one-out baselines over m samples of the single-sample objective (Kool et al. 2019)"
+    public static let surrogate = UnitSurrogate.exact
+    public static let minTrainingSamples = 2
+
+    struct Unsupported: Error, CustomStringConvertible { let description: String }
+
+    let workspace: SBNWorkspace
+    public let state = ComponentState.none
+    private let signal: UnsafeMutableBufferPointer<Float>
+
+    public init(workspace: SBNWorkspace, options: NoOptions) throws {
+        guard workspace.samples >= Self.minTrainingSamples else {
+            throw Unsupported(description: "samples.train: reinforce-loo needs m ≥ 2, got \(workspace.samples)")
+        }
+        self.workspace = workspace
+        signal = .allocate(capacity: workspace.capacityImages * workspace.samples)
+    }
+
+    deinit { signal.deallocate() }
+
+    /// Returns the batch mean of (1/m) Σ_i f_i, the objective it estimates.
+    public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
+        let ws = workspace, m = ws.samples
+        ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
+        // Each sample's own loss, weighted 1/m (not the multi-sample bound's posterior weights).
+        for r in 0..<ws.rowCount { ws.rowWeight[r] = 1 / Float(m) }
+        ws.backwardDecoder(grads: grads)
+        var total = 0.0
+        for b in 0..<ws.imageCount {
+            let base = b * m
+            var sum = 0.0
+            for i in 0..<m { sum += Double(ws.rowNLL[base + i]) }
+            total += sum / Double(m)
+            for i in 0..<m {
+                let f = Double(ws.rowNLL[base + i])
+                signal[base + i] = Float((f - (sum - f) / Double(m - 1)) / Double(m))
+            }
+        }
+        ws.backwardScoreFunction(batch, signal: UnsafeBufferPointer(signal), grads: grads)
+        return total / Double(ws.imageCount)
+    }
+}
