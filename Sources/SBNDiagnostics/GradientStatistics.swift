@@ -76,9 +76,18 @@ public struct GradientStatistics: Sendable {
                 skipped.append("\(name): \(reason)")
                 continue
             }
+            // An estimator of the single-sample objective is compared with that objective's gradient.
+            var (goal, goalVariance) = (target, targetVariance)
+            if samples > 1 && type.estimatesSingleSampleObjective {
+                guard case .exact = reference else {
+                    skipped.append("\(name): estimates the single-sample objective, the reference is the m = \(samples) bound's")
+                    continue
+                }
+                (goal, goalVariance) = (exactGradient(model, batch), 0)
+            }
             let estimator = try make(type, model: model, batch: batch, samples: samples)
             let m = moments(estimator, model: model, batch: batch, estimates: estimates, temperature: temperature, seed: seed)
-            rows.append(row(name, m, model: model, reference: target, referenceVariance: targetVariance, forward: forward))
+            rows.append(row(name, m, model: model, reference: goal, referenceVariance: goalVariance, forward: forward))
         }
         return GradientStatistics(architecture: model.architecture.description, samples: samples, estimates: estimates,
                                   temperature: temperature, referenceNorm: norm(target), referenceText: text,

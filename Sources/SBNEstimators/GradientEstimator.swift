@@ -50,12 +50,17 @@ public protocol GradientEstimator: Component, AnyObject {
 
     /// The smallest m it needs (VIMCO's leave-one-out needs two samples).
     static var minTrainingSamples: Int { get }
+
+    /// Whether its m samples estimate the single-sample objective E[f(h)] (reinforce-loo) rather
+    /// than the m-sample bound: what its estimates are to be compared with.
+    static var estimatesSingleSampleObjective: Bool { get }
 }
 
 extension GradientEstimator {
     public static func supports(_ units: any StochasticUnits) -> Bool { true }
     public static var maxTrainingSamples: Int? { nil }
     public static var minTrainingSamples: Int { 1 }
+    public static var estimatesSingleSampleObjective: Bool { false }
 
     /// What it trains, for `sbnlab list`: the unit kinds it supports and its range of m.
     public static var applicability: String {

@@ -18,6 +18,7 @@ public final class ReinforceLOOEstimator: GradientEstimator {
     public static let summary = "REINFORCE with leave-one-out baselines over m samples of the single-sample objective (Kool et al. 2019)"
     public static let surrogate = UnitSurrogate.exact
     public static let minTrainingSamples = 2
+    public static let estimatesSingleSampleObjective = true
 
     struct Unsupported: Error, CustomStringConvertible { let description: String }
 
