@@ -9,6 +9,8 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
     /// Wider layers are refused (a typo such as 1e20, or memory the machine lacks).
     public static let maxWidth = 1 << 16
 
+    public static let example = BernoulliUnits(width: 1)
+
     public let width: Int
 
     public init(width: Int) {

@@ -8,6 +8,8 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
     public static let kind = "categorical"
     public static let parametersText = "[groups, classes]"
 
+    public static let example = CategoricalUnits(groups: 1, classes: 2)
+
     public let groups: Int
     public let classes: Int
     public var width: Int { groups * classes }

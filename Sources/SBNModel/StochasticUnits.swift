@@ -55,6 +55,8 @@ public protocol StochasticUnits: Sendable, CustomStringConvertible {
     var parameters: [Int] { get }
     /// The number of units (columns of the weight matrices).
     var width: Int { get }
+    /// A small layer of this kind, for asking an estimator whether it supports the kind.
+    static var example: Self { get }
 
     /// The noise `sample` consumes for `surrogate`: `rows × width` values.
     func noise(for surrogate: UnitSurrogate) -> UnitNoise
@@ -80,7 +82,7 @@ public enum UnitKinds {
     ]
 
     /// One small layer of each kind, for asking an estimator which kinds it supports.
-    public static let examples: [any StochasticUnits] = [BernoulliUnits(width: 1), CategoricalUnits(groups: 1, classes: 2)]
+    public static var examples: [any StochasticUnits] { all.map { $0.example } }
 
     public static func lookup(_ kind: String) -> (any StochasticUnits.Type)? { all.first { $0.kind == kind } }
 
