@@ -58,6 +58,15 @@ let canMountTmpfs: Bool = {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    /// An output folder that cannot be made (a file in its path) is one line naming the path, not
+    /// a Foundation error dump.
+    @Test func unwritableOutputFolderIsOneLine() throws {
+        let path = try folder.write("o.yaml", smallRunYAML(estimator: "gs"))
+        let blocker = try folder.write("blocker", "a file, not a folder")
+        expectOneLine(try run(["run", path, "--out", blocker + "/run"]),
+                      "\(blocker)/run: cannot be created or written (a part of the path is missing or not a folder)")
+    }
+
     /// lr = 100 diverges in its first epoch: the run stops as failed at the second validation,
     /// and `show` still reads it.
     @Test func divergingRunFails() throws {
