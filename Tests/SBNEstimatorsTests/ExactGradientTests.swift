@@ -28,6 +28,21 @@ func estimateMoments(_ estimator: any GradientEstimator, _ model: SBN, _ batch: 
 
 func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
+/// Expects every parameter's mean of N estimates within 4.5 standard errors of `target` (plus a
+/// small absolute slack for parameters with no spread); returns the worst |mean − target| / se.
+/// With ~60–130 parameters a false alarm has probability < 1e-3.
+@discardableResult
+func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Double], slack: Double = 1e-7,
+                                _ label: String, sourceLocation: SourceLocation = #_sourceLocation) -> Double {
+    var worst = 0.0
+    for i in target.indices {
+        worst = max(worst, abs(mean[i] - target[i]) / max(se[i], 1e-9))
+        #expect(abs(mean[i] - target[i]) <= 4.5 * se[i] + slack,
+                "\(label) parameter \(i): mean \(mean[i]) target \(target[i]) se \(se[i])", sourceLocation: sourceLocation)
+    }
+    return worst
+}
+
 @Suite struct ExactGradientTests {
     static let sizes = [6, 3, 3, 6]
 
@@ -44,12 +59,7 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         // The first estimate initialises the moving average from its own batch; skip it.
         let n = 40_000
         let (mean, se) = estimateMoments(estimator, model, batch, n: n, skip: 1, seed: 32)
-        var worst = 0.0
-        for i in exact.indices {
-            let z = abs(mean[i] - exact[i]) / max(se[i], 1e-9)
-            worst = max(worst, z)
-            #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
-        }
+        let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
         let meanSE = se.reduce(0, +) / Double(se.count)
         print("reinforce (\(net), baselines \(baselines)): worst |mean − exact| / se = \(worst), mean se = \(meanSE)")
     }
@@ -64,12 +74,7 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
             let type = try #require(EstimatorRegistry.registry.lookup(name))
             let estimator = try type.make(workspace: SBNWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions()))
             let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 35)
-            var worst = 0.0
-            for i in exact.indices {
-                worst = max(worst, abs(mean[i] - exact[i]) / max(se[i], 1e-9))
-                #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7,
-                        "\(name) parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
-            }
+            let worst = expectWithinStandardErrors(mean, se, of: exact, "\(name)")
             meanSE[name] = se.reduce(0, +) / Double(se.count)
             print("\(name): worst |mean − exact| / se = \(worst), mean se = \(meanSE[name]!)")
         }
@@ -85,11 +90,7 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let exact = exactTwoSampleGradient(model, batch)
         let estimator = try VIMCOEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4, samples: 2), options: NoOptions())
         let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 36)
-        var worst = 0.0
-        for i in exact.indices {
-            worst = max(worst, abs(mean[i] - exact[i]) / max(se[i], 1e-9))
-            #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
-        }
+        let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
         print("vimco (\(net), m = 2): worst |mean − exact| / se = \(worst), mean se = \(se.reduce(0, +) / Double(se.count))")
         #expect(throws: (any Error).self) { _ = try VIMCOEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: NoOptions()) }
     }
@@ -102,11 +103,7 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let exact = exactGradient(model, batch)
         let estimator = try ReinforceLOOEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4, samples: m), options: NoOptions())
         let (mean, se) = estimateMoments(estimator, model, batch, n: 30_000, seed: 40)
-        var worst = 0.0
-        for i in exact.indices {
-            worst = max(worst, abs(mean[i] - exact[i]) / max(se[i], 1e-9))
-            #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
-        }
+        let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
         print("reinforce-loo (\(net), m = \(m)): worst |mean − exact| / se = \(worst)")
     }
 
@@ -141,11 +138,7 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let exact = exactGradient(model, batch)
         let estimator = try MuPropEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: .init())
         let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, skip: 1, seed: 37)
-        var worst = 0.0
-        for i in exact.indices {
-            worst = max(worst, abs(mean[i] - exact[i]) / max(se[i], 1e-9))
-            #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
-        }
+        let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
         let plain = try ReinforceEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4),
                                            options: Self.reinforceOptions(baselines: false))
         let plainSE = estimateMoments(plain, model, batch, n: 5000, seed: 37).se
@@ -168,11 +161,7 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
             options.eta = eta
             let estimator = try REBAREstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: options)
             let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 39)
-            var worst = 0.0
-            for i in exact.indices {
-                worst = max(worst, abs(mean[i] - exact[i]) / max(se[i], 1e-9))
-                #expect(abs(mean[i] - exact[i]) <= 4.5 * se[i] + 1e-7, "η \(eta) parameter \(i): mean \(mean[i]) exact \(exact[i]) se \(se[i])")
-            }
+            let worst = expectWithinStandardErrors(mean, se, of: exact, "η \(eta)")
             meanSE.append(se.reduce(0, +) / Double(se.count))
             print("rebar (η = \(eta)): worst |mean − exact| / se = \(worst), mean se = \(meanSE.last!)")
         }
@@ -224,12 +213,7 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let ws = SBNWorkspace(model: model, capacityImages: 4)
         let (mean, se) = estimateMoments(try type.make(workspace: ws, options: AnyOptions(NoOptions())), model, batch, n: 20_000,
                                          temperature: tau, seed: 38)
-        var worst = 0.0
-        for i in expected.indices {
-            worst = max(worst, abs(mean[i] - expected[i]) / max(se[i], 1e-9))
-            #expect(abs(mean[i] - expected[i]) <= 4.5 * se[i] + 1e-6,
-                    "\(estimator.name) parameter \(i): mean \(mean[i]) expected \(expected[i]) se \(se[i])")
-        }
+        let worst = expectWithinStandardErrors(mean, se, of: expected, slack: 1e-6, "\(estimator.name)")
         print("\(estimator.name) (\(net), τ = 0.5): worst |mean − E[ĝ]| / se = \(worst)")
     }
 
