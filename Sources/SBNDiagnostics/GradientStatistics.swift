@@ -60,18 +60,32 @@ public struct GradientStatistics: Sendable {
     /// Estimators left out, with the reason (e.g. "arm: supports m ≤ 1").
     public let skipped: [String]
 
-    /// Measures `estimators` (registry names) on `model` and `batch` with the m-sample objective
+    /// An estimator to measure: its registry name, options and the label of its row.
+    public struct Subject: Sendable {
+        public var label: String, name: String, options: AnyOptions?
+        public init(label: String, name: String, options: AnyOptions? = nil) { (self.label, self.name, self.options) = (label, name, options) }
+    }
+
+    /// `measure` of registry names with their default options.
+    public static func measure(estimators: [String], model: SBN, batch: Batch, samples: Int, estimates: Int,
+                               temperature: Float, seed: UInt64, reference: Reference = .exact,
+                               timing: Bool = true) throws -> GradientStatistics {
+        try measure(subjects: estimators.map { Subject(label: $0, name: $0) }, model: model, batch: batch, samples: samples,
+                    estimates: estimates, temperature: temperature, seed: seed, reference: reference, timing: timing)
+    }
+
+    /// Measures `subjects` (registry names with options) on `model` and `batch` with the m-sample objective
     /// (m = 1, or 2 for VIMCO and other multi-sample estimators), `estimates` draws each, against
     /// `reference`.
-    public static func measure(estimators: [String], model: SBN, batch: Batch, samples: Int, estimates: Int,
+    public static func measure(subjects: [Subject], model: SBN, batch: Batch, samples: Int, estimates: Int,
                                temperature: Float, seed: UInt64, reference: Reference = .exact,
                                timing: Bool = true) throws -> GradientStatistics {
         let (target, targetVariance, text) = try referenceGradient(reference, model: model, batch: batch, samples: samples,
                                                                    temperature: temperature, seed: seed)
         let forward = timing ? forwardMicroseconds(model: model, batch: batch, samples: samples) : .nan
         var rows: [Row] = [], skipped: [String] = []
-        for name in estimators {
-            let type = try lookup(name)
+        for subject in subjects {
+            let (name, type) = (subject.label, try lookup(subject.name))
             if let reason = unsupported(type, model: model, samples: samples) {
                 skipped.append("\(name): \(reason)")
                 continue
@@ -85,7 +99,7 @@ public struct GradientStatistics: Sendable {
                 }
                 (goal, goalVariance) = (exactGradient(model, batch), 0)
             }
-            let estimator = try make(type, model: model, batch: batch, samples: samples)
+            let estimator = try make(type, model: model, batch: batch, samples: samples, options: subject.options)
             let m = moments(estimator, model: model, batch: batch, estimates: estimates, temperature: temperature, seed: seed)
             rows.append(row(name, m, model: model, reference: goal, referenceVariance: goalVariance, forward: forward))
         }
@@ -116,9 +130,10 @@ public struct GradientStatistics: Sendable {
         return type
     }
 
-    static func make(_ type: any GradientEstimator.Type, model: SBN, batch: Batch, samples: Int) throws -> any GradientEstimator {
+    static func make(_ type: any GradientEstimator.Type, model: SBN, batch: Batch, samples: Int,
+                     options: AnyOptions? = nil) throws -> any GradientEstimator {
         let ws = SBNWorkspace(model: model, capacityImages: batch.count, samples: samples)
-        return try type.make(workspace: ws, options: AnyOptions(type.optionsType.init()))
+        return try type.make(workspace: ws, options: options ?? AnyOptions(type.optionsType.init()))
     }
 
     struct Failure: Error, CustomStringConvertible {

@@ -26,6 +26,10 @@ struct GradStatsCommand: ParsableCommand {
     @Option(help: "Estimators, comma-separated (default: every registered one that applies).")
     var estimators: String?
 
+    @Option(help: ArgumentHelp("Also measure an estimator with options, as a row of its own (repeatable), e.g. 'muprop{variance_normalization: false}'.",
+                               valueName: "name{options}"))
+    var variant: [String] = []
+
     @Option(help: "Seed of the tiny problem and of the estimates.")
     var seed: UInt64 = 31
 
@@ -44,6 +48,17 @@ struct GradStatsCommand: ParsableCommand {
     @Option(help: "Also write the table to this HDF5 file.")
     var out: String?
 
+    /// "name{yaml options}" through the experiment-file loader, so options are checked as there.
+    static func subject(_ spec: String) throws -> GradientStatistics.Subject {
+        guard let brace = spec.firstIndex(of: "{"), spec.hasSuffix("}") else {
+            throw ValidationError("--variant: expected name{options}, e.g. 'muprop{variance_normalization: false}', got \(spec)")
+        }
+        let name = String(spec[..<brace]), options = String(spec[brace...])
+        let tree = try ConfigNode.parse("name: variant\nestimator: \(name)\nestimator_options: \(options)\n", file: "--variant")
+        let config = try ConfigLoader.resolve(tree, file: "--variant \(spec)")
+        return GradientStatistics.Subject(label: spec.replacingOccurrences(of: " ", with: ""), name: name, options: config.estimatorOptions)
+    }
+
     func run() throws {
         try reportingErrors {
             guard samples == 1 || samples == 2 else { throw ValidationError("--samples: expected 1 or 2, got \(samples)") }
@@ -53,6 +68,7 @@ struct GradStatsCommand: ParsableCommand {
             // (timings measured 3× slower with two on a busy machine).
             BLAS.threads = 1
             let names = estimators?.split(separator: ",").map { String($0) } ?? EstimatorRegistry.registry.names
+            let subjects = names.map { GradientStatistics.Subject(label: $0, name: $0) } + (try variant.map(Self.subject))
             let stats: GradientStatistics
             if let checkpoint {
                 guard images >= 1, referenceEstimates >= 2 else {
@@ -63,13 +79,13 @@ struct GradStatsCommand: ParsableCommand {
                 let batch = Batch(capacity: valid.count, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
                 valid.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: 0..<valid.count) }
                 let unbiased = reference ?? (model.architecture.isBernoulli ? "disarm" : "muprop")
-                stats = try GradientStatistics.measure(estimators: names, model: model, batch: batch, samples: samples,
+                stats = try GradientStatistics.measure(subjects: subjects, model: model, batch: batch, samples: samples,
                                                        estimates: estimates, temperature: temperature, seed: seed &+ 1,
                                                        reference: .estimated(estimator: unbiased, estimates: referenceEstimates))
             } else {
                 let architecture = (net == .bernoulli ? TinyNet.bernoulli : TinyNet.categorical).architecture
                 let (model, batch) = tinyProblem(architecture, images: 4, seed: seed)
-                stats = try GradientStatistics.measure(estimators: names, model: model, batch: batch, samples: samples,
+                stats = try GradientStatistics.measure(subjects: subjects, model: model, batch: batch, samples: samples,
                                                        estimates: estimates, temperature: temperature, seed: seed &+ 1)
             }
             print(stats.markdown())

@@ -168,6 +168,12 @@ import Testing
         let gs = names.firstIndex(of: "gs")!
         #expect(bias[gs] > 10 * floor[gs], "the relaxation is biased for the discrete objective")
         #expect(try f.dataset("variance_per_layer").shape == [10, 3])
+        let variant = try runCommand(bin, ["gradstats", "--estimators", "muprop", "--variant", "muprop{variance_normalization: false}",
+                                           "--estimates", "2000"])
+        #expect(variant.status == 0 && variant.stdout.contains("| muprop{variance_normalization:false} |"), "\(variant.stderr)")
+        let bad = try runCommand(bin, ["gradstats", "--variant", "muprop{vn: false}"])
+        #expect(bad.status == 1 && bad.stderr.hasPrefix("sbnlab: error: --variant muprop{vn: false}: estimator_options.vn: unknown option"),
+                "\(bad.stderr)")
         let two = try runCommand(bin, ["gradstats", "--net", "categorical", "--samples", "2", "--estimates", "2000",
                                        "--estimators", "vimco,arm"])
         #expect(two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("Left out: arm: does not support"),
