@@ -19,15 +19,20 @@ extension ExperimentConfig {
         return diagnosticsCheck()
     }
 
-    /// Every estimator `diagnostics:` names exists and applies to these layers and m.
+    /// Every estimator `diagnostics:` names (`name` or `name{options}`) exists, has valid options
+    /// and applies to these layers and m.
     func diagnosticsCheck() -> (path: String, message: String)? {
         guard diagnostics.every != nil else { return nil }
         let named = diagnostics.estimators.enumerated().map { ("diagnostics.estimators[\($0.offset)]", $0.element) }
             + [("diagnostics.reference", diagnostics.referenceName(for: layers))]
-        for (path, name) in named {
+        for (path, spec) in named {
+            let name = String(spec.prefix { $0 != "{" })
             guard let type = EstimatorRegistry.registry.lookup(name) else {
                 return (path, "unknown estimator \"\(name)\" (known: \(EstimatorRegistry.registry.names.joined(separator: ", ")))")
             }
+            do { _ = try EstimatorVariant(spec, file: path) } catch let e as ConfigError {
+                return (path, "\(e.path): \(e.message)")
+            } catch { return (path, "\(error)") }
             if let units = layers.hidden.first(where: { !type.supports($0) }) { return (path, "\(name) does not support \(units)") }
             if let most = type.maxTrainingSamples, samples.train > most { return (path, "\(name) supports m ≤ \(most), got \(samples.train)") }
             if samples.train < type.minTrainingSamples { return (path, "\(name) needs m ≥ \(type.minTrainingSamples)") }

@@ -48,12 +48,13 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public struct Diagnostics: Codable, Equatable, Sendable {
         /// Measure after every this many training steps (null: never).
         @OptionalCount public var every: Int? = nil
-        /// Registry names to measure (empty: the run's own estimator).
+        /// Estimators to measure, `name` or `name{options}` (`EstimatorVariant`), e.g.
+        /// `muprop{variance_normalization: false}` (empty: the run's own estimator).
         public var estimators: [String] = []
         /// Estimates of each per measurement.
         @Count public var estimates = 100
-        /// The unbiased estimator whose mean is the reference ("": disarm for Bernoulli layers,
-        /// muprop otherwise).
+        /// The unbiased estimator whose mean is the reference, `name` or `name{options}` ("":
+        /// `defaultReference`).
         public var reference = ""
         /// Estimates averaged into the reference.
         @Count public var referenceEstimates = 1000
@@ -63,7 +64,13 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
 
         /// The reference estimator for these layers.
         public func referenceName(for layers: Architecture) -> String {
-            !reference.isEmpty ? reference : layers.isBernoulli ? "disarm" : "muprop"
+            !reference.isEmpty ? reference : Self.defaultReference(for: layers)
+        }
+
+        /// An unbiased estimator for every layer: DisARM for Bernoulli layers, MuProp without
+        /// variance normalization (which rescales its gradient) otherwise.
+        public static func defaultReference(for layers: Architecture) -> String {
+            layers.isBernoulli ? "disarm" : "muprop{variance_normalization: false}"
         }
     }
 

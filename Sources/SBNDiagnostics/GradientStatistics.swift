@@ -19,7 +19,7 @@ public struct GradientStatistics: Sendable {
         /// The enumerated gradient (tiny networks with two hidden layers only).
         case exact
         /// The mean of `estimates` draws of an unbiased estimator.
-        case estimated(estimator: String, estimates: Int)
+        case estimated(Subject, estimates: Int)
     }
 
     public struct Row: Sendable {
@@ -116,12 +116,12 @@ public struct GradientStatistics: Sendable {
             precondition(samples == 1 || samples == 2, "GradientStatistics: the exact reference covers m = 1 and m = 2")
             precondition(model.layerCount == 3, "GradientStatistics: the exact reference covers two hidden layers")
             return (samples == 1 ? exactGradient(model, batch) : exactTwoSampleGradient(model, batch), 0, "exact (enumeration)")
-        case .estimated(let name, let n):
-            let type = try lookup(name)
-            if let reason = unsupported(type, model: model, samples: samples) { throw Failure("reference \(name): \(reason)") }
-            let m = moments(try make(type, model: model, batch: batch, samples: samples), model: model, batch: batch,
-                            estimates: n, temperature: temperature, seed: seed ^ 0x5EED)
-            return (m.mean, m.variance.reduce(0, +) / Double(n), "\(name), \(n) estimates")
+        case .estimated(let subject, let n):
+            let type = try lookup(subject.name)
+            if let reason = unsupported(type, model: model, samples: samples) { throw Failure("reference \(subject.label): \(reason)") }
+            let m = moments(try make(type, model: model, batch: batch, samples: samples, options: subject.options), model: model,
+                            batch: batch, estimates: n, temperature: temperature, seed: seed ^ 0x5EED)
+            return (m.mean, m.variance.reduce(0, +) / Double(n), "\(subject.label), \(n) estimates")
         }
     }
 

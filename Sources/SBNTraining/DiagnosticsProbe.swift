@@ -9,18 +9,24 @@ import SBNModel
 /// own (the run's seed and the step), so training draws the same numbers with or without it.
 struct DiagnosticsProbe {
     let every: Int
-    let estimators: [String]
-    let reference: String
+    let subjects: [GradientStatistics.Subject]
+    let reference: GradientStatistics.Subject
     let settings: ExperimentConfig.Diagnostics
     let batch: Batch
     let samples: Int
 
-    init?(_ config: ExperimentConfig, valid: BinarizedMNIST.Split) {
+    init?(_ config: ExperimentConfig, valid: BinarizedMNIST.Split) throws {
         guard let every = config.diagnostics.every else { return nil }
         self.every = every
         settings = config.diagnostics
-        estimators = settings.estimators.isEmpty ? [config.estimator] : settings.estimators
-        reference = settings.referenceName(for: config.layers)
+        subjects = settings.estimators.isEmpty
+            ? [GradientStatistics.Subject(label: config.estimator, name: config.estimator, options: config.estimatorOptions)]
+            : try settings.estimators.map { spec in
+                let v = try EstimatorVariant(spec, file: "diagnostics.estimators")
+                return GradientStatistics.Subject(label: v.label, name: v.name, options: v.options)
+            }
+        let unbiased = try EstimatorVariant(settings.referenceName(for: config.layers), file: "diagnostics.reference")
+        reference = GradientStatistics.Subject(label: unbiased.label, name: unbiased.name, options: unbiased.options)
         samples = config.samples.train
         let split = valid.prefix(settings.images)
         batch = Batch(capacity: split.count, inputSize: config.layers.input, outputSize: config.layers.output)
@@ -31,9 +37,9 @@ struct DiagnosticsProbe {
 
     func measure(_ model: SBN, step: Int, epoch: Int, temperature: Float, seed: UInt64) throws -> RunRecord.DiagnosticsRow {
         let stats = try GradientStatistics.measure(
-            estimators: estimators, model: model, batch: batch, samples: samples, estimates: settings.estimates,
+            subjects: subjects, model: model, batch: batch, samples: samples, estimates: settings.estimates,
             temperature: temperature, seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15,
-            reference: .estimated(estimator: reference, estimates: settings.referenceEstimates), timing: false)
+            reference: .estimated(reference, estimates: settings.referenceEstimates), timing: false)
         return RunRecord.DiagnosticsRow(step: Int64(step), epoch: Int64(epoch), referenceNorm: stats.referenceNorm,
                                         referenceRelativeError: stats.referenceRelativeError, rows: stats.rows)
     }

@@ -58,7 +58,7 @@ public final class Trainer {
                 + "\(config.epochs) epochs, \(splits.train.count) training images, seed \(config.seed)")
         }
         var trainingSinceValidation = 0.0
-        let probe = DiagnosticsProbe(config, valid: splits.valid)
+        let probe = try DiagnosticsProbe(config, valid: splits.valid)
         for epoch in stride(from: firstEpoch, through: lastEpoch, by: 1) {
             let epochStart = Date()
             guard let loss = try trainEpoch(epoch, state, split: splits.train, session: session, probe: probe) else {

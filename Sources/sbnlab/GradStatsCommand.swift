@@ -39,7 +39,7 @@ struct GradStatsCommand: ParsableCommand {
     @Option(help: "With --checkpoint: validation images in the batch (the first ones).")
     var images = 100
 
-    @Option(help: "With --checkpoint: the unbiased estimator whose mean is the reference (default: disarm for Bernoulli layers, muprop otherwise).")
+    @Option(help: "With --checkpoint: the unbiased estimator whose mean is the reference, name or name{options} (default: disarm for Bernoulli layers, muprop{variance_normalization: false} otherwise).")
     var reference: String?
 
     @Option(help: "With --checkpoint: estimates averaged into the reference.")
@@ -48,15 +48,12 @@ struct GradStatsCommand: ParsableCommand {
     @Option(help: "Also write the table to this HDF5 file.")
     var out: String?
 
-    /// "name{yaml options}" through the experiment-file loader, so options are checked as there.
     static func subject(_ spec: String) throws -> GradientStatistics.Subject {
-        guard let brace = spec.firstIndex(of: "{"), spec.hasSuffix("}") else {
+        guard spec.contains("{"), spec.hasSuffix("}") else {
             throw ValidationError("--variant: expected name{options}, e.g. 'muprop{variance_normalization: false}', got \(spec)")
         }
-        let name = String(spec[..<brace]), options = String(spec[brace...])
-        let tree = try ConfigNode.parse("name: variant\nestimator: \(name)\nestimator_options: \(options)\n", file: "--variant")
-        let config = try ConfigLoader.resolve(tree, file: "--variant \(spec)")
-        return GradientStatistics.Subject(label: spec.replacingOccurrences(of: " ", with: ""), name: name, options: config.estimatorOptions)
+        let variant = try EstimatorVariant(spec, file: "--variant \(spec)")
+        return GradientStatistics.Subject(label: variant.label, name: variant.name, options: variant.options)
     }
 
     func run() throws {
@@ -78,10 +75,12 @@ struct GradStatsCommand: ParsableCommand {
                 let valid = try BinarizedMNIST(path: record.config.data.path).valid.prefix(images)
                 let batch = Batch(capacity: valid.count, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
                 valid.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: 0..<valid.count) }
-                let unbiased = reference ?? (model.architecture.isBernoulli ? "disarm" : "muprop")
+                let spec = reference ?? ExperimentConfig.Diagnostics.defaultReference(for: model.architecture)
+                let variant = try EstimatorVariant(spec, file: "--reference \(spec)")
+                let unbiased = GradientStatistics.Subject(label: variant.label, name: variant.name, options: variant.options)
                 stats = try GradientStatistics.measure(subjects: subjects, model: model, batch: batch, samples: samples,
                                                        estimates: estimates, temperature: temperature, seed: seed &+ 1,
-                                                       reference: .estimated(estimator: unbiased, estimates: referenceEstimates))
+                                                       reference: .estimated(unbiased, estimates: referenceEstimates))
             } else {
                 let architecture = (net == .bernoulli ? TinyNet.bernoulli : TinyNet.categorical).architecture
                 let (model, batch) = tinyProblem(architecture, images: 4, seed: seed)

@@ -43,6 +43,8 @@ struct ExperimentFolder {
         try expectConfigError("layers: [392, {categorical: [20, 10]}, 392]\ndiagnostics: {every: 10, reference: disarm}\n",
                               "diagnostics.reference: disarm does not support categorical(20×10)")
         try expectConfigError("diagnostics: {every: 0}\n", "diagnostics.every: expected a whole number ≥ 1 or null, got 0")
+        try expectConfigError("diagnostics: {every: 10, estimators: [gs, \"muprop{vn: false}\"]}\n",
+                              "diagnostics.estimators[1]: estimator_options.vn: unknown option for muprop (known: decay, moving_average, variance_normalization, vn_floor)")
     }
 
     @Test func defaultsAreThePapersTask() throws {

@@ -67,7 +67,7 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     @Test func diagnosticsAreRecordedAndChangeNothing() throws {
         let plain = try ConfigLoader.load(try folder.write("d0.yaml", smallRunYAML(estimator: "gs")))
         let probed = try ConfigLoader.load(try folder.write("d1.yaml", smallRunYAML(estimator: "gs", extra:
-            "diagnostics: {every: 5, estimators: [gs, st], estimates: 20, reference_estimates: 100, images: 20}")))
+            "diagnostics: {every: 5, estimators: [gs, \"muprop{variance_normalization: false}\"], estimates: 20, reference_estimates: 100, images: 20}")))
         let a = folder.dir + "/plain.h5", b = folder.dir + "/probed.h5"
         try Trainer(config: plain, resultsPath: a, log: { _ in }).run(resume: false)
         try Trainer(config: probed, resultsPath: b, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
@@ -75,7 +75,7 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
         // 400 images in batches of 50: 8 steps per epoch, 16 in all; measured after steps 5, 10, 15.
         #expect(record.diagnostics.map(\.step) == [5, 10, 15])
         let reread = try ResultsFile.readRecord(b).diagnostics
-        #expect(reread.map(\.step) == [5, 10, 15] && reread.allSatisfy { $0.rows.map(\.estimator) == ["gs", "st"] })
+        #expect(reread.map(\.step) == [5, 10, 15] && reread.allSatisfy { $0.rows.map(\.estimator) == ["gs", "muprop{variance_normalization:false}"] })
         #expect(reread.allSatisfy { d in d.rows.allSatisfy { $0.varianceTrace > 0 && $0.variancePerLayer.count == 3 && $0.cosine.isFinite } })
         #expect(zip(reread, record.diagnostics).allSatisfy { $0.rows[1].relativeBias == $1.rows[1].relativeBias })
         let ta = try checkpointTensors(a).filter { $0.key.hasPrefix("parameters") }, tb = try checkpointTensors(b).filter { $0.key.hasPrefix("parameters") }
