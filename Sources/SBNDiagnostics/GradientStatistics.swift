@@ -77,9 +77,11 @@ public struct GradientStatistics: Sendable {
     /// Measures `subjects` (registry names with options) on `model` and `batch` with the m-sample objective
     /// (m = 1, or 2 for VIMCO and other multi-sample estimators), `estimates` draws each, against
     /// `reference`.
+    /// Estimators of the single-sample objective (`reinforce-loo`) at m > 1 are compared with that
+    /// objective's gradient: exact, or the estimated `singleSampleReference` (left out without one).
     public static func measure(subjects: [Subject], model: SBN, batch: Batch, samples: Int, estimates: Int,
                                temperature: Float, seed: UInt64, reference: Reference = .exact,
-                               timing: Bool = true) throws -> GradientStatistics {
+                               singleSampleReference: Reference? = nil, timing: Bool = true) throws -> GradientStatistics {
         let (target, targetVariance, text) = try referenceGradient(reference, model: model, batch: batch, samples: samples,
                                                                    temperature: temperature, seed: seed)
         let forward = timing ? forwardMicroseconds(model: model, batch: batch, samples: samples) : .nan
@@ -93,11 +95,13 @@ public struct GradientStatistics: Sendable {
             // An estimator of the single-sample objective is compared with that objective's gradient.
             var (goal, goalVariance) = (target, targetVariance)
             if samples > 1 && type.estimatesSingleSampleObjective {
-                guard case .exact = reference else {
+                let single: Reference? = if case .exact = reference { .exact } else { singleSampleReference }
+                guard let single else {
                     skipped.append("\(name): estimates the single-sample objective, the reference is the m = \(samples) bound's")
                     continue
                 }
-                (goal, goalVariance) = (exactGradient(model, batch), 0)
+                (goal, goalVariance, _) = try referenceGradient(single, model: model, batch: batch, samples: 1,
+                                                               temperature: temperature, seed: seed)
             }
             let estimator = try make(type, model: model, batch: batch, samples: samples, options: subject.options)
             let m = moments(estimator, model: model, batch: batch, estimates: estimates, temperature: temperature, seed: seed)

@@ -75,12 +75,18 @@ struct GradStatsCommand: ParsableCommand {
                 let valid = try BinarizedMNIST(path: record.config.data.path).valid.prefix(images)
                 let batch = Batch(capacity: valid.count, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
                 valid.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: 0..<valid.count) }
-                let spec = reference ?? ExperimentConfig.Diagnostics.defaultReference(for: model.architecture)
-                let variant = try EstimatorVariant(spec, file: "--reference \(spec)")
-                let unbiased = GradientStatistics.Subject(label: variant.label, name: variant.name, options: variant.options)
+                func subject(_ spec: String) throws -> GradientStatistics.Subject {
+                    let variant = try EstimatorVariant(spec, file: "--reference \(spec)")
+                    return GradientStatistics.Subject(label: variant.label, name: variant.name, options: variant.options)
+                }
+                let fallback = ExperimentConfig.Diagnostics.defaultReference(for: model.architecture)
+                let unbiased = try subject(reference ?? fallback)
+                // reinforce-loo at m > 1 estimates the single-sample objective: its reference is the default one at m = 1.
+                let single = GradientStatistics.Reference.estimated(try subject(fallback), estimates: referenceEstimates)
                 stats = try GradientStatistics.measure(subjects: subjects, model: model, batch: batch, samples: samples,
                                                        estimates: estimates, temperature: temperature, seed: seed &+ 1,
-                                                       reference: .estimated(unbiased, estimates: referenceEstimates))
+                                                       reference: .estimated(unbiased, estimates: referenceEstimates),
+                                                       singleSampleReference: single)
             } else {
                 let architecture = (net == .bernoulli ? TinyNet.bernoulli : TinyNet.categorical).architecture
                 let (model, batch) = tinyProblem(architecture, images: 4, seed: seed)

@@ -151,6 +151,25 @@ import Testing
 @Suite struct GradStatsCommandTests {
     let folder = ExperimentFolder()
 
+    /// On a trained run's checkpoint against an estimated reference, whose standard error is
+    /// printed; reinforce-loo at m = 2 is measured against the single-sample reference.
+    @Test func checkpointMode() throws {
+        let bin = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
+        let run = folder.dir + "/small/run.h5"
+        let config = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
+        #expect(try runCommand(bin, ["run", config, "--out", folder.dir + "/small"]).status == 0)
+        let r = try runCommand(bin, ["gradstats", "--checkpoint", run, "--images", "10", "--estimates", "50",
+                                     "--reference-estimates", "200", "--estimators", "st,disarm", "--out", folder.dir + "/c.h5"])
+        #expect(r.status == 0 && r.stdout.contains("(reference: disarm, 200 estimates, relative standard error"), "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("| st |") && r.stdout.contains("| disarm |"))
+        let f = try HDF5File.open(folder.dir + "/c.h5")
+        #expect(try f.stringAttribute("reference") == "disarm, 200 estimates")
+        #expect(try f.attribute("reference_relative_error", as: Double.self) > 0)
+        let two = try runCommand(bin, ["gradstats", "--checkpoint", run, "--images", "10", "--samples", "2", "--reference", "vimco",
+                                       "--estimates", "50", "--reference-estimates", "200", "--estimators", "vimco,reinforce-loo"])
+        #expect(two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("| reinforce-loo |"), "\(two.stdout)\(two.stderr)")
+    }
+
     @Test func tableAndFile() throws {
         let bin = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
         let out = folder.dir + "/stats.h5"
