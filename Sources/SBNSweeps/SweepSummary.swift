@@ -147,26 +147,10 @@ public struct SweepSummary: Sendable {
         var groups: [[String]: [Row]] = [:]
         for r in rows { groups[groupAxes.map { r.params[$0] ?? "" }, default: []].append(r) }
         let keys = groups.keys.sorted { $0.lexicographicallyPrecedes($1) }
-        // The learning rate chosen on validation (SweepSelection's rule: mean over the seeds every
-        // rate has run, so extra seeds at the chosen rate do not change the choice).
-        var best: Set<[String]> = []
-        if let lrIndex = groupAxes.firstIndex(of: "lr") {
-            var byRest: [[String]: [(value: String, seed: String, valid: Double)]] = [:]
-            for r in rows where r.status == "finished" {
-                var rest = groupAxes.map { r.params[$0] ?? "" }
-                let value = rest.remove(at: lrIndex)
-                byRest[rest, default: []].append((value, r.params["seed"] ?? "", r.bestValidNLL))
-            }
-            for (rest, candidates) in byRest {
-                guard let chosen = SweepSelection.choose(candidates) else { continue }
-                var key = rest
-                key.insert(chosen, at: lrIndex)
-                best.insert(key)
-            }
-        }
-        var lines = ["| " + (groupAxes + ["runs", "best valid NLL", "test NLL (mean ± sd over seeds)", "paper"]).joined(separator: " | ") + " |",
-                     "|" + String(repeating: "---|", count: groupAxes.count + 4)]
-        for k in keys {
+        let best = chosenLearningRates(groupAxes)
+        let header = ["| " + (groupAxes + ["runs", "best valid NLL", "test NLL (mean ± sd over seeds)", "paper"]).joined(separator: " | ") + " |",
+                      "|" + String(repeating: "---|", count: groupAxes.count + 4)]
+        func line(_ k: [String], mark: String) -> String {
             let g = groups[k]!
             let finished = g.filter { $0.status == "finished" }
             let tests = finished.map(\.testNLL)
@@ -177,12 +161,37 @@ public struct SweepSummary: Sendable {
             let valid = Self.mean(g.map(\.bestValidNLL).filter(\.isFinite))
             let column = g.first.flatMap { PaperColumn(rawValue: $0.paperColumn) }
             let paper = PaperNumbers.nll(for: g.first?.estimator ?? "", column: column).map { String(format: "%.1f", $0) } ?? "—"
-            let mark = best.contains(k) ? " ★" : ""
             let status = finished.count == g.count ? "\(g.count)" : "\(finished.count)/\(g.count) finished"
-            lines.append("| " + (k + [status, (valid.isFinite ? String(format: "%.2f", valid) : "—") + mark, test, paper])
-                .joined(separator: " | ") + " |")
+            return "| " + (k + [status, (valid.isFinite ? String(format: "%.2f", valid) : "—") + mark, test, paper]).joined(separator: " | ") + " |"
+        }
+        var lines = header + keys.map { line($0, mark: best.contains($0) ? " ★" : "") }
+        if !best.isEmpty {
+            lines += ["", "At the learning rate chosen on validation (starred above; Jang et al. 2017 §4's protocol), "
+                      + "test NLL as mean ± sd over seeds (± sem for a single run):", ""]
+            lines += header + keys.filter(best.contains).map { line($0, mark: "") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The group keys (with their lr) of the learning rate chosen on validation in each group of
+    /// the other axes: SweepSelection's rule, the mean over the seeds every rate has run, so extra
+    /// seeds at the chosen rate do not change the choice.
+    func chosenLearningRates(_ groupAxes: [String]) -> Set<[String]> {
+        guard let lrIndex = groupAxes.firstIndex(of: "lr") else { return [] }
+        var byRest: [[String]: [(value: String, seed: String, valid: Double)]] = [:]
+        for r in rows where r.status == "finished" {
+            var rest = groupAxes.map { r.params[$0] ?? "" }
+            let value = rest.remove(at: lrIndex)
+            byRest[rest, default: []].append((value, r.params["seed"] ?? "", r.bestValidNLL))
+        }
+        var best: Set<[String]> = []
+        for (rest, candidates) in byRest {
+            guard let chosen = SweepSelection.choose(candidates) else { continue }
+            var key = rest
+            key.insert(chosen, at: lrIndex)
+            best.insert(key)
+        }
+        return best
     }
 
     static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }

@@ -249,6 +249,9 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         }
         let table = summary.markdown().split(separator: "\n")
         #expect(table.filter { $0.contains("★") }.allSatisfy { $0.contains("| 2 |") && !$0.contains("(sem)") }, "\(table)")
+        // The second table lists exactly the starred rows, one per estimator.
+        let chosen = table.drop { !$0.hasPrefix("At the learning rate chosen") }.filter { $0.hasPrefix("| gs") || $0.hasPrefix("| st") }
+        #expect(chosen.count == 2 && chosen.allSatisfy { $0.contains("| 2 |") }, "\(table)")
         let again = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
         #expect(again.status == 0 && again.stdout.contains("4 already finished") && again.stdout.contains("2 already finished"), "\(again.stdout)")
     }
