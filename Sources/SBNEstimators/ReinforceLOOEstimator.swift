@@ -20,31 +20,19 @@ public final class ReinforceLOOEstimator: GradientEstimator {
     public static let minTrainingSamples = 2
     public static let estimatesSingleSampleObjective = true
 
-    struct Unsupported: Error, CustomStringConvertible { let description: String }
-
-    let workspace: SBNWorkspace
+    let loo: LeaveOneOutSignals
     public let state = ComponentState.none
-    private let signal: UnsafeMutableBufferPointer<Float>
 
     public init(workspace: SBNWorkspace, options: NoOptions) throws {
-        guard workspace.samples >= Self.minTrainingSamples else {
-            throw Unsupported(description: "samples.train: reinforce-loo needs m ≥ 2, got \(workspace.samples)")
-        }
-        self.workspace = workspace
-        signal = .allocate(capacity: workspace.capacityImages * workspace.samples)
+        loo = try LeaveOneOutSignals(workspace: workspace, estimator: Self.name)
     }
-
-    deinit { signal.deallocate() }
 
     /// Returns the batch mean of (1/m) Σ_i f_i, the objective it estimates.
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        let ws = workspace, m = ws.samples
-        ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
-        // Each sample's own loss, weighted 1/m (not the multi-sample bound's posterior weights).
-        for r in 0..<ws.rowCount { ws.rowWeight[r] = 1 / Float(m) }
-        ws.backwardDecoder(grads: grads)
+        let ws = loo.workspace, signal = loo.signal, m = ws.samples
         var total = 0.0
-        for b in 0..<ws.imageCount {
+        // Each sample's own loss weighs the decoder 1/m (not the multi-sample bound's posterior weights).
+        _ = loo.estimate(batch, grads: grads, uniformWeights: true, using: &rng) { b in
             let base = b * m
             var sum = 0.0
             for i in 0..<m { sum += Double(ws.rowNLL[base + i]) }
@@ -54,7 +42,6 @@ public final class ReinforceLOOEstimator: GradientEstimator {
                 signal[base + i] = Float((f - (sum - f) / Double(m - 1)) / Double(m))
             }
         }
-        ws.backwardScoreFunction(batch, signal: UnsafeBufferPointer(signal), grads: grads)
         return total / Double(ws.imageCount)
     }
 }

@@ -19,34 +19,20 @@ public final class VIMCOEstimator: GradientEstimator {
     public static let surrogate = UnitSurrogate.exact
     public static let minTrainingSamples = 2
 
-    struct Unsupported: Error, CustomStringConvertible { let description: String }
-
-    let workspace: SBNWorkspace
+    let loo: LeaveOneOutSignals
     public let state = ComponentState.none
-    private let signal: UnsafeMutableBufferPointer<Float>
 
     public init(workspace: SBNWorkspace, options: NoOptions) throws {
-        guard workspace.samples >= Self.minTrainingSamples else {
-            throw Unsupported(description: "samples.train: vimco needs m ≥ 2, got \(workspace.samples)")
-        }
-        self.workspace = workspace
-        signal = .allocate(capacity: workspace.capacityImages * workspace.samples)
+        loo = try LeaveOneOutSignals(workspace: workspace, estimator: Self.name)
     }
 
-    deinit { signal.deallocate() }
-
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        let ws = workspace
-        let loss = ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
-        ws.backwardDecoder(grads: grads)
-        for b in 0..<ws.imageCount { leaveOneOutSignals(image: b) }
-        ws.backwardScoreFunction(batch, signal: UnsafeBufferPointer(signal), grads: grads)
-        return loss
+        loo.estimate(batch, grads: grads, uniformWeights: false, using: &rng) { leaveOneOutSignals(image: $0) }
     }
 
     /// s_i = ℓ − ℓ_{−i} for the m samples of image b, in double precision, log-sum-exp stabilised.
     private func leaveOneOutSignals(image b: Int) {
-        let ws = workspace, m = ws.samples, base = b * m
+        let ws = loo.workspace, signal = loo.signal, m = ws.samples, base = b * m
         var sumLog = 0.0
         for j in 0..<m { sumLog -= Double(ws.rowNLL[base + j]) }
         for i in 0..<m {
