@@ -55,17 +55,14 @@ public final class MuPropEstimator: GradientEstimator {
         self.workspace = workspace
         self.options = options
         let model = workspace.model, capacity = workspace.capacityImages
-        meanField = SBNWorkspace(model: model, capacityImages: capacity, runner: workspace.runner)
+        meanField = workspace.companion()
         let layers = 1..<model.layerCount
         meanKeys = layers.map { "mean_layer\($0)" }
         varianceKeys = layers.map { "variance_layer\($0)" }
         var reals: [String: Double] = [:]
         for key in meanKeys + varianceKeys { reals[key] = 0 }
         state = ComponentState(integers: ["batches": 0], reals: reals)
-        func buffers() -> [Matrix] { (0..<model.layerCount).map { Matrix(rows: capacity, cols: $0 == 0 ? 0 : model.sizes[$0]) } }
-        mu = buffers()
-        muLocal = buffers()
-        correction = buffers()
+        (mu, muLocal, correction) = (workspace.layerBuffers(), workspace.layerBuffers(), workspace.layerBuffers())
         residual = .allocate(capacity: capacity)
     }
 

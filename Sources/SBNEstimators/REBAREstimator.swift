@@ -54,11 +54,9 @@ public final class REBAREstimator: GradientEstimator {
         }
         self.workspace = workspace
         self.options = options
-        let model = workspace.model, capacity = workspace.capacityImages
-        relaxed = SBNWorkspace(model: model, capacityImages: capacity, runner: workspace.runner)
-        func buffers() -> [Matrix] { (0..<model.layerCount).map { Matrix(rows: capacity, cols: $0 == 0 ? 0 : model.sizes[$0]) } }
-        (v, values, slope, gradient) = (buffers(), buffers(), buffers(), buffers())
-        controlTilde = .allocate(capacity: capacity)
+        relaxed = workspace.companion()
+        (v, values, slope, gradient) = (workspace.layerBuffers(), workspace.layerBuffers(), workspace.layerBuffers(), workspace.layerBuffers())
+        controlTilde = .allocate(capacity: workspace.capacityImages)
     }
 
     deinit { controlTilde.deallocate() }

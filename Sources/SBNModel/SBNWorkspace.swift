@@ -108,6 +108,18 @@ public final class SBNWorkspace: @unchecked Sendable {
         imageLoss.deallocate()
     }
 
+    /// Per hidden layer l = 1 … L−1, a rows × width matrix at this workspace's capacity (index 0
+    /// and L empty): an estimator's own per-layer buffers.
+    public func layerBuffers() -> [Matrix] {
+        (0..<model.layerCount).map { Matrix(rows: capacityImages * samples, cols: $0 == 0 ? 0 : model.sizes[$0]) }
+    }
+
+    /// A second workspace of the same model, capacity, m and runner: for a deterministic pass
+    /// beside the sampled one (MuProp's mean field, REBAR's relaxations).
+    public func companion() -> SBNWorkspace {
+        SBNWorkspace(model: model, capacityImages: capacityImages, samples: samples, runner: runner)
+    }
+
     /// Sets the live row counts for a batch of `images` images.
     public func resize(images: Int) {
         precondition(images <= capacityImages, "SBNWorkspace: \(images) images exceed capacity \(capacityImages)")
