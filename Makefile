@@ -32,6 +32,12 @@ data: $(DATA)
 $(DATA): | build
 	$(BIN) data --output $(DATA)
 
+# Thresholded original MNIST, the ARM paper's data (experiments/sbn-arm*-threshold.yaml).
+THRESHOLD_DATA := data/mnist_threshold.h5
+$(THRESHOLD_DATA): | build
+	$(BIN) data --source mnist --binarize threshold --output $(THRESHOLD_DATA)
+exp-sbn-arm-threshold exp-sbn-arm-long-threshold: $(THRESHOLD_DATA)
+
 test: setup
 	$(record_version)
 	$(SWIFT) test -c release
