@@ -59,6 +59,8 @@ public struct GradientStatistics: Sendable {
     public let rows: [Row]
     /// Estimators left out, with the reason (e.g. "arm: supports m ≤ 1").
     public let skipped: [String]
+    /// Rows measured against another reference than the header's, and which.
+    public var notes: [String] = []
 
     /// An estimator to measure: its registry name, options and the label of its row.
     public struct Subject: Sendable {
@@ -85,7 +87,7 @@ public struct GradientStatistics: Sendable {
         let (target, targetVariance, text) = try referenceGradient(reference, model: model, batch: batch, samples: samples,
                                                                    temperature: temperature, seed: seed)
         let forward = timing ? forwardMicroseconds(model: model, batch: batch, samples: samples) : .nan
-        var rows: [Row] = [], skipped: [String] = []
+        var rows: [Row] = [], skipped: [String] = [], notes: [String] = []
         for subject in subjects {
             let (name, type) = (subject.label, try lookup(subject.name))
             if let reason = unsupported(type, model: model, samples: samples) {
@@ -100,8 +102,10 @@ public struct GradientStatistics: Sendable {
                     skipped.append("\(name): estimates the single-sample objective, the reference is the m = \(samples) bound's")
                     continue
                 }
-                (goal, goalVariance, _) = try referenceGradient(single, model: model, batch: batch, samples: 1,
-                                                               temperature: temperature, seed: seed)
+                let text: String
+                (goal, goalVariance, text) = try referenceGradient(single, model: model, batch: batch, samples: 1,
+                                                                  temperature: temperature, seed: seed)
+                notes.append("\(name): against the single-sample objective's gradient (\(text)), which it estimates")
             }
             let estimator = try make(type, model: model, batch: batch, samples: samples, options: subject.options)
             let m = moments(estimator, model: model, batch: batch, estimates: estimates, temperature: temperature, seed: seed)
@@ -109,7 +113,8 @@ public struct GradientStatistics: Sendable {
         }
         return GradientStatistics(architecture: model.architecture.description, samples: samples, estimates: estimates,
                                   temperature: temperature, referenceNorm: norm(target), referenceText: text,
-                                  referenceRelativeError: targetVariance.squareRoot() / norm(target), rows: rows, skipped: skipped)
+                                  referenceRelativeError: targetVariance.squareRoot() / norm(target), rows: rows, skipped: skipped,
+                                  notes: notes)
     }
 
     /// The reference gradient, the variance of its entries summed (0 when exact), and its description.

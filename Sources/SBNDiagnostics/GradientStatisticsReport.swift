@@ -19,6 +19,7 @@ extension GradientStatistics {
                 + [String(format: "%.4f", r.cosine), String(format: "%.1f", r.microseconds), String(format: "%.2f", r.forwardEquivalents)]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
+        if !notes.isEmpty { lines += ["", "Note: " + notes.joined(separator: "; ")] }
         if !skipped.isEmpty { lines += ["", "Left out: " + skipped.joined(separator: "; ")] }
         return lines.joined(separator: "\n")
     }
@@ -34,6 +35,7 @@ extension GradientStatistics {
             try f.setAttribute("reference", referenceText)
             try f.setAttribute("reference_relative_error", referenceRelativeError)
             try f.setAttribute("skipped", skipped.joined(separator: "; "))
+            try f.setAttribute("notes", notes.joined(separator: "; "))
             try f.setAttribute("sbnlab_version", Provenance.version)
             try f.writeStrings("estimator", rows.map(\.estimator))
             try f.write("bias_norm", rows.map(\.biasNorm))
