@@ -69,19 +69,25 @@ public struct SweepRunner {
     public func run() throws -> [PointState] {
         try prepare()
         var states = try run(sweep.points, stage: "")
-        guard sweep.selection != nil, StopRequest.signal == nil, !states.contains(where: { $0 != .finished }) else { return states }
+        // Failed points (a rate that diverged) are final: they are never chosen.
+        guard sweep.selection != nil, StopRequest.signal == nil, states.allSatisfy({ $0 == .finished || $0 == .failed }) else {
+            return states
+        }
         let chosen = selectedPoints()
         try prepare(chosen)
         states += try run(chosen, stage: " (select: \(sweep.selection!.axis) chosen on validation, more seeds)")
         return states
     }
 
-    /// The second-stage points that the grid's results choose so far (none without `select:`).
+    /// The second-stage points that the grid's results choose so far (none without `select:`):
+    /// a finished point offers its best validation NLL, a failed one +∞ (never chosen).
     public func selectedPoints() -> [SweepDefinition.Point] {
         sweep.selection?.points(of: sweep.points) { point in
-            guard Self.state(ofResults: results(of: point)) == .finished,
-                  let record = try? ResultsFile.readRecord(results(of: point)) else { return nil }
-            return record.bestValidNLL
+            switch Self.state(ofResults: results(of: point)) {
+            case .finished?: (try? ResultsFile.readRecord(results(of: point)))?.bestValidNLL
+            case .failed?: .infinity
+            default: nil
+            }
         } ?? []
     }
 

@@ -39,8 +39,8 @@ public struct SweepSelection: Sendable, Equatable {
     }
 
     /// The points of the second stage, given each grid point's best validation NLL (nil while it
-    /// has none): for each group, its chosen point with each seed the grid lacks. Groups whose
-    /// points have not all finished choose nothing yet.
+    /// has not run, +∞ when it failed): for each group, its chosen point with each seed the grid
+    /// lacks. Groups with points still to run choose nothing yet.
     public func points(of grid: [SweepDefinition.Point], bestValid: (SweepDefinition.Point) -> Double?) -> [SweepDefinition.Point] {
         let groups = Dictionary(grouping: grid) { p in p.assignments.filter { $0.axis != axis && $0.axis != "seed" }.map(\.value) }
         var extra: [SweepDefinition.Point] = []

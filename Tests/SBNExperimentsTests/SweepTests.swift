@@ -256,6 +256,19 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(again.status == 0 && again.stdout.contains("4 already finished") && again.stdout.contains("2 already finished"), "\(again.stdout)")
     }
 
+    /// A rate that diverged (failed) is never chosen and does not hold the second stage back.
+    @Test func selectionSkipsFailedRates() throws {
+        let yaml = tinySweepYAML(epochs: 1).replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs]")
+            .replacingOccurrences(of: "seed: [1, 2]", with: "lr: [1.0e+38, 0.001]\n  seed: [1]")
+            + "\noptimizer: sgd\nselect: {axis: lr, seeds: [1, 2]}\n"
+        let def = try folder.write("selectfail.yaml", yaml)
+        let out = folder.dir + "/selectfail"
+        let r = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(r.status == 1 && r.stdout.contains("1 failed") && r.stdout.contains("select: lr chosen"), "\(r.stdout)")
+        let rows = try SweepSummary.collect(out).rows
+        #expect(rows.filter { $0.params["seed"] == "2" }.map { $0.params["lr"] } == ["0.001"], "\(rows.map(\.point))")
+    }
+
     /// Options that come with the chosen estimator (reinforce's, absent for gs) are not axes:
     /// the summary varies by estimator only.
     @Test func optionsOfTheChosenEstimatorAreNoAxes() throws {
