@@ -146,7 +146,7 @@ public struct SweepSummary: Sendable {
         let groupAxes = axes.filter { $0 != "seed" }
         var groups: [[String]: [Row]] = [:]
         for r in rows { groups[groupAxes.map { r.params[$0] ?? "" }, default: []].append(r) }
-        let keys = groups.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let keys = groups.keys.sorted(by: Self.precedes)
         let best = chosenLearningRates(groupAxes)
         let header = ["| " + (groupAxes + ["runs", "best valid NLL", "test NLL (mean ± sd over seeds)", "paper"]).joined(separator: " | ") + " |",
                       "|" + String(repeating: "---|", count: groupAxes.count + 4)]
@@ -192,6 +192,16 @@ public struct SweepSummary: Sendable {
             best.insert(key)
         }
         return best
+    }
+
+    /// Row order: axis by axis, numbers by value (1e-05 before 0.0001, which text order reverses),
+    /// anything else as text.
+    static func precedes(_ a: [String], _ b: [String]) -> Bool {
+        for (x, y) in zip(a, b) where x != y {
+            if let u = Double(x), let v = Double(y), u != v { return u < v }
+            return x < y
+        }
+        return a.count < b.count
     }
 
     static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }

@@ -226,6 +226,9 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         let table = try SweepSummary.collect(out).markdown()
         #expect(table.components(separatedBy: "★").count - 1 == 2, "\(table)")
         #expect(table.contains("| gs | 0.003 |") && table.split(separator: "\n").first { $0.contains("| gs | 0.003 |") }!.contains("★"))
+        // Rows go by the value of the rate, not its text ("1e-05" sorts after "0.003" as text).
+        let gsRates = table.split(separator: "\n").prefix { !$0.hasPrefix("At the") }.filter { $0.hasPrefix("| gs |") }.map { $0.split(separator: "|")[1].trimmingCharacters(in: .whitespaces) }
+        #expect(gsRates == ["1e-05", "0.003"], "\(table)")
     }
 
     /// `select:` runs more seeds at the learning rate chosen on validation, per estimator, once
