@@ -158,7 +158,7 @@ public struct SweepSummary: Sendable {
             if tests.isEmpty { test = "—" } else if tests.count == 1 {
                 test = String(format: "%.2f ± %.2f (sem)", tests[0], finished[0].testSEM)
             } else { test = String(format: "%.2f ± %.2f", Self.mean(tests), Self.sd(tests)) }
-            let valid = Self.mean(g.map(\.bestValidNLL).filter(\.isFinite))
+            let valid = Self.mean(finished.map(\.bestValidNLL).filter(\.isFinite))
             let column = g.first.flatMap { PaperColumn(rawValue: $0.paperColumn) }
             let paper = PaperNumbers.nll(for: g.first?.estimator ?? "", column: column).map { String(format: "%.1f", $0) } ?? "—"
             let status = finished.count == g.count ? "\(g.count)" : "\(finished.count)/\(g.count) finished"

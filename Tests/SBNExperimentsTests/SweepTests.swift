@@ -231,6 +231,27 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(gsRates == ["1e-05", "0.003"], "\(table)")
     }
 
+    /// A run still going (here: stopped after 2 of 4 epochs) counts in neither mean of its row, so
+    /// a partial table's validation column holds the finished seeds' alone, as its test column does.
+    @Test func unfinishedRunsCountInNeitherMean() throws {
+        let yaml = tinySweepYAML(epochs: 4, extra: "valid_every: 1")
+            .replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs]").replacingOccurrences(of: "seed: [1, 2]", with: "seed: [1]")
+        let def = try folder.write("partial.yaml", yaml)
+        let out = folder.dir + "/partial"
+        let bin = try sbnlab()
+        #expect(try runCommand(bin, ["sweep", def, "--out", out]).status == 0)
+        // The same point with seed 2, as a single run that stops half-way.
+        let single = try folder.write("partial-2.yaml", tinySweepYAML(epochs: 4, extra: "valid_every: 1")
+            .replacingOccurrences(of: "sweep:\n  estimator: [gs, st]\n  seed: [1, 2]", with: "estimator: gs\nseed: 2"))
+        let stopped = try runCommand(bin, ["run", single, "--out", out + "/seed-2", "--stop-after", "2"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let summary = try SweepSummary.collect(out)
+        let finished = summary.rows.filter { $0.status == "finished" }, going = summary.rows.filter { $0.status != "finished" }
+        #expect(finished.count == 1 && going.count == 1 && going[0].bestValidNLL.isFinite, "\(summary.rows.map(\.status))")
+        let row = summary.markdown().split(separator: "\n").first { $0.contains("1/2 finished") }
+        #expect(row?.contains("| 1/2 finished | " + String(format: "%.2f", finished[0].bestValidNLL) + " |") == true, "\(row ?? "")")
+    }
+
     /// `select:` runs more seeds at the learning rate chosen on validation, per estimator, once
     /// the grid has finished; the summary reports them under the ★ row; a rerun has nothing to do.
     @Test func selectionStageRunsSeedsAtTheChosenRate() throws {
