@@ -1,4 +1,5 @@
-"""python -m analysis <sweep dir>: write table.md, curves.png and temperature.png there.
+"""python -m analysis <sweep dir>: write table.md, curves.png and temperature.png there (and
+curves-chosen.png, the runs at the learning rate chosen on validation, when summary.h5 marks them).
 python -m analysis diagnostics <run.h5> [out.png]: plot a run's gradient diagnostics."""
 import sys
 

@@ -1,5 +1,7 @@
-"""table.md, curves.png and temperature.png for a sweep folder."""
+"""table.md, curves.png, temperature.png (and curves-chosen.png) for a sweep folder."""
 import os
+
+import h5py
 
 import matplotlib
 matplotlib.use("Agg")
@@ -45,7 +47,7 @@ def table(runs, varying):
     return "\n".join(lines) + "\n"
 
 
-def curves(runs, varying, path):
+def curves(runs, varying, path, title="Validation NLL (mean over seeds, band: min–max)"):
     """Validation NLL against epoch, one line per group (mean over seeds) with a min–max seed band."""
     columns = _group_columns(varying) or ["config.estimator"]
     groups = list(runs.groupby(columns, sort=True))
@@ -63,7 +65,7 @@ def curves(runs, varying, path):
             ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=line.get_color(), alpha=0.2)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation NLL (nats)")
-    ax.set_title("Validation NLL (mean over seeds, band: min–max)")
+    ax.set_title(title)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -123,6 +125,18 @@ def temperature(runs, path):
     plt.close(fig)
 
 
+def chosen_paths(folder):
+    """Run files (relative to the folder) at the learning rate chosen on validation, from the
+    `chosen` column that the sweep's summary.h5 holds; empty without one."""
+    summary = os.path.join(folder, "summary.h5")
+    if not os.path.exists(summary):
+        return set()
+    with h5py.File(summary, "r") as f:
+        if "chosen" not in f:
+            return set()
+        return {p for p, c in zip(f["path"].asstr()[:], f["chosen"][:]) if c}
+
+
 def write_report(folder):
     runs, varying = load_runs(folder)
     if runs.empty:
@@ -136,4 +150,9 @@ def write_report(folder):
                     + ", ".join(f"{e} τ = {t:g}" for e, t in chosen.items()) + "\n")
     curves(runs, varying, outputs["curves.png"])
     temperature(runs, outputs["temperature.png"])
+    chosen = chosen_paths(folder)
+    if chosen:
+        outputs["curves-chosen.png"] = os.path.join(folder, "curves-chosen.png")
+        curves(runs[runs.path.isin(chosen)], varying, outputs["curves-chosen.png"],
+               title="Validation NLL at the learning rate chosen on validation (mean over seeds, band: min–max)")
     return runs, outputs

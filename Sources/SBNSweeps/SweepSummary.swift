@@ -130,6 +130,7 @@ public struct SweepSummary: Sendable {
             try f.write("test_nll_sem", rows.map(\.testSEM))
             try f.write("epochs", rows.map { Int64($0.epochs) })
             try f.write("wall_time", rows.map(\.wallTime))
+            try f.write("chosen", chosenRows().map { Int64($0 ? 1 : 0) })
             let params = try f.createGroup("params")
             for axis in axes {
                 let values = rows.map { $0.params[axis] ?? "" }
@@ -171,6 +172,14 @@ public struct SweepSummary: Sendable {
             lines += header + keys.filter(best.contains).map { line($0, mark: "") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Per row: whether it ran at the learning rate chosen on validation for its group (the ★ rows
+    /// of `markdown()`); all false when the runs do not vary the learning rate.
+    public func chosenRows() -> [Bool] {
+        let groupAxes = axes.filter { $0 != "seed" }
+        let best = chosenLearningRates(groupAxes)
+        return rows.map { r in best.contains(groupAxes.map { r.params[$0] ?? "" }) }
     }
 
     /// The group keys (with their lr) of the learning rate chosen on validation in each group of

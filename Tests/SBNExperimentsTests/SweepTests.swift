@@ -271,6 +271,11 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
             let chosen = candidates.min { $0.bestValidNLL < $1.bestValidNLL }!
             #expect(row.params["lr"] == chosen.params["lr"], "\(row.point)")
         }
+        // summary.h5 marks the runs at each estimator's chosen rate (both seeds there).
+        let file = try HDF5File.open(out + "/summary.h5")
+        let marked = zip(try file.dataset("path").readStrings(), try file.dataset("chosen").read(as: Int64.self)).filter { $0.1 == 1 }.map(\.0)
+        let atChosen = summary.rows.filter { r in r.params["lr"] == extra.first { $0.estimator == r.estimator }?.params["lr"] }.map(\.path)
+        #expect(marked.count == 4 && Set(marked) == Set(atChosen), "\(marked)")
         let table = summary.markdown().split(separator: "\n")
         #expect(table.filter { $0.contains("★") }.allSatisfy { $0.contains("| 2 |") && !$0.contains("(sem)") }, "\(table)")
         // The second table lists exactly the starred rows, one per estimator.
@@ -333,5 +338,20 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: out + "/" + png))
             #expect(bytes.count > 5000 && bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]), "\(png)")
         }
+        // No learning-rate axis, nothing chosen: no chosen-rate figure.
+        #expect(!FileManager.default.fileExists(atPath: out + "/curves-chosen.png"))
+    }
+
+    /// On a learning-rate sweep the analysis package also draws the runs at the chosen rates.
+    @Test(.enabled(if: hasPythonWithH5py, "python3 with h5py is not available (.ci/run installs it)"))
+    func analysisPackageDrawsTheChosenRates() throws {
+        let yaml = tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [0.00001, 0.003]")
+        let def = try folder.write("chosen.yaml", yaml)
+        let out = folder.dir + "/chosen"
+        #expect(try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out]).status == 0)
+        let a = try runCommand("/usr/bin/env", ["python3", "-m", "analysis", out], in: TestPaths.packageRoot)
+        #expect(a.status == 0 && a.stdout.contains("curves-chosen.png"), "python -m analysis: \(a.stdout)\n\(a.stderr)")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: out + "/curves-chosen.png"))
+        #expect(bytes.count > 5000 && bytes.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
     }
 }
