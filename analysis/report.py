@@ -154,5 +154,5 @@ def write_report(folder):
     if chosen:
         outputs["curves-chosen.png"] = os.path.join(folder, "curves-chosen.png")
         curves(runs[runs.path.isin(chosen)], varying, outputs["curves-chosen.png"],
-               title="Validation NLL at the learning rate chosen on validation (mean over seeds, band: min–max)")
+               title="Validation NLL at the learning rate chosen on validation\n(mean over seeds, band: min–max)")
     return runs, outputs
