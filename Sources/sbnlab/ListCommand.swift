@@ -30,7 +30,8 @@ struct ListCommand: ParsableCommand {
         }
     }
 
-    func pad(_ s: String) -> String { s.padding(toLength: 22, withPad: " ", startingAt: 0) }
+    /// A name column of 22 characters; a longer name is printed whole (never cut), its line shifted.
+    func pad(_ s: String) -> String { s.count >= 22 ? s : s.padding(toLength: 22, withPad: " ", startingAt: 0) }
 
     /// Each component with its summary and its options (defaults).
     func list(_ title: String, _ components: [any Component.Type], detail: (any Component.Type) -> String? = { _ in nil }) {

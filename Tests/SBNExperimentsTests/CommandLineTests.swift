@@ -70,6 +70,16 @@ import Testing
         #expect(r.stdout.contains("sbn-gs ") && r.stdout.contains("reinforce "))
     }
 
+    /// Every shipped experiment is listed by its whole name, the one `make exp-<name>` takes.
+    @Test func listShowsEveryExperimentWhole() throws {
+        let folder = TestPaths.packageRoot + "/experiments"
+        let r = try run(["list", "--folder", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
+        let listed = Set(r.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
+        #expect(names.count > 20 && names.allSatisfy(listed.contains), "\(names.filter { !listed.contains($0) })")
+    }
+
     /// A corrupt dataset or results file: one line naming the file, exit 1, the file untouched.
     @Test func corruptFiles() throws {
         let garbage = folder.dir + "/garbage.h5"
