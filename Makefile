@@ -15,8 +15,12 @@ setup:
 
 # The code version is recorded beside the executable at build time (SBNStorage/Provenance.swift).
 VERSION_FILE = .build/release/sbnlab.version
+# The commit, "-dirty" if tracked files outside results/ differ from it (a committed table.md or
+# summary.h5 being rewritten by a sweep does not change the code that runs).
 define record_version
-	@mkdir -p .build/release && (git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown) > $(VERSION_FILE)
+	@mkdir -p .build/release && { v=$$(git describe --always --abbrev=12 2>/dev/null || echo unknown); \
+	  if [ -n "$$(git status --porcelain --untracked-files=no -- . ':(exclude)results' 2>/dev/null)" ]; then v=$$v-dirty; fi; \
+	  echo $$v; } > $(VERSION_FILE)
 endef
 
 build: setup
