@@ -4,7 +4,7 @@ import SBNModel
 import SBNTensor
 
 /// The 8 gemms of a training step (batch 100, 392-200-200-392) with nothing else, split into
-/// the same parts as `SBNWorkspace` (rows of the batch forward, units of a layer for weight
+/// the same parts as `NetworkWorkspace` (rows of the batch forward, units of a layer for weight
 /// gradients) and run by the same `PartRunner`.
 struct GemmStep {
     let runner: PartRunner
@@ -62,7 +62,7 @@ struct GemmStep {
 
 /// The gemms of an evaluation with `Evaluator`'s chunks and workers, and nothing else.
 struct EvaluationGemms {
-    let model: SBN
+    let model: StochasticNetwork
     let images: Int, samples: Int, threads: Int
 
     func seconds() -> Double {

@@ -109,13 +109,13 @@ public struct SpeedBench {
     func evaluation() throws -> [String] {
         let test = try BinarizedMNIST(path: dataPath).test
         var rng = Xoshiro256(seed: 1, purpose: .initialization)
-        let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
+        let model = StochasticNetwork(sizes: [392, 200, 200, 392], rng: &rng)
         let samples = 1000, threads = 2
         let gemmOnly = EvaluationGemms(model: model, images: test.count, samples: samples, threads: threads).seconds()
         let start = DispatchTime.now().uptimeNanoseconds
         let images = test.images
         _ = Evaluator.evaluate(model: model, count: test.count, samples: samples, seed: 1, threads: threads) { batch, range in
-            images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: range) }
+            images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: range) }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         log(String(format: "evaluation: %.1f s, gemm-only %.1f s", seconds, gemmOnly))

@@ -7,15 +7,7 @@ extension ExperimentConfig {
     /// The first problem as (key path, message), or nil.
     func crossCheck() -> (path: String, message: String)? {
         guard let estimator = EstimatorRegistry.registry.lookup(self.estimator) else { return nil }
-        for (i, units) in layers.hidden.enumerated() where !estimator.supports(units) {
-            return ("estimator", "\(estimator.name) does not support \(type(of: units).kind) layers (layers[\(i + 1)] is \(units))")
-        }
-        if let most = estimator.maxTrainingSamples, samples.train > most {
-            return ("samples.train", "\(estimator.name) supports m ≤ \(most), got \(samples.train)")
-        }
-        if samples.train < estimator.minTrainingSamples {
-            return ("samples.train", "\(estimator.name) needs m ≥ \(estimator.minTrainingSamples), got \(samples.train)")
-        }
+        if let problem = Applicability.problem(estimator, units: layers.hidden, samples: samples.train) { return problem }
         return diagnosticsCheck()
     }
 
@@ -33,9 +25,7 @@ extension ExperimentConfig {
             do { _ = try EstimatorVariant(spec, file: path) } catch let e as ConfigError {
                 return (path, "\(e.path): \(e.message)")
             } catch { return (path, "\(error)") }
-            if let units = layers.hidden.first(where: { !type.supports($0) }) { return (path, "\(name) does not support \(units)") }
-            if let most = type.maxTrainingSamples, samples.train > most { return (path, "\(name) supports m ≤ \(most), got \(samples.train)") }
-            if samples.train < type.minTrainingSamples { return (path, "\(name) needs m ≥ \(type.minTrainingSamples)") }
+            if let problem = Applicability.problem(type, units: layers.hidden, samples: samples.train) { return (path, problem.message) }
         }
         return nil
     }

@@ -173,7 +173,7 @@ public struct RuntimeOptions: Sendable {
     /// drawn per chunk, so the numbers do not depend on this.
     public var evalThreads: Int
     /// Threads for training steps (1 or 2), each running a fixed part of every pass with a
-    /// single-threaded OpenBLAS (`SBNWorkspace`); the parts are the same either way, so the numbers
+    /// single-threaded OpenBLAS (`NetworkWorkspace`); the parts are the same either way, so the numbers
     /// do not depend on this.
     public var trainThreads: Int
 

@@ -5,7 +5,7 @@ import SBNTensor
 /// The exact gradient of E[−log p(x_bottom | h)] for a tiny SBN with two hidden layers, by
 /// enumerating every hidden state: ∇E[f] = Σ_h p(h|x) [f(h) ∇log p(h|x) + ∇f(h)], averaged over
 /// the batch's images. ∇_a log p(h | a) is h − mean(a) for both unit kinds (σ or softmax).
-public func exactGradient(_ model: SBN, _ batch: Batch) -> [Double] {
+public func exactGradient(_ model: StochasticNetwork, _ batch: Batch) -> [Double] {
     let ref = ReferenceSBN(model)
     let sizes = model.sizes
     precondition(sizes.count == 4, "exactGradient: two hidden layers")
@@ -15,8 +15,8 @@ public func exactGradient(_ model: SBN, _ batch: Batch) -> [Double] {
     var offsets = [0]
     for t in model.parameters.tensors { offsets.append(offsets.last! + t.count) }
     for b in 0..<batch.count {
-        let x = (0..<n0).map { Double(batch.top[b, $0]) }
-        let y = (0..<n3).map { Double(batch.bottom[b, $0]) }
+        let x = (0..<n0).map { Double(batch.input[b, $0]) }
+        let y = (0..<n3).map { Double(batch.target[b, $0]) }
         let a1 = ref.linear(1, x)
         let p1 = ref.mean(1, a1)
         for h1 in ref.states(1) {
@@ -42,7 +42,7 @@ public func exactGradient(_ model: SBN, _ batch: Batch) -> [Double] {
 /// The exact gradient of E[−log ½ (p(x | h_1) + p(x | h_2))] over two independent samples of a
 /// tiny SBN with two hidden layers, by enumerating every pair of hidden states:
 /// ∇ = Σ p(h_1) p(h_2) [f ∇(log p(h_1) + log p(h_2)) − Σ_s ŵ_s ∇log p(x | h_s)], ŵ the normalised weights.
-public func exactTwoSampleGradient(_ model: SBN, _ batch: Batch) -> [Double] {
+public func exactTwoSampleGradient(_ model: StochasticNetwork, _ batch: Batch) -> [Double] {
     let ref = ReferenceSBN(model)
     let (n0, n1, n2, n3) = (model.sizes[0], model.sizes[1], model.sizes[2], model.sizes[3])
     let p = model.parameters.scalarCount
@@ -50,7 +50,7 @@ public func exactTwoSampleGradient(_ model: SBN, _ batch: Batch) -> [Double] {
     for t in model.parameters.tensors { offsets.append(offsets.last! + t.count) }
     var grad = [Double](repeating: 0, count: p)
     for b in 0..<batch.count {
-        let x = (0..<n0).map { Double(batch.top[b, $0]) }, y = (0..<n3).map { Double(batch.bottom[b, $0]) }
+        let x = (0..<n0).map { Double(batch.input[b, $0]) }, y = (0..<n3).map { Double(batch.target[b, $0]) }
         let a1 = ref.linear(1, x), p1 = ref.mean(1, a1)
         var configs: [(logP: Double, score: [Double], logW: Double, decoder: [Double])] = []
         for h1 in ref.states(1) {
@@ -121,7 +121,7 @@ public enum ReferenceSurrogate: String, CaseIterable, Sendable {
 /// a tiny SBN with two hidden layers: Σ_h p(h|x) ĝ(h), ĝ(h) the backward pass of the sampled
 /// configuration through `surrogate`'s weights, in double precision with naive loops. What the
 /// mean of N estimates must approach, so a missing factor in any weight shows.
-public func expectedPathwiseGradient(_ model: SBN, _ batch: Batch, surrogate: ReferenceSurrogate, slope: Double = 1) -> [Double] {
+public func expectedPathwiseGradient(_ model: StochasticNetwork, _ batch: Batch, surrogate: ReferenceSurrogate, slope: Double = 1) -> [Double] {
     let ref = ReferenceSBN(model)
     let (n0, n1, n2, n3) = (model.sizes[0], model.sizes[1], model.sizes[2], model.sizes[3])
     var offsets = [0]
@@ -138,7 +138,7 @@ public func expectedPathwiseGradient(_ model: SBN, _ batch: Batch, surrogate: Re
         return (0..<rows).map { i in (0..<cols).reduce(0) { $0 + ref.W[l - 1][i * cols + $1] * g[$1] } }
     }
     for b in 0..<batch.count {
-        let x = (0..<n0).map { Double(batch.top[b, $0]) }, y = (0..<n3).map { Double(batch.bottom[b, $0]) }
+        let x = (0..<n0).map { Double(batch.input[b, $0]) }, y = (0..<n3).map { Double(batch.target[b, $0]) }
         let a1 = ref.linear(1, x)
         for h1 in ref.states(1) {
             let a2 = ref.linear(2, h1)

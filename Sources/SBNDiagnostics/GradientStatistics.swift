@@ -69,7 +69,7 @@ public struct GradientStatistics: Sendable {
     }
 
     /// `measure` of registry names with their default options.
-    public static func measure(estimators: [String], model: SBN, batch: Batch, samples: Int, estimates: Int,
+    public static func measure(estimators: [String], model: StochasticNetwork, batch: Batch, samples: Int, estimates: Int,
                                temperature: Float, seed: UInt64, reference: Reference = .exact,
                                timing: Bool = true) throws -> GradientStatistics {
         try measure(subjects: estimators.map { Subject(label: $0, name: $0) }, model: model, batch: batch, samples: samples,
@@ -81,7 +81,7 @@ public struct GradientStatistics: Sendable {
     /// `reference`.
     /// Estimators of the single-sample objective (`reinforce-loo`) at m > 1 are compared with that
     /// objective's gradient: exact, or the estimated `singleSampleReference` (left out without one).
-    public static func measure(subjects: [Subject], model: SBN, batch: Batch, samples: Int, estimates: Int,
+    public static func measure(subjects: [Subject], model: StochasticNetwork, batch: Batch, samples: Int, estimates: Int,
                                temperature: Float, seed: UInt64, reference: Reference = .exact,
                                singleSampleReference: Reference? = nil, timing: Bool = true) throws -> GradientStatistics {
         let (target, targetVariance, text) = try referenceGradient(reference, model: model, batch: batch, samples: samples,
@@ -118,7 +118,7 @@ public struct GradientStatistics: Sendable {
     }
 
     /// The reference gradient, the variance of its entries summed (0 when exact), and its description.
-    static func referenceGradient(_ reference: Reference, model: SBN, batch: Batch, samples: Int, temperature: Float,
+    static func referenceGradient(_ reference: Reference, model: StochasticNetwork, batch: Batch, samples: Int, temperature: Float,
                                   seed: UInt64) throws -> ([Double], Double, String) {
         switch reference {
         case .exact:
@@ -139,10 +139,10 @@ public struct GradientStatistics: Sendable {
         return type
     }
 
-    static func make(_ type: any GradientEstimator.Type, model: SBN, batch: Batch, samples: Int,
+    static func make(_ type: any GradientEstimator.Type, model: StochasticNetwork, batch: Batch, samples: Int,
                      options: AnyOptions? = nil) throws -> any GradientEstimator {
-        let ws = SBNWorkspace(model: model, capacityImages: batch.count, samples: samples)
-        return try type.make(workspace: ws, options: options ?? AnyOptions(type.optionsType.init()))
+        let ws = NetworkWorkspace(model: model, capacityImages: batch.count, samples: samples)
+        return try type.make(model: ws, options: options ?? AnyOptions(type.optionsType.init()))
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -150,11 +150,8 @@ public struct GradientStatistics: Sendable {
         init(_ description: String) { self.description = description }
     }
 
-    static func unsupported(_ type: any GradientEstimator.Type, model: SBN, samples: Int) -> String? {
-        if let kind = model.architecture.hidden.first(where: { !type.supports($0) }) { return "does not support \(kind)" }
-        if let most = type.maxTrainingSamples, samples > most { return "supports m ≤ \(most)" }
-        if samples < type.minTrainingSamples { return "needs m ≥ \(type.minTrainingSamples)" }
-        return nil
+    static func unsupported(_ type: any GradientEstimator.Type, model: StochasticNetwork, samples: Int) -> String? {
+        Applicability.problem(type, units: model.architecture.hidden, samples: samples)?.message
     }
 
     /// N estimates: their mean and variance per parameter, and the seconds each took.
@@ -162,7 +159,7 @@ public struct GradientStatistics: Sendable {
         var mean: [Double], variance: [Double], seconds: Double, estimates: Int
     }
 
-    static func moments(_ estimator: any GradientEstimator, model: SBN, batch: Batch, estimates: Int, temperature: Float,
+    static func moments(_ estimator: any GradientEstimator, model: StochasticNetwork, batch: Batch, estimates: Int, temperature: Float,
                         seed: UInt64) -> Moments {
         let grads = model.makeGradients()
         var rng = Xoshiro256(seed: seed)
@@ -191,7 +188,7 @@ public struct GradientStatistics: Sendable {
 
     /// One row: the estimator's moments against the reference (whose summed variance is
     /// `referenceVariance`).
-    static func row(_ name: String, _ m: Moments, model: SBN, reference: [Double], referenceVariance: Double, forward: Double) -> Row {
+    static func row(_ name: String, _ m: Moments, model: StochasticNetwork, reference: [Double], referenceVariance: Double, forward: Double) -> Row {
         let bias = norm(zip(m.mean, reference).map { $0 - $1 }), size = norm(reference)
         var perLayer: [Double] = [], k = 0
         for l in 1...model.layerCount {
@@ -209,8 +206,8 @@ public struct GradientStatistics: Sendable {
     }
 
     /// Microseconds of one forward pass with exact samples (best of 5 runs of 200).
-    static func forwardMicroseconds(model: SBN, batch: Batch, samples: Int) -> Double {
-        let ws = SBNWorkspace(model: model, capacityImages: batch.count, samples: samples)
+    static func forwardMicroseconds(model: StochasticNetwork, batch: Batch, samples: Int) -> Double {
+        let ws = NetworkWorkspace(model: model, capacityImages: batch.count, samples: samples)
         var rng = Xoshiro256(seed: 1)
         var best = Double.infinity
         for _ in 0..<5 {

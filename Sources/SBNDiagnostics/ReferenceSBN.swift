@@ -13,7 +13,7 @@ public struct ReferenceSBN {
     public var W: [[Double]]  // W[l-1] is sizes[l-1] × sizes[l], row-major
     public var b: [[Double]]
 
-    public init(_ model: SBN) {
+    public init(_ model: StochasticNetwork) {
         sizes = model.sizes
         classes = model.architecture.hidden.map { ($0 as? CategoricalUnits)?.classes ?? 1 }
         W = (1...model.layerCount).map { model.weight($0).values.map(Double.init) }
@@ -87,18 +87,18 @@ public struct ReferenceSBN {
 }
 
 /// A tiny network on random binary data, as a Batch and a model.
-public func tinyProblem(sizes: [Int], images: Int, seed: UInt64) -> (SBN, Batch) {
+public func tinyProblem(sizes: [Int], images: Int, seed: UInt64) -> (StochasticNetwork, Batch) {
     tinyProblem(.bernoulli(sizes), images: images, seed: seed)
 }
 
-public func tinyProblem(_ architecture: Architecture, images: Int, seed: UInt64) -> (SBN, Batch) {
+public func tinyProblem(_ architecture: Architecture, images: Int, seed: UInt64) -> (StochasticNetwork, Batch) {
     var rng = Xoshiro256(seed: seed)
-    let model = SBN(architecture: architecture, rng: &rng)
+    let model = StochasticNetwork(architecture: architecture, rng: &rng)
     // Larger weights than the default init so the units are far from ½ and gradients are not tiny.
     for t in model.parameters.tensors { for i in 0..<t.count { t.storage[i] *= 3 } }
     let batch = Batch(capacity: images, inputSize: architecture.input, outputSize: architecture.output)
-    for i in 0..<batch.top.count { batch.top.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
-    for i in 0..<batch.bottom.count { batch.bottom.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
+    for i in 0..<batch.input.count { batch.input.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
+    for i in 0..<batch.target.count { batch.target.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
     return (model, batch)
 }
 

@@ -16,8 +16,8 @@ public final class ARMEstimator: AntitheticEstimator {
 
     public let pairs: AntitheticPairs
 
-    public init(workspace: SBNWorkspace, options: NoOptions) throws {
-        pairs = try AntitheticPairs(workspace: workspace, estimator: Self.name)
+    public init(model: any LatentModel, options: NoOptions) {
+        pairs = AntitheticPairs(model: model)
     }
 
     /// (f(b̃) − f(b)) / B, then times (u − ½) per unit (eq. 5).

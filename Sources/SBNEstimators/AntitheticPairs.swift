@@ -19,10 +19,9 @@ public protocol AntitheticEstimator: GradientEstimator, AntitheticWeight where O
 }
 
 extension AntitheticEstimator {
-    public static var surrogate: UnitSurrogate { .exact }
     /// The antithetic pair 1[u < σ(a)], 1[1 − u < σ(a)] is Bernoulli algebra (the categorical
     /// extension, ARSM, would be another estimator).
-    public static func supports(_ units: any StochasticUnits) -> Bool { units is BernoulliUnits }
+    public static var requirements: UnitCapabilities { [.score, .antitheticUniform] }
     /// The pair is of one sample's configuration.
     public static var maxTrainingSamples: Int? { 1 }
     public var state: ComponentState { .none }
@@ -37,32 +36,24 @@ extension AntitheticEstimator {
 /// sampled afresh for each), the logit gradient from `Weight`; b is kept for the layers below
 /// and for the decoder's pathwise gradient. Training objective with m = 1.
 public final class AntitheticPairs {
-    let workspace: SBNWorkspace
+    let model: any LatentModel
     private let uniforms: [Matrix]
     private let fTilde: UnsafeMutableBufferPointer<Float>
 
-    struct Unsupported: Error, CustomStringConvertible { let description: String }
-
-    public init(workspace: SBNWorkspace, estimator: String) throws {
-        if let other = workspace.model.architecture.hidden.first(where: { !($0 is BernoulliUnits) }) {
-            throw Unsupported(description: "layers: \(estimator) supports Bernoulli layers only, got \(other)")
-        }
-        guard workspace.samples == 1 else {
-            throw Unsupported(description: "samples.train: \(estimator) supports m = 1 only, got \(workspace.samples)")
-        }
-        self.workspace = workspace
-        uniforms = workspace.noise.map { Matrix(rows: $0.capacityRows, cols: $0.cols) }
-        fTilde = .allocate(capacity: workspace.capacityImages)
+    public init(model: any LatentModel) {
+        self.model = model
+        uniforms = model.noise.map { Matrix(rows: $0.capacityRows, cols: $0.cols) }
+        fTilde = .allocate(capacity: model.capacityImages)
     }
 
     deinit { fTilde.deallocate() }
 
     func estimate<Weight: AntitheticWeight>(_ batch: Batch, grads: ParameterSet, weight: Weight.Type,
                                             using rng: inout Xoshiro256) -> Double {
-        let ws = workspace
+        let ws = model
         ws.computeFirstLogits(batch)
         let invB = 1 / Float(batch.count)
-        for l in 1..<ws.model.layerCount {
+        for l in 1..<ws.layerCount {
             let u = uniforms[l], noise = ws.noise[l]
             u.setRows(noise.rows)
             Uniform.sample(into: u, using: &rng)
@@ -70,13 +61,13 @@ public final class AntitheticPairs {
             for i in 0..<u.count { noise.storage[i] = 1 - u.storage[i] }
             ws.applyLayer(l, surrogate: .exact, temperature: 1)
             ws.propagate(batch, from: l + 1, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
-            for r in 0..<ws.rowCount { fTilde[r] = ws.rowNLL[r] }
+            for r in 0..<ws.rowCount { fTilde[r] = ws.rowLoss[r] }
             // f(1[u < σ(a)]): the Bernoulli sample itself.
             noise.copy(from: u)
             ws.applyLayer(l, surrogate: .exact, temperature: 1)
             ws.propagate(batch, from: l + 1, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
             for r in 0..<ws.rowCount {
-                let d = Weight.rowFactor(sample: ws.rowNLL[r], antithetic: fTilde[r], scale: invB)
+                let d = Weight.rowFactor(sample: ws.rowLoss[r], antithetic: fTilde[r], scale: invB)
                 let g = ws.gradLogits[l].row(r), ur = u.row(r), a = ws.logits[l].row(r)
                 for c in 0..<u.cols { g[c] = Weight.unit(d, uniform: ur[c], logit: a[c]) }
             }

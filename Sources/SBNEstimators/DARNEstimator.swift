@@ -18,6 +18,6 @@ public final class DARNEstimator: PathwiseEstimator {
     public static let summary = "DARN: first-order Taylor signal around 1/2 (or 1/K) times the score, backpropagated; biased"
     public static let surrogate = UnitSurrogate.taylor
 
-    public let workspace: SBNWorkspace
-    public init(workspace: SBNWorkspace, options: NoOptions) { self.workspace = workspace }
+    public let model: any LatentModel
+    public init(model: any LatentModel, options: NoOptions) { self.model = model }
 }

@@ -16,8 +16,8 @@ public final class DisARMEstimator: AntitheticEstimator {
 
     public let pairs: AntitheticPairs
 
-    public init(workspace: SBNWorkspace, options: NoOptions) throws {
-        pairs = try AntitheticPairs(workspace: workspace, estimator: Self.name)
+    public init(model: any LatentModel, options: NoOptions) {
+        pairs = AntitheticPairs(model: model)
     }
 
     /// ½ (f(b) − f(b̃)) / B.

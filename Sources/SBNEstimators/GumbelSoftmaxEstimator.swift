@@ -10,6 +10,6 @@ public final class GumbelSoftmaxEstimator: PathwiseEstimator {
     public static let summary = "Gumbel-Softmax / Concrete relaxation, softmax((a+g)/τ) (Jang et al. 2017)"
     public static let surrogate = UnitSurrogate.relaxed
 
-    public let workspace: SBNWorkspace
-    public init(workspace: SBNWorkspace, options: NoOptions) { self.workspace = workspace }
+    public let model: any LatentModel
+    public init(model: any LatentModel, options: NoOptions) { self.model = model }
 }

@@ -3,8 +3,8 @@ import SBNModel
 import SBNTensor
 
 /// NVIL's input-dependent baseline b_ψ(x) (Mnih & Gregor 2014): one hidden layer of tanh units
-/// over the image's top and bottom halves (Gu et al. 2016 §5.1 uses 100 units over input and
-/// output), fitted by Adam to the centred learning signal, minimising mean_b (target_b − b_ψ(x_b))².
+/// over the observed data — the image's top and bottom halves for the SBN (Gu et al. 2016 §5.1
+/// uses 100 units over input and output), the image for the VAE — fitted by Adam to the centred learning signal, minimising mean_b (target_b − b_ψ(x_b))².
 /// Its parameters and Adam moments are estimator state, saved in checkpoints.
 public final class InputDependentBaseline {
     public let parameters: ParameterSet
@@ -12,19 +12,16 @@ public final class InputDependentBaseline {
     /// The gradient of the last `computeGradient`.
     public let grads: ParameterSet
     private let input: Matrix, hidden: Matrix, output: Matrix, gradOutput: Matrix, gradHidden: Matrix
-    private let inputTop: Int
 
     /// Its parameters, with its Adam state as a part.
     let state: ComponentState
 
-    /// Runs the parts of each pass (the workspace's runner).
+    /// Runs the parts of each pass (the model's runner).
     let runner: PartRunner
 
-    public init(inputTop: Int, inputBottom: Int, hiddenUnits: Int, capacity: Int, learningRate: Float,
-                runner: PartRunner = .serial) {
+    /// `observedWidth`: the batch's input, and its target unless that is the input itself.
+    public init(observedWidth d: Int, hiddenUnits: Int, capacity: Int, learningRate: Float, runner: PartRunner = .serial) {
         self.runner = runner
-        self.inputTop = inputTop
-        let d = inputTop + inputBottom
         parameters = ParameterSet([("W1", d, hiddenUnits), ("b1", 1, hiddenUnits), ("W2", hiddenUnits, 1), ("b2", 1, 1)])
         // Fixed-seed U(−1/√d, 1/√d) for W1; W2 = 0 so the baseline starts at 0.
         var rng = Xoshiro256(seed: 0xB45E_11E, stream: 0)
@@ -52,9 +49,10 @@ public final class InputDependentBaseline {
         let boundary = PartRunner.boundary(n)
         runner.run { part in
             let rows = PartRunner.range(part, of: n, boundary: boundary)
+            let width = batch.input.cols
             for r in rows {
-                input.row(r).update(from: batch.top.row(r), count: inputTop)
-                (input.row(r) + inputTop).update(from: batch.bottom.row(r), count: batch.bottom.cols)
+                input.row(r).update(from: batch.input.row(r), count: width)
+                if !batch.targetIsInput { (input.row(r) + width).update(from: batch.target.row(r), count: batch.target.cols) }
             }
             layer(input, parameters["W1"], parameters["b1"], rows: rows, into: hidden)
             let h = hidden.pointer, cols = hidden.cols

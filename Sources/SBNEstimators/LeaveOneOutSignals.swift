@@ -6,18 +6,13 @@ import SBNTensor
 /// gradient, a learning signal for each sample computed from the others (`signal`), and the
 /// score-function pass of the hidden layers with it.
 final class LeaveOneOutSignals {
-    struct Unsupported: Error, CustomStringConvertible { let description: String }
-
-    let workspace: SBNWorkspace
+    let model: any LatentModel
     /// One learning signal per row (image b, sample i at b·m + i).
     let signal: UnsafeMutableBufferPointer<Float>
 
-    init(workspace: SBNWorkspace, estimator: String) throws {
-        guard workspace.samples >= 2 else {
-            throw Unsupported(description: "samples.train: \(estimator) needs m ≥ 2, got \(workspace.samples)")
-        }
-        self.workspace = workspace
-        signal = .allocate(capacity: workspace.capacityImages * workspace.samples)
+    init(model: any LatentModel) {
+        self.model = model
+        signal = .allocate(capacity: model.capacityImages * model.samples)
     }
 
     deinit { signal.deallocate() }
@@ -27,7 +22,7 @@ final class LeaveOneOutSignals {
     /// pass. Returns the batch-mean multi-sample loss.
     func estimate(_ batch: Batch, grads: ParameterSet, uniformWeights: Bool, using rng: inout Xoshiro256,
                   signals: (_ image: Int) -> Void) -> Double {
-        let ws = workspace
+        let ws = model
         let loss = ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
         if uniformWeights { for r in 0..<ws.rowCount { ws.rowWeight[r] = 1 / Float(ws.samples) } }
         ws.backwardDecoder(grads: grads)

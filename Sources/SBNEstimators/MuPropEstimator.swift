@@ -31,14 +31,13 @@ public final class MuPropEstimator: GradientEstimator {
 
     public static let name = "muprop"
     public static let summary = "MuProp: mean-field Taylor baseline plus its analytic correction; unbiased (Gu et al. 2016)"
-    public static let surrogate = UnitSurrogate.exact
+    /// Exact samples and their score; the mean field for its Taylor baseline.
+    public static let requirements: UnitCapabilities = [.score, .meanField]
     public static let maxTrainingSamples: Int? = 1
 
-    struct Unsupported: Error, CustomStringConvertible { let description: String }
-
-    let workspace: SBNWorkspace
+    let model: any LatentModel
     /// The mean-field pass's own buffers.
-    let meanField: SBNWorkspace
+    let meanField: any LatentModel
     let options: Options
     /// Per hidden layer l, the moving mean ("mean_layer<l>") and variance ("variance_layer<l>")
     /// of the residual, and how many batches have updated them.
@@ -48,33 +47,30 @@ public final class MuPropEstimator: GradientEstimator {
     private let mu: [Matrix], muLocal: [Matrix], correction: [Matrix]
     private let residual: UnsafeMutableBufferPointer<Double>
 
-    public init(workspace: SBNWorkspace, options: Options) throws {
-        guard workspace.samples == 1 else {
-            throw Unsupported(description: "samples.train: muprop supports m = 1 only, got \(workspace.samples)")
-        }
-        self.workspace = workspace
+    public init(model: any LatentModel, options: Options) {
+        self.model = model
         self.options = options
-        let model = workspace.model, capacity = workspace.capacityImages
-        meanField = workspace.companion()
+        let capacity = model.capacityImages
+        meanField = model.companion()
         let layers = 1..<model.layerCount
         meanKeys = layers.map { "mean_layer\($0)" }
         varianceKeys = layers.map { "variance_layer\($0)" }
         var reals: [String: Double] = [:]
         for key in meanKeys + varianceKeys { reals[key] = 0 }
         state = ComponentState(integers: ["batches": 0], reals: reals)
-        (mu, muLocal, correction) = (workspace.layerBuffers(), workspace.layerBuffers(), workspace.layerBuffers())
+        (mu, muLocal, correction) = (model.layerBuffers(), model.layerBuffers(), model.layerBuffers())
         residual = .allocate(capacity: capacity)
     }
 
     deinit { residual.deallocate() }
 
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        let ws = workspace
+        let ws = model
         let loss = ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
         ws.backwardDecoder(grads: grads)
         meanField.forwardMean(batch)
         meanField.backwardUnits()
-        for l in 1..<ws.model.layerCount { layerGradient(l) }
+        for l in 1..<ws.layerCount { layerGradient(l) }
         ws.backwardHiddenLogits(batch, grads: grads)
         state.integers["batches", default: 0] += 1
         return loss
@@ -82,13 +78,13 @@ public final class MuPropEstimator: GradientEstimator {
 
     /// Fills ∂a_l (batch mean) for hidden layer l and updates its moving moments.
     private func layerGradient(_ l: Int) {
-        let ws = workspace, n = ws.imageCount, cols = ws.model.sizes[l], layer = ws.model.layer(l)
+        let ws = model, n = ws.imageCount, cols = ws.width(l), layer = ws.units(of: l)
         // f − b_l(h_l) per image (m = 1: rows are images).
         for r in 0..<n {
             let h = ws.units[l].row(r), hBar = meanField.units[l].row(r), fPrime = meanField.gradUnits[l].row(r)
             var taylor = 0.0
             for c in 0..<cols { taylor += Double(fPrime[c]) * Double(h[c] - hBar[c]) }
-            residual[r] = Double(ws.rowNLL[r]) - Double(meanField.rowNLL[r]) - taylor
+            residual[r] = Double(ws.rowLoss[r]) - Double(meanField.rowLoss[r]) - taylor
         }
         let batchMean = (0..<n).reduce(0.0) { $0 + residual[$1] } / Double(n)
         let batchVariance = (0..<n).reduce(0.0) { $0 + pow2(residual[$1] - batchMean) } / Double(n)

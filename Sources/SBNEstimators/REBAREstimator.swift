@@ -14,7 +14,7 @@ import SBNTensor
 ///
 /// whose last two terms are reparameterised derivatives (u and v fixed). Unbiased for any c_l
 /// that depends on z_l alone (Tucker et al. 2017 §3). f̄_l is the loss with layer l relaxed
-/// and the layers above it at their means (`SBNWorkspace.forwardMean(_:layer:values:)`): a
+/// and the layers above it at their means (`LatentModel.forwardMean(_:layer:values:)`): a
 /// differentiable stand-in for them, as MuProp's mean field is. For the last hidden layer this is
 /// REBAR exactly; for earlier ones it departs from the paper's all-relaxed network, which needs
 /// the discrete upstream logits inside the relaxation to stay unbiased. η and λ are fixed options
@@ -31,41 +31,34 @@ public final class REBAREstimator: GradientEstimator {
 
     public static let name = "rebar"
     public static let summary = "REBAR: relaxed control variate with conditional reparameterisation; unbiased (Tucker et al. 2017)"
-    public static let surrogate = UnitSurrogate.exact
+    /// Exact samples, their score and the logistic reparameterisation's conditional (Bernoulli
+    /// algebra; RELAX's categorical form would be another estimator).
+    public static let requirements: UnitCapabilities = [.score, .conditionalLogistic, .meanField]
     public static let maxTrainingSamples: Int? = 1
-    public static func supports(_ units: any StochasticUnits) -> Bool { units is BernoulliUnits }
 
-    struct Unsupported: Error, CustomStringConvertible { let description: String }
-
-    let workspace: SBNWorkspace
-    let relaxed: SBNWorkspace
+    let model: any LatentModel
+    let relaxed: any LatentModel
     let options: Options
     public let state = ComponentState.none
     /// Per layer: v, the relaxed values σ(z/λ) or σ(z̃/λ), ∂(value)/∂a, and the accumulated ∂a.
     private let v: [Matrix], values: [Matrix], slope: [Matrix], gradient: [Matrix]
     private let controlTilde: UnsafeMutableBufferPointer<Double>
 
-    public init(workspace: SBNWorkspace, options: Options) throws {
-        if let other = workspace.model.architecture.hidden.first(where: { !Self.supports($0) }) {
-            throw Unsupported(description: "layers: rebar supports Bernoulli layers only, got \(other)")
-        }
-        guard workspace.samples == 1 else {
-            throw Unsupported(description: "samples.train: rebar supports m = 1 only, got \(workspace.samples)")
-        }
-        self.workspace = workspace
+    public init(model: any LatentModel, options: Options) {
+        self.model = model
         self.options = options
-        relaxed = workspace.companion()
-        (v, values, slope, gradient) = (workspace.layerBuffers(), workspace.layerBuffers(), workspace.layerBuffers(), workspace.layerBuffers())
-        controlTilde = .allocate(capacity: workspace.capacityImages)
+        relaxed = model.companion()
+        (v, values, slope, gradient) = (model.layerBuffers(), model.layerBuffers(), model.layerBuffers(), model.layerBuffers())
+        controlTilde = .allocate(capacity: model.capacityImages)
     }
 
     deinit { controlTilde.deallocate() }
 
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        let ws = workspace
+        let ws = model
         let loss = ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
         ws.backwardDecoder(grads: grads)
-        for l in 1..<ws.model.layerCount {
+        for l in 1..<ws.layerCount {
             // One call each: an array literal here would allocate every step.
             v[l].setRows(ws.rowCount)
             values[l].setRows(ws.rowCount)
@@ -81,9 +74,9 @@ public final class REBAREstimator: GradientEstimator {
             control(batch, l, scale: -eta, keep: true)
             let invB = 1 / Float(ws.imageCount)
             for r in 0..<ws.rowCount {
-                let signal = Float(Double(ws.rowNLL[r]) - options.eta * controlTilde[r])
+                let signal = Float(Double(ws.rowLoss[r]) - options.eta * controlTilde[r])
                 let g = ws.gradLogits[l].row(r), score = ws.local[l].row(r), cv = gradient[l].row(r)
-                for c in 0..<ws.model.sizes[l] { g[c] = (signal * score[c] + cv[c]) * invB }
+                for c in 0..<ws.width(l) { g[c] = (signal * score[c] + cv[c]) * invB }
             }
         }
         ws.backwardHiddenLogits(batch, grads: grads)
@@ -92,10 +85,10 @@ public final class REBAREstimator: GradientEstimator {
 
     /// values = σ(z/λ) and slope = ∂values/∂a for z (u fixed) or z̃ (v and b fixed), in double.
     private func relax(_ l: Int, conditional: Bool) {
-        let ws = workspace, lambda = options.lambda
+        let ws = model, lambda = options.lambda
         let a = ws.logits[l].storage, u = ws.noise[l].storage, b = ws.units[l].storage
         let vv = v[l].storage, out = values[l].storage, d = slope[l].storage
-        for i in 0..<(ws.rowCount * ws.model.sizes[l]) {
+        for i in 0..<(ws.rowCount * ws.width(l)) {
             let logit = Double(a[i]), theta = 1 / (1 + .exp(-logit))
             var z: Double, dz: Double
             if !conditional {
@@ -120,9 +113,9 @@ public final class REBAREstimator: GradientEstimator {
     /// row when asked.
     private func control(_ batch: Batch, _ l: Int, scale: Float, keep: Bool) {
         relaxed.forwardMean(batch, layer: l, values: values[l])
-        let n = workspace.rowCount * workspace.model.sizes[l]
+        let n = model.rowCount * model.width(l)
         let gy = relaxed.gradUnits[l].storage, d = slope[l].storage, g = gradient[l].storage
         for i in 0..<n { g[i] += scale * gy[i] * d[i] }
-        if keep { for r in 0..<workspace.rowCount { controlTilde[r] = Double(relaxed.rowNLL[r]) } }
+        if keep { for r in 0..<model.rowCount { controlTilde[r] = Double(relaxed.rowLoss[r]) } }
     }
 }

@@ -33,9 +33,9 @@ public final class ReinforceEstimator: GradientEstimator {
 
     public static let name = "reinforce"
     public static let summary = "score function with moving-average and input-dependent baselines and variance normalization (NVIL)"
-    public static let surrogate = UnitSurrogate.exact
+    public static let requirements = UnitCapabilities.score
 
-    let workspace: SBNWorkspace
+    let model: any LatentModel
     let options: Options
     let baseline: InputDependentBaseline?
     /// The moving mean c and variance σ² (reals) and how many batches have updated them.
@@ -43,19 +43,17 @@ public final class ReinforceEstimator: GradientEstimator {
     private let signal: UnsafeMutableBufferPointer<Float>
     private let centred: UnsafeMutableBufferPointer<Double>
 
-    public init(workspace: SBNWorkspace, options: Options) throws {
-        self.workspace = workspace
+    public init(model: any LatentModel, options: Options) throws {
+        self.model = model
         self.options = options
-        let model = workspace.model
         baseline = options.inputBaseline
-            ? InputDependentBaseline(inputTop: model.sizes[0], inputBottom: model.sizes[model.layerCount],
-                                     hiddenUnits: options.baselineHidden, capacity: workspace.capacityImages,
-                                     learningRate: Float(options.baselineLr), runner: workspace.runner)
+            ? InputDependentBaseline(observedWidth: model.observedWidth, hiddenUnits: options.baselineHidden, capacity: model.capacityImages,
+                                     learningRate: Float(options.baselineLr), runner: model.runner)
             : nil
         state = ComponentState(integers: ["batches": 0], reals: ["mean": 0, "variance": 0],
                                parts: baseline.map { [("baseline", $0.state)] } ?? [])
-        signal = .allocate(capacity: workspace.capacityImages * workspace.samples)
-        centred = .allocate(capacity: workspace.capacityImages)
+        signal = .allocate(capacity: model.capacityImages * model.samples)
+        centred = .allocate(capacity: model.capacityImages)
     }
 
     deinit {
@@ -64,13 +62,13 @@ public final class ReinforceEstimator: GradientEstimator {
     }
 
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        let loss = workspace.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
-        workspace.backwardDecoder(grads: grads)
+        let loss = model.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
+        model.backwardDecoder(grads: grads)
 
-        let n = workspace.imageCount
+        let n = model.imageCount
         let predicted = baseline?.predict(batch)
         // f − b_ψ(x), per image.
-        for b in 0..<n { centred[b] = workspace.imageLoss[b] - Double(predicted?[b] ?? 0) }
+        for b in 0..<n { centred[b] = model.imageLoss[b] - Double(predicted?[b] ?? 0) }
         let batchMean = (0..<n).reduce(0.0) { $0 + centred[$1] } / Double(n)
         if state.integers["batches"] == 0 {
             state.reals["mean"] = batchMean
@@ -80,9 +78,9 @@ public final class ReinforceEstimator: GradientEstimator {
         let scale = options.varianceNormalization ? 1 / max(options.vnFloor, state.reals["variance"]!.squareRoot()) : 1
         for b in 0..<n {
             let s = Float((centred[b] - c) * scale)
-            for i in 0..<workspace.samples { signal[b * workspace.samples + i] = s }
+            for i in 0..<model.samples { signal[b * model.samples + i] = s }
         }
-        workspace.backwardScoreFunction(batch, signal: UnsafeBufferPointer(signal), grads: grads)
+        model.backwardScoreFunction(batch, signal: UnsafeBufferPointer(signal), grads: grads)
         updateMoments(batchMean: batchMean, centre: c)
         return loss
     }
@@ -91,7 +89,7 @@ public final class ReinforceEstimator: GradientEstimator {
     /// around the batch mean, as NVIL's running estimate of Var[f − b_ψ(x)] (Mnih & Gregor 2014,
     /// §3.3); around the moving mean c it would add (batch mean − c)², a drift term, to it.
     private func updateMoments(batchMean: Double, centre c: Double) {
-        let n = workspace.imageCount
+        let n = model.imageCount
         let batchVariance = (0..<n).reduce(0.0) { $0 + pow2(centred[$1] - batchMean) } / Double(n)
         let decay = options.decay
         // New values first: reading the dictionary inside the assignment would keep a second
@@ -102,7 +100,7 @@ public final class ReinforceEstimator: GradientEstimator {
         state.reals["variance"] = variance
         state.integers["batches", default: 0] += 1
         if let baseline {
-            for b in 0..<n { centred[b] = workspace.imageLoss[b] - c }
+            for b in 0..<n { centred[b] = model.imageLoss[b] - c }
             baseline.fit(targets: UnsafeBufferPointer(rebasing: centred[0..<n]))
         }
     }

@@ -16,29 +16,29 @@ import SBNTensor
 public final class ReinforceLOOEstimator: GradientEstimator {
     public static let name = "reinforce-loo"
     public static let summary = "REINFORCE with leave-one-out baselines over m samples of the single-sample objective (Kool et al. 2019)"
-    public static let surrogate = UnitSurrogate.exact
+    public static let requirements = UnitCapabilities.score
     public static let minTrainingSamples = 2
     public static let estimatesSingleSampleObjective = true
 
     let loo: LeaveOneOutSignals
     public let state = ComponentState.none
 
-    public init(workspace: SBNWorkspace, options: NoOptions) throws {
-        loo = try LeaveOneOutSignals(workspace: workspace, estimator: Self.name)
+    public init(model: any LatentModel, options: NoOptions) {
+        loo = LeaveOneOutSignals(model: model)
     }
 
     /// Returns the batch mean of (1/m) Σ_i f_i, the objective it estimates.
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
-        let ws = loo.workspace, signal = loo.signal, m = ws.samples
+        let ws = loo.model, signal = loo.signal, m = ws.samples
         var total = 0.0
         // Each sample's own loss weighs the decoder 1/m (not the multi-sample bound's posterior weights).
         _ = loo.estimate(batch, grads: grads, uniformWeights: true, using: &rng) { b in
             let base = b * m
             var sum = 0.0
-            for i in 0..<m { sum += Double(ws.rowNLL[base + i]) }
+            for i in 0..<m { sum += Double(ws.rowLoss[base + i]) }
             total += sum / Double(m)
             for i in 0..<m {
-                let f = Double(ws.rowNLL[base + i])
+                let f = Double(ws.rowLoss[base + i])
                 signal[base + i] = Float((f - (sum - f) / Double(m - 1)) / Double(m))
             }
         }

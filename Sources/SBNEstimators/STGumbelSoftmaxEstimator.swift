@@ -9,6 +9,6 @@ public final class STGumbelSoftmaxEstimator: PathwiseEstimator {
     public static let summary = "straight-through Gumbel-Softmax: hard argmax(a+g) forward, relaxed gradient (Jang et al. 2017)"
     public static let surrogate = UnitSurrogate.straightThroughRelaxed
 
-    public let workspace: SBNWorkspace
-    public init(workspace: SBNWorkspace, options: NoOptions) { self.workspace = workspace }
+    public let model: any LatentModel
+    public init(model: any LatentModel, options: NoOptions) { self.model = model }
 }

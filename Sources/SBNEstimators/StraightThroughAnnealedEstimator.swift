@@ -14,6 +14,6 @@ public final class StraightThroughAnnealedEstimator: PathwiseEstimator {
     public static let summary = "slope-annealed straight-through: exact sample forward, hard sigmoid / softmax of slope 1/τ backward"
     public static let surrogate = UnitSurrogate.slopeAnnealed
 
-    public let workspace: SBNWorkspace
-    public init(workspace: SBNWorkspace, options: NoOptions) { self.workspace = workspace }
+    public let model: any LatentModel
+    public init(model: any LatentModel, options: NoOptions) { self.model = model }
 }

@@ -9,6 +9,6 @@ public final class StraightThroughEstimator: PathwiseEstimator {
     public static let summary = "straight-through: exact sample forward, derivative of the mean (σ'(a) or softmax) backward"
     public static let surrogate = UnitSurrogate.straightThrough
 
-    public let workspace: SBNWorkspace
-    public init(workspace: SBNWorkspace, options: NoOptions) { self.workspace = workspace }
+    public let model: any LatentModel
+    public init(model: any LatentModel, options: NoOptions) { self.model = model }
 }

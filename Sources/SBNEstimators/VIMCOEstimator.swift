@@ -16,14 +16,14 @@ import SBNTensor
 public final class VIMCOEstimator: GradientEstimator {
     public static let name = "vimco"
     public static let summary = "VIMCO: multi-sample score function with leave-one-out baselines (Mnih & Rezende 2016)"
-    public static let surrogate = UnitSurrogate.exact
+    public static let requirements = UnitCapabilities.score
     public static let minTrainingSamples = 2
 
     let loo: LeaveOneOutSignals
     public let state = ComponentState.none
 
-    public init(workspace: SBNWorkspace, options: NoOptions) throws {
-        loo = try LeaveOneOutSignals(workspace: workspace, estimator: Self.name)
+    public init(model: any LatentModel, options: NoOptions) {
+        loo = LeaveOneOutSignals(model: model)
     }
 
     public func estimate(_ batch: Batch, grads: ParameterSet, context: StepContext, using rng: inout Xoshiro256) -> Double {
@@ -32,16 +32,16 @@ public final class VIMCOEstimator: GradientEstimator {
 
     /// s_i = ℓ − ℓ_{−i} for the m samples of image b, in double precision, log-sum-exp stabilised.
     private func leaveOneOutSignals(image b: Int) {
-        let ws = loo.workspace, signal = loo.signal, m = ws.samples, base = b * m
+        let ws = loo.model, signal = loo.signal, m = ws.samples, base = b * m
         var sumLog = 0.0
-        for j in 0..<m { sumLog -= Double(ws.rowNLL[base + j]) }
+        for j in 0..<m { sumLog -= Double(ws.rowLoss[base + j]) }
         for i in 0..<m {
-            let logWi = -Double(ws.rowNLL[base + i])
+            let logWi = -Double(ws.rowLoss[base + i])
             let geometric = (sumLog - logWi) / Double(m - 1)
             var top = geometric
-            for j in 0..<m where j != i { top = max(top, -Double(ws.rowNLL[base + j])) }
+            for j in 0..<m where j != i { top = max(top, -Double(ws.rowLoss[base + j])) }
             var total = Double.exp(geometric - top)
-            for j in 0..<m where j != i { total += .exp(-Double(ws.rowNLL[base + j]) - top) }
+            for j in 0..<m where j != i { total += .exp(-Double(ws.rowLoss[base + j]) - top) }
             let withoutI = top + .log(total) - .log(Double(m))  // L_{−i}
             signal[base + i] = Float(ws.imageLoss[b] + withoutI)
         }

@@ -8,10 +8,10 @@ import SBNTensor
 /// Given pixels are drawn white on black; sampled pixels white on dark blue; a red line marks the
 /// split at row 14.
 public struct ImputationFigure {
-    public let model: SBN
+    public let model: StochasticNetwork
     public let scale: Int
 
-    public init(model: SBN, scale: Int = 3) {
+    public init(model: StochasticNetwork, scale: Int = 3) {
         self.model = model
         self.scale = scale
     }
@@ -24,9 +24,9 @@ public struct ImputationFigure {
         let width = columns * cell + (columns + 1) * gap, height = count * cell + (count + 1) * gap
         var rgb = [UInt8](repeating: 64, count: width * height * 3)
 
-        let ws = SBNWorkspace(model: model, capacityImages: count, samples: samples)
+        let ws = NetworkWorkspace(model: model, capacityImages: count, samples: samples)
         let batch = Batch(capacity: count, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
-        images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: 0..<count) }
+        images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: 0..<count) }
         var rng = Xoshiro256(seed: seed, purpose: .evaluation)
         ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng, outputGradient: false)
         let bottomSamples = Matrix(rows: count * samples, cols: model.sizes[model.layerCount])

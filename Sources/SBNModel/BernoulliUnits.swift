@@ -9,6 +9,9 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
     /// Wider layers are refused (a typo such as 1e20, or memory the machine lacks).
     public static let maxWidth = 1 << 16
 
+    /// Every surrogate, and the Bernoulli algebra of ARM, DisARM and REBAR.
+    public static let capabilities: UnitCapabilities = UnitCapabilities.surrogates.union([.antitheticUniform, .conditionalLogistic])
+
     public static let example = BernoulliUnits(width: 1)
 
     public let width: Int

@@ -8,6 +8,10 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
     public static let kind = "categorical"
     public static let parametersText = "[groups, classes]"
 
+    /// Every surrogate; not ARM's antithetic uniforms nor REBAR's logistic (their categorical
+    /// extensions, ARSM and RELAX's, would be other estimators).
+    public static let capabilities = UnitCapabilities.surrogates
+
     public static let example = CategoricalUnits(groups: 1, classes: 2)
 
     public let groups: Int

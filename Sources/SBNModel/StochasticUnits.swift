@@ -37,6 +37,39 @@ public enum UnitSurrogate: String, Sendable, CaseIterable {
     case taylor
 }
 
+/// What a unit kind can do, beyond the surrogates every kind implements: what estimators tied to
+/// one kind's algebra need (`GradientEstimator.requirements`).
+public struct UnitCapabilities: OptionSet, Sendable, CustomStringConvertible {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Exact samples and their score ∂log p(h)/∂a (`UnitSurrogate.exact`).
+    public static let score = UnitCapabilities(rawValue: 1 << 0)
+    /// The Gumbel-Softmax / Concrete relaxation and its straight-through form.
+    public static let relaxation = UnitCapabilities(rawValue: 1 << 1)
+    /// Straight-through through the mean, and the slope-annealed form.
+    public static let straightThrough = UnitCapabilities(rawValue: 1 << 2)
+    /// The mean E[h | a] and its derivative (MuProp's mean field).
+    public static let meanField = UnitCapabilities(rawValue: 1 << 3)
+    /// DARN's first-order Taylor signal around a fixed point.
+    public static let taylor = UnitCapabilities(rawValue: 1 << 4)
+    /// The sample is 1[u < σ(a)] for one Uniform(0, 1) per unit, so that 1 − u gives its
+    /// antithetic partner (ARM, DisARM).
+    public static let antitheticUniform = UnitCapabilities(rawValue: 1 << 5)
+    /// The logistic reparameterisation z = a + log(u/(1 − u)) with H(z) the sample, and z's
+    /// conditional given the sample (REBAR).
+    public static let conditionalLogistic = UnitCapabilities(rawValue: 1 << 6)
+
+    /// What every kind of this framework implements (every `UnitSurrogate`).
+    public static let surrogates: UnitCapabilities = [.score, .relaxation, .straightThrough, .meanField, .taylor]
+
+    static let names: [(UnitCapabilities, String)] = [
+        (.score, "score"), (.relaxation, "relaxation"), (.straightThrough, "straight-through"), (.meanField, "mean field"),
+        (.taylor, "taylor"), (.antitheticUniform, "antithetic uniforms"), (.conditionalLogistic, "conditional logistic"),
+    ]
+    public var description: String { Self.names.filter { contains($0.0) }.map(\.1).joined(separator: ", ") }
+}
+
 /// The kind of one stochastic layer: how its `width` units turn logits and noise into values,
 /// and how the pathwise backward pass goes from ∂loss/∂values to ∂loss/∂logits.
 ///
@@ -55,8 +88,10 @@ public protocol StochasticUnits: Sendable, CustomStringConvertible {
     var parameters: [Int] { get }
     /// The number of units (columns of the weight matrices).
     var width: Int { get }
-    /// A small layer of this kind, for asking an estimator whether it supports the kind.
+    /// A small layer of this kind (tests and examples).
     static var example: Self { get }
+    /// What this kind can do.
+    static var capabilities: UnitCapabilities { get }
 
     /// The noise `sample` consumes for `surrogate`: `rows × width` values.
     func noise(for surrogate: UnitSurrogate) -> UnitNoise
@@ -68,6 +103,19 @@ public protocol StochasticUnits: Sendable, CustomStringConvertible {
     /// the `local` that `sample` wrote.
     func backward(_ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
                   gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float)
+
+    /// The prior term of `rows` rows, added to `rowLoss`: log q(h | a) − log p(h | b) at the values
+    /// h (`sampled`), or KL(q(· | a) ‖ p(· | b)) (`analytic`), with b the prior's logits (one row,
+    /// shared). See `PriorTerms.swift`.
+    func addPriorTerm(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
+                      prior: UnsafePointer<Float>, rows: Int, rowLoss: UnsafeMutablePointer<Float>)
+    /// Adds weight[r] times the prior term's derivatives: ∂/∂h into `gradValues` (sampled only:
+    /// the analytic KL does not depend on h), ∂/∂a at fixed h into `gradLogits`, and ∂/∂b summed
+    /// over the rows into `gradPrior`.
+    func addPriorTermGradient(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
+                              prior: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+                              gradValues: UnsafeMutablePointer<Float>?, gradLogits: UnsafeMutablePointer<Float>?,
+                              gradPrior: UnsafeMutablePointer<Float>?)
 }
 
 extension StochasticUnits {
@@ -81,7 +129,7 @@ public enum UnitKinds {
         CategoricalUnits.self,
     ]
 
-    /// One small layer of each kind, for asking an estimator which kinds it supports.
+    /// One small layer of each kind.
     public static var examples: [any StochasticUnits] { all.map { $0.example } }
 
     public static func lookup(_ kind: String) -> (any StochasticUnits.Type)? { all.first { $0.kind == kind } }

@@ -30,12 +30,12 @@ struct DiagnosticsProbe {
         samples = config.samples.train
         let split = valid.prefix(settings.images)
         batch = Batch(capacity: split.count, inputSize: config.layers.input, outputSize: config.layers.output)
-        split.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: 0..<split.count) }
+        split.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: 0..<split.count) }
     }
 
     func due(afterStep step: Int) -> Bool { step % every == 0 }
 
-    func measure(_ model: SBN, step: Int, epoch: Int, temperature: Float, seed: UInt64) throws -> RunRecord.DiagnosticsRow {
+    func measure(_ model: StochasticNetwork, step: Int, epoch: Int, temperature: Float, seed: UInt64) throws -> RunRecord.DiagnosticsRow {
         let stats = try GradientStatistics.measure(
             subjects: subjects, model: model, batch: batch, samples: samples, estimates: settings.estimates,
             temperature: temperature, seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15,

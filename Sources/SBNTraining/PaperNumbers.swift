@@ -1,7 +1,7 @@
 import SBNConfig
 import SBNModel
 
-/// Which column of Jang et al. 2017, Table 1 a network belongs to: SBN (Bernoulli) 392-200-200-392
+/// Which column of Jang et al. 2017, Table 1 a network belongs to: StochasticNetwork (Bernoulli) 392-200-200-392
 /// or SBN (categorical) 392-(20×10)-(20×10)-392. Hidden layers all of one kind decide it.
 public enum PaperColumn: String, Sendable, CaseIterable {
     case bernoulli

@@ -142,11 +142,11 @@ public enum ResultsFile {
     }
 
     /// The run's record and its best parameters (the model that is tested), for `impute` and analyses.
-    public static func loadBestModel(_ path: String) throws -> (record: RunRecord, model: SBN) {
+    public static func loadBestModel(_ path: String) throws -> (record: RunRecord, model: StochasticNetwork) {
         let record = try readRecord(path)
         guard record.hasCheckpoint else { throw HDF5Error(operation: "\(path): no checkpoint in this file", hdf5Message: "") }
         var unused = Xoshiro256(seed: 0)
-        let model = SBN(architecture: record.config.layers, rng: &unused)
+        let model = StochasticNetwork(architecture: record.config.layers, rng: &unused)
         try readSet(model.parameters, from: HDF5File.open(path).group("checkpoint/best"))
         return (record, model)
     }

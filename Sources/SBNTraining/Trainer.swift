@@ -240,11 +240,11 @@ public final class Trainer {
 
     /// The batch's halves, its images cut into the runner's parts.
     func fill(_ batch: Batch, indices: ArraySlice<Int>, from images: UnsafeBufferPointer<UInt8>, runner: PartRunner) {
-        batch.top.setRows(indices.count)
-        batch.bottom.setRows(indices.count)
+        batch.input.setRows(indices.count)
+        batch.target.setRows(indices.count)
         let boundary = PartRunner.boundary(indices.count)
         runner.run { part in
-            ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: images, indices: indices,
+            ImageHalves.fill(top: batch.input, bottom: batch.target, from: images, indices: indices,
                              rows: PartRunner.range(part, of: indices.count, boundary: boundary))
         }
     }
@@ -262,7 +262,7 @@ public final class Trainer {
 
     /// The m-sample test NLL of the best parameters; the run is then finished.
     func finish(_ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> RunRecord {
-        let t = evaluate(SBN(architecture: config.layers, copying: state.best), split: split, samples: config.samples.test, purpose: .evaluation)
+        let t = evaluate(StochasticNetwork(architecture: config.layers, copying: state.best), split: split, samples: config.samples.test, purpose: .evaluation)
         state.record.test = .init(nll: t.nll, sem: t.standardError, samples: t.samples, images: t.images, perImage: t.perImage)
         state.record.status = .finished
         state.record.elapsed = session.elapsed
@@ -287,11 +287,11 @@ public final class Trainer {
         return TrainingError(description: message)
     }
 
-    func evaluate(_ model: SBN, split: BinarizedMNIST.Split, samples: Int, purpose: RandomStream) -> Evaluation {
+    func evaluate(_ model: StochasticNetwork, split: BinarizedMNIST.Split, samples: Int, purpose: RandomStream) -> Evaluation {
         let images = split.images
         return Evaluator.evaluate(model: model, count: split.count, samples: samples, seed: config.seed, purpose: purpose,
                                   threads: runtime.evalThreads) { batch, range in
-            images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: range) }
+            images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: range) }
         }
     }
 

@@ -11,10 +11,10 @@ import SBNTensor
 /// streams, and the record (metrics and counters). The gradients and the workspace are scratch.
 public final class TrainingState {
     public let config: ExperimentConfig
-    public let model: SBN
+    public let model: StochasticNetwork
     public let best: ParameterSet
     public let gradients: ParameterSet
-    public let workspace: SBNWorkspace
+    public let workspace: NetworkWorkspace
     public let estimator: any GradientEstimator
     public let optimizer: any Optimizer
     public let schedule: any TemperatureSchedule
@@ -27,13 +27,13 @@ public final class TrainingState {
     public init(config: ExperimentConfig, runner: PartRunner = .serial) throws {
         self.config = config
         var initRNG = Xoshiro256(seed: config.seed, purpose: .initialization)
-        model = SBN(architecture: config.layers, rng: &initRNG)
+        model = StochasticNetwork(architecture: config.layers, rng: &initRNG)
         best = model.parameters.zerosLike()
         best.copy(from: model.parameters)
         gradients = model.makeGradients()
-        workspace = SBNWorkspace(model: model, capacityImages: config.batchSize, samples: config.samples.train, runner: runner)
+        workspace = NetworkWorkspace(model: model, capacityImages: config.batchSize, samples: config.samples.train, runner: runner)
         estimator = try Self.lookup(EstimatorRegistry.registry, config.estimator)
-            .make(workspace: workspace, options: config.estimatorOptions)
+            .make(model: workspace, options: config.estimatorOptions)
         optimizer = try Self.lookup(OptimizerRegistry.registry, config.optimizer)
             .make(parameters: model.parameters, learningRate: Float(config.lr), options: config.optimizerOptions)
         schedule = try Self.lookup(ScheduleRegistry.registry, config.temperature.schedule).make(options: config.temperature.options)

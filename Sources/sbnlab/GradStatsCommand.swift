@@ -74,7 +74,7 @@ struct GradStatsCommand: ParsableCommand {
                 let (record, model) = try ResultsFile.loadBestModel(checkpoint)
                 let valid = try BinarizedMNIST(path: record.config.data.path).valid.prefix(images)
                 let batch = Batch(capacity: valid.count, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
-                valid.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.top, bottom: batch.bottom, from: $0, indices: 0..<valid.count) }
+                valid.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: 0..<valid.count) }
                 func subject(_ spec: String) throws -> GradientStatistics.Subject {
                     let variant = try EstimatorVariant(spec, file: "--reference \(spec)")
                     return GradientStatistics.Subject(label: variant.label, name: variant.name, options: variant.options)

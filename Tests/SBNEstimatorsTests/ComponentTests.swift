@@ -91,7 +91,7 @@ import Testing
 @Suite struct InputDependentBaselineTests {
     @Test func gradientMatchesFiniteDifferences() {
         let (_, batch) = tinyProblem(sizes: [6, 5, 4, 6], images: 4, seed: 41)
-        let baseline = InputDependentBaseline(inputTop: 6, inputBottom: 6, hiddenUnits: 3, capacity: 4, learningRate: 1e-3)
+        let baseline = InputDependentBaseline(observedWidth: 12, hiddenUnits: 3, capacity: 4, learningRate: 1e-3)
         // W2 starts at 0; give it values so that every parameter has a gradient.
         var rng = Xoshiro256(seed: 42)
         for t in baseline.parameters.tensors { for i in 0..<t.count { t.storage[i] = 2 * rng.nextUniform() - 1 } }
@@ -126,13 +126,13 @@ import Testing
     func shortBatchGradientEqualsItsOwnWorkspace(name: String) throws {
         let (model, full) = tinyProblem(sizes: [6, 5, 4, 6], images: 5, seed: 51)
         let short = Batch(capacity: 3, inputSize: 6, outputSize: 6)
-        for (dst, src) in [(short.top, full.top), (short.bottom, full.bottom)] {
+        for (dst, src) in [(short.input, full.input), (short.target, full.target)] {
             for r in 0..<3 { for c in 0..<6 { dst[r, c] = src[r, c] } }
         }
         func gradient(capacity: Int) throws -> [Float] {
             // Fill the big workspace with a full batch first, as the previous steps of an epoch do.
             let type = try #require(EstimatorRegistry.registry.lookup(name))
-            let estimator = try type.make(workspace: SBNWorkspace(model: model, capacityImages: capacity),
+            let estimator = try type.make(model: NetworkWorkspace(model: model, capacityImages: capacity),
                                           options: AnyOptions(type.optionsType.init()))
             let grads = model.makeGradients()
             var rng = Xoshiro256(seed: 52)
@@ -161,8 +161,8 @@ import Testing
         let (model, batch) = tinyProblem(sizes: [6, 5, 4, 6], images: 8, seed: 81)
         var options = ReinforceEstimator.Options()
         options.inputBaseline = false
-        let ws = SBNWorkspace(model: model, capacityImages: 8)
-        let estimator = try ReinforceEstimator(workspace: ws, options: options)
+        let ws = NetworkWorkspace(model: model, capacityImages: 8)
+        let estimator = try ReinforceEstimator(model: ws, options: options)
         let grads = model.makeGradients()
         var rng = Xoshiro256(seed: 82)
         func step() -> (mean: Double, variance: Double) {

@@ -8,7 +8,7 @@ import Testing
 /// The test metric itself: log (1/m) Σ_i p(x_bottom | h_i) with ancestral samples.
 @Suite struct EvaluatorTests {
     /// Exact −log p(x_bottom | x_top) of a tiny SBN by enumerating every hidden state.
-    func exactNLL(_ model: SBN, top: [Double], bottom: [Double]) -> Double {
+    func exactNLL(_ model: StochasticNetwork, top: [Double], bottom: [Double]) -> Double {
         let ref = ReferenceSBN(model)
         var terms: [Double] = []
         let a1 = ref.linear(1, top)
@@ -21,14 +21,14 @@ import Testing
     }
 
     func fill(_ source: Batch) -> @Sendable (Batch, Range<Int>) -> Void {
-        let top = source.top.values, bottom = source.bottom.values
-        let (wt, wb) = (source.top.cols, source.bottom.cols)
+        let top = source.input.values, bottom = source.target.values
+        let (wt, wb) = (source.input.cols, source.target.cols)
         return { batch, range in
-            batch.top.setRows(range.count)
-            batch.bottom.setRows(range.count)
+            batch.input.setRows(range.count)
+            batch.target.setRows(range.count)
             for (r, i) in range.enumerated() {
-                for j in 0..<wt { batch.top[r, j] = top[i * wt + j] }
-                for j in 0..<wb { batch.bottom[r, j] = bottom[i * wb + j] }
+                for j in 0..<wt { batch.input[r, j] = top[i * wt + j] }
+                for j in 0..<wb { batch.target[r, j] = bottom[i * wb + j] }
             }
         }
     }
@@ -41,7 +41,7 @@ import Testing
         let (model, batch) = tinyProblem(net.architecture, images: 5, seed: 41)
         let e = Evaluator.evaluate(model: model, count: 5, samples: 20_000, seed: 42, threads: 2, fill: fill(batch))
         for b in 0..<5 {
-            let exact = exactNLL(model, top: (0..<6).map { Double(batch.top[b, $0]) }, bottom: (0..<6).map { Double(batch.bottom[b, $0]) })
+            let exact = exactNLL(model, top: (0..<6).map { Double(batch.input[b, $0]) }, bottom: (0..<6).map { Double(batch.target[b, $0]) })
             #expect(abs(e.perImage[b] - exact) < 0.02, "image \(b): estimate \(e.perImage[b]), exact \(exact)")
         }
         #expect(abs(e.nll - e.perImage.reduce(0, +) / 5) < 1e-12)
@@ -50,9 +50,9 @@ import Testing
     /// Per-chunk noise streams: the numbers do not depend on the number of worker threads.
     @Test func resultsDoNotDependOnThreads() {
         var rng = Xoshiro256(seed: 43)
-        let model = SBN(sizes: [392, 50, 40, 392], rng: &rng)
+        let model = StochasticNetwork(sizes: [392, 50, 40, 392], rng: &rng)
         let batch = Batch(capacity: 300, inputSize: 392, outputSize: 392)
-        for m in [batch.top, batch.bottom] { for i in 0..<m.count { m.storage[i] = rng.nextUniform() < 0.2 ? 1 : 0 } }
+        for m in [batch.input, batch.target] { for i in 0..<m.count { m.storage[i] = rng.nextUniform() < 0.2 ? 1 : 0 } }
         let one = Evaluator.evaluate(model: model, count: 300, samples: 50, seed: 44, threads: 1, fill: fill(batch))
         let two = Evaluator.evaluate(model: model, count: 300, samples: 50, seed: 44, threads: 2, fill: fill(batch))
         #expect(one.perImage == two.perImage)

@@ -8,7 +8,7 @@ import SBNTensor
 import Testing
 
 /// Mean and standard error of N gradient estimates, flattened.
-func estimateMoments(_ estimator: any GradientEstimator, _ model: SBN, _ batch: Batch, n: Int, skip: Int = 0,
+func estimateMoments(_ estimator: any GradientEstimator, _ model: StochasticNetwork, _ batch: Batch, n: Int, skip: Int = 0,
                      temperature: Float = 1, seed: UInt64) -> (mean: [Double], se: [Double]) {
     let grads = model.makeGradients()
     var rng = Xoshiro256(seed: seed)
@@ -53,9 +53,9 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
     func reinforceIsUnbiased(baselines: Bool, net: TinyNet) throws {
         let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let exact = exactGradient(model, batch)
-        let ws = SBNWorkspace(model: model, capacityImages: 4)
+        let ws = NetworkWorkspace(model: model, capacityImages: 4)
         let options = Self.reinforceOptions(baselines: baselines)
-        let estimator = try ReinforceEstimator(workspace: ws, options: options)
+        let estimator = try ReinforceEstimator(model: ws, options: options)
         // The first estimate initialises the moving average from its own batch; skip it.
         let n = 40_000
         let (mean, se) = estimateMoments(estimator, model, batch, n: n, skip: 1, seed: 32)
@@ -72,7 +72,7 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         var meanSE: [String: Double] = [:]
         for name in ["arm", "disarm"] {
             let type = try #require(EstimatorRegistry.registry.lookup(name))
-            let estimator = try type.make(workspace: SBNWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions()))
+            let estimator = try type.make(model: NetworkWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions()))
             let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 35)
             let worst = expectWithinStandardErrors(mean, se, of: exact, "\(name)")
             meanSE[name] = se.reduce(0, +) / Double(se.count)
@@ -88,11 +88,11 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
     func vimcoIsUnbiased(net: TinyNet) throws {
         let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let exact = exactTwoSampleGradient(model, batch)
-        let estimator = try VIMCOEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4, samples: 2), options: NoOptions())
+        let estimator = try VIMCOEstimator(model: NetworkWorkspace(model: model, capacityImages: 4, samples: 2), options: NoOptions())
         let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 36)
         let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
         print("vimco (\(net), m = 2): worst |mean − exact| / se = \(worst), mean se = \(se.reduce(0, +) / Double(se.count))")
-        #expect(throws: (any Error).self) { _ = try VIMCOEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: NoOptions()) }
+        #expect(throws: (any Error).self) { _ = try VIMCOEstimator(model: NetworkWorkspace(model: model, capacityImages: 4), options: NoOptions()) }
     }
 
     /// REINFORCE-LOO with m = 2 and m = 3 samples is unbiased for the single-sample objective's
@@ -101,7 +101,7 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
     func reinforceLeaveOneOutIsUnbiased(m: Int, net: TinyNet) throws {
         let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let exact = exactGradient(model, batch)
-        let estimator = try ReinforceLOOEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4, samples: m), options: NoOptions())
+        let estimator = try ReinforceLOOEstimator(model: NetworkWorkspace(model: model, capacityImages: 4, samples: m), options: NoOptions())
         let (mean, se) = estimateMoments(estimator, model, batch, n: 30_000, seed: 40)
         let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
         print("reinforce-loo (\(net), m = \(m)): worst |mean − exact| / se = \(worst)")
@@ -109,17 +109,17 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
 
     @Test func armRejectsMultiSampleObjectives() {
         let (model, _) = tinyProblem(sizes: Self.sizes, images: 2, seed: 31)
-        #expect(throws: (any Error).self) { _ = try ARMEstimator(workspace: SBNWorkspace(model: model, capacityImages: 2, samples: 3), options: NoOptions()) }
+        #expect(throws: (any Error).self) { _ = try ARMEstimator(model: NetworkWorkspace(model: model, capacityImages: 2, samples: 3), options: NoOptions()) }
         let (categorical, _) = tinyProblem(TinyNet.categorical.architecture, images: 2, seed: 31)
         #expect(!ARMEstimator.supports(categorical.layer(1)) && ReinforceEstimator.supports(categorical.layer(1)))
-        #expect(throws: (any Error).self) { _ = try ARMEstimator(workspace: SBNWorkspace(model: categorical, capacityImages: 2), options: NoOptions()) }
+        #expect(throws: (any Error).self) { _ = try ARMEstimator(model: NetworkWorkspace(model: categorical, capacityImages: 2), options: NoOptions()) }
     }
 
     /// Baselines reduce the variance of the score-function estimator.
     @Test func baselinesReduceVariance() throws {
         let (model, batch) = tinyProblem(sizes: Self.sizes, images: 4, seed: 31)
         func meanSE(_ options: ReinforceEstimator.Options) throws -> Double {
-            let est = try ReinforceEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: options)
+            let est = try ReinforceEstimator(model: NetworkWorkspace(model: model, capacityImages: 4), options: options)
             let se = estimateMoments(est, model, batch, n: 5000, skip: 100, seed: 33).se
             return se.reduce(0, +) / Double(se.count)
         }
@@ -136,17 +136,17 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
     func mupropIsUnbiased(net: TinyNet) throws {
         let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let exact = exactGradient(model, batch)
-        let estimator = try MuPropEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: .init())
+        let estimator = try MuPropEstimator(model: NetworkWorkspace(model: model, capacityImages: 4), options: .init())
         let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, skip: 1, seed: 37)
         let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
-        let plain = try ReinforceEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4),
+        let plain = try ReinforceEstimator(model: NetworkWorkspace(model: model, capacityImages: 4),
                                            options: Self.reinforceOptions(baselines: false))
         let plainSE = estimateMoments(plain, model, batch, n: 5000, seed: 37).se
         let (muSE, sfSE) = (se.reduce(0, +) / Double(se.count), plainSE.reduce(0, +) / Double(plainSE.count) / (40_000.0 / 5000).squareRoot())
         print("muprop (\(net)): worst |mean − exact| / se = \(worst), mean se = \(muSE); reinforce without baselines at the same N: \(sfSE)")
         #expect(muSE < sfSE)
         #expect(throws: (any Error).self) {
-            _ = try MuPropEstimator(workspace: SBNWorkspace(model: model, capacityImages: 4, samples: 2), options: .init())
+            _ = try MuPropEstimator(model: NetworkWorkspace(model: model, capacityImages: 4, samples: 2), options: .init())
         }
     }
 
@@ -159,7 +159,7 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         for eta in [1.0, 0.0] {
             var options = REBAREstimator.Options()
             options.eta = eta
-            let estimator = try REBAREstimator(workspace: SBNWorkspace(model: model, capacityImages: 4), options: options)
+            let estimator = try REBAREstimator(model: NetworkWorkspace(model: model, capacityImages: 4), options: options)
             let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 39)
             let worst = expectWithinStandardErrors(mean, se, of: exact, "η \(eta)")
             meanSE.append(se.reduce(0, +) / Double(se.count))
@@ -167,7 +167,7 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         }
         #expect(meanSE[0] < meanSE[1])
         let (categorical, _) = tinyProblem(TinyNet.categorical.architecture, images: 2, seed: 31)
-        #expect(throws: (any Error).self) { _ = try REBAREstimator(workspace: SBNWorkspace(model: categorical, capacityImages: 2), options: .init()) }
+        #expect(throws: (any Error).self) { _ = try REBAREstimator(model: NetworkWorkspace(model: categorical, capacityImages: 2), options: .init()) }
     }
 
     /// The mean-field pass MuProp's baseline expands around: `forwardMean`'s values and loss, and
@@ -177,14 +177,14 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
     func meanFieldPassAndDerivatives(net: TinyNet) throws {
         let (model, batch) = tinyProblem(net.architecture, images: 3, seed: 41)
         let ref = ReferenceSBN(model)
-        let ws = SBNWorkspace(model: model, capacityImages: 3)
+        let ws = NetworkWorkspace(model: model, capacityImages: 3)
         ws.forwardMean(batch)
         ws.backwardUnits()
         for b in 0..<3 {
-            let x = (0..<6).map { Double(batch.top[b, $0]) }, y = (0..<6).map { Double(batch.bottom[b, $0]) }
+            let x = (0..<6).map { Double(batch.input[b, $0]) }, y = (0..<6).map { Double(batch.target[b, $0]) }
             let h1 = ref.mean(1, ref.linear(1, x)), h2 = ref.mean(2, ref.linear(2, h1))
             func loss(from l: Int, _ h: [Double]) -> Double { ref.outputNLL(l == 1 ? ref.mean(2, ref.linear(2, h)) : h, target: y) }
-            #expect(abs(Double(ws.rowNLL[b]) - loss(from: 2, h2)) < 1e-4)
+            #expect(abs(Double(ws.rowLoss[b]) - loss(from: 2, h2)) < 1e-4)
             for (l, h) in [(1, h1), (2, h2)] {
                 for j in h.indices {
                     #expect(abs(Double(ws.units[l][b, j]) - h[j]) < 1e-6)
@@ -210,8 +210,8 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         let tau: Float = 0.5
         let expected = expectedPathwiseGradient(model, batch, surrogate: estimator.surrogate, slope: 1 / Double(tau))
         let type = try #require(EstimatorRegistry.registry.lookup(estimator.name))
-        let ws = SBNWorkspace(model: model, capacityImages: 4)
-        let (mean, se) = estimateMoments(try type.make(workspace: ws, options: AnyOptions(NoOptions())), model, batch, n: 20_000,
+        let ws = NetworkWorkspace(model: model, capacityImages: 4)
+        let (mean, se) = estimateMoments(try type.make(model: ws, options: AnyOptions(NoOptions())), model, batch, n: 20_000,
                                          temperature: tau, seed: 38)
         let worst = expectWithinStandardErrors(mean, se, of: expected, slack: 1e-6, "\(estimator.name)")
         print("\(estimator.name) (\(net), τ = 0.5): worst |mean − E[ĝ]| / se = \(worst)")

@@ -20,8 +20,8 @@ import Testing
     func gumbelSoftmaxGradientMatchesFiniteDifferences(samples: Int, net: Int) throws {
         let architecture = Self.nets[net], sizes = architecture.sizes, images = 3
         let (model, batch) = tinyProblem(architecture, images: images, seed: 21)
-        let ws = SBNWorkspace(model: model, capacityImages: images, samples: samples)
-        let estimator = try GumbelSoftmaxEstimator(workspace: ws, options: NoOptions())
+        let ws = NetworkWorkspace(model: model, capacityImages: images, samples: samples)
+        let estimator = try GumbelSoftmaxEstimator(model: ws, options: NoOptions())
         let grads = model.makeGradients()
         var rng = Xoshiro256(seed: 22)
         let tau: Float = 0.7
@@ -34,8 +34,8 @@ import Testing
         }
         func referenceLoss(_ ref: ReferenceSBN) -> Double {
             (0..<images).reduce(0.0) { acc, b in
-                acc + ref.relaxedLoss(top: (0..<sizes[0]).map { Double(batch.top[b, $0]) },
-                                      bottom: (0..<sizes.last!).map { Double(batch.bottom[b, $0]) },
+                acc + ref.relaxedLoss(top: (0..<sizes[0]).map { Double(batch.input[b, $0]) },
+                                      bottom: (0..<sizes.last!).map { Double(batch.target[b, $0]) },
                                       noise: noise(b), tau: Double(tau))
             } / Double(images)
         }

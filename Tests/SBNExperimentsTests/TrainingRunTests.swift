@@ -218,7 +218,7 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     }
 
     /// The same run on one thread and on two gives the same bits: the work is cut into the same
-    /// parts either way (`SBNWorkspace`, `PartRunner`).
+    /// parts either way (`NetworkWorkspace`, `PartRunner`).
     @Test(arguments: ["gs", "reinforce", "arm"])
     func oneAndTwoThreadsGiveTheSameBits(estimator: String) throws {
         let config = try ConfigLoader.load(try folder.write("t-\(estimator).yaml", smallRunYAML(estimator: estimator)))

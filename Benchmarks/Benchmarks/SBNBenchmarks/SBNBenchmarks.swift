@@ -5,7 +5,7 @@ import SBNLab
 func syntheticBatch(images: Int, seed: UInt64) -> Batch {
     var rng = Xoshiro256(seed: seed)
     let batch = Batch(capacity: images, inputSize: 392, outputSize: 392)
-    for m in [batch.top, batch.bottom] { for i in 0..<m.count { m.storage[i] = rng.nextUniform() < 0.13 ? 1 : 0 } }
+    for m in [batch.input, batch.target] { for i in 0..<m.count { m.storage[i] = rng.nextUniform() < 0.13 ? 1 : 0 } }
     return batch
 }
 
@@ -26,12 +26,12 @@ let benchmarks: @Sendable () -> Void = {
         for (name, workers) in names.flatMap({ n in [(n, 1), (n, 2)] }) {
             Benchmark("train-step/\(name)\(label) B=100, \(workers) thread(s)") { benchmark in
                 var rng = Xoshiro256(seed: 1)
-                let model = SBN(architecture: architecture, rng: &rng)
+                let model = StochasticNetwork(architecture: architecture, rng: &rng)
                 let type = EstimatorRegistry.registry.lookup(name)!
                 // The smallest objective each estimator takes (VIMCO needs m = 2).
-                let ws = SBNWorkspace(model: model, capacityImages: 100, samples: type.minTrainingSamples,
+                let ws = NetworkWorkspace(model: model, capacityImages: 100, samples: type.minTrainingSamples,
                                       runner: PartRunner(workers: workers))
-                let estimator = try type.make(workspace: ws, options: AnyOptions(type.optionsType.init()))
+                let estimator = try type.make(model: ws, options: AnyOptions(type.optionsType.init()))
                 let grads = model.makeGradients()
                 let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
                 let batch = syntheticBatch(images: 100, seed: 2)
@@ -48,8 +48,8 @@ let benchmarks: @Sendable () -> Void = {
     // Evaluation: 40 images × m = 100 hard samples (one chunk), single thread.
     Benchmark("eval-chunk/40 images x m=100") { benchmark in
         var rng = Xoshiro256(seed: 1)
-        let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
-        let ws = SBNWorkspace(model: model, capacityImages: 40, samples: 100)
+        let model = StochasticNetwork(sizes: [392, 200, 200, 392], rng: &rng)
+        let ws = NetworkWorkspace(model: model, capacityImages: 40, samples: 100)
         let batch = syntheticBatch(images: 40, seed: 3)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
@@ -60,16 +60,16 @@ let benchmarks: @Sendable () -> Void = {
     // Full-scale evaluation throughput with both cores: 1000 images × m = 1000.
     Benchmark("eval/1000 images x m=1000, 2 threads", configuration: .init(maxDuration: .seconds(20), maxIterations: 3)) { benchmark in
         var rng = Xoshiro256(seed: 1)
-        let model = SBN(sizes: [392, 200, 200, 392], rng: &rng)
+        let model = StochasticNetwork(sizes: [392, 200, 200, 392], rng: &rng)
         let source = syntheticBatch(images: 1000, seed: 4)
-        let top = source.top.values, bottom = source.bottom.values
+        let top = source.input.values, bottom = source.target.values
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             let e = Evaluator.evaluate(model: model, count: 1000, samples: 1000, seed: 5, threads: 2) { batch, range in
-                batch.top.setRows(range.count)
-                batch.bottom.setRows(range.count)
+                batch.input.setRows(range.count)
+                batch.target.setRows(range.count)
                 for (r, i) in range.enumerated() {
-                    for j in 0..<392 { batch.top[r, j] = top[i * 392 + j]; batch.bottom[r, j] = bottom[i * 392 + j] }
+                    for j in 0..<392 { batch.input[r, j] = top[i * 392 + j]; batch.target[r, j] = bottom[i * 392 + j] }
                 }
             }
             blackHole(e.nll)

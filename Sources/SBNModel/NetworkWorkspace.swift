@@ -2,26 +2,28 @@ import RealModule
 import SBNDistributions
 import SBNTensor
 
-/// Preallocated buffers and the batched forward/backward building blocks of one SBN pass over
-/// B images × m samples (R = B·m rows, sample i of image b in row b·m + i).
+/// Preallocated buffers and the batched forward/backward building blocks of one pass of a
+/// `StochasticNetwork` over B images × m samples (R = B·m rows, sample i of image b in row
+/// b·m + i): the `LatentModel` that every model family built on `StochasticNetwork` gives its
+/// estimators.
 ///
 /// Estimators compose these blocks: sample the hidden layers with a surrogate (each layer's unit
-/// kind implements it), score the output,
+/// kind implements it), score the output (and the prior terms, `LatentPrior`),
 /// then backpropagate pathwise (`backwardPathwise`) or with learning signals
 /// (`backwardScoreFunction`). Layer 1's logits depend only on the image, so they are computed
 /// once per image and repeated m times. Nothing here allocates after `init`.
 ///
 /// Every pass runs in `PartRunner.parts` fixed parts: row-wise work (gemms over the batch, unit
 /// kinds' samplers, the output NLL) by parts of the images, weight gradients (which sum over the batch) by
-/// parts of each layer's units, so no two parts write the same value. The parts are the same
+/// parts of each dense layer's units, so no two parts write the same value. The parts are the same
 /// whether one thread or two run them, so results do not depend on the thread count. A layer's
 /// noise is drawn by its parts too, each a block of vectorised uniforms (`Uniform.sample(into:seed:)`)
 /// whose seed comes from one draw of the caller's stream.
 ///
 /// A layer's unit kind is called once per block of rows (not per unit), so the dynamic dispatch
 /// costs nothing measurable; the per-unit work is in the kinds' vectorised kernels.
-public final class SBNWorkspace: @unchecked Sendable {
-    public let model: SBN
+public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
+    public let model: StochasticNetwork
     public let samples: Int
     public let capacityImages: Int
     /// Runs the parts of each pass (one or two threads).
@@ -47,11 +49,17 @@ public final class SBNWorkspace: @unchecked Sendable {
     let firstGradPerImage: Matrix
     /// Every per-row buffer, for `resize` (kept so that resizing allocates nothing).
     private let rowBuffers: [Matrix]
-    /// Per layer, where its units are cut into parts (a multiple of 16, for the gemm kernels).
-    private let unitBoundary: [Int]
+    /// Hidden activations of each map (map 1's per image), index l.
+    private let mapScratch: [DenseMap.Scratch]
+    /// The prior term's form in this pass (nil: the network has none); an evaluation always
+    /// uses the sampled one, whose mean over samples is −ELBO and whose log-mean-exp is the
+    /// importance-weighted bound.
+    public let divergence: LatentPrior.Divergence?
+    /// 1 per row: the weights of the unweighted backward pass's prior-term gradients.
+    private let ones: UnsafeMutableBufferPointer<Float>
 
-    /// −log p(x_bottom | h) per row.
-    public let rowNLL: UnsafeMutableBufferPointer<Float>
+    /// f per row: −log p(target | h), plus the prior terms when the network has them.
+    public let rowLoss: UnsafeMutableBufferPointer<Float>
     /// Posterior weight of each sample in its image's log-mean-exp (1 when m = 1).
     public let rowWeight: UnsafeMutableBufferPointer<Float>
     let rowScale: UnsafeMutableBufferPointer<Float>
@@ -69,8 +77,9 @@ public final class SBNWorkspace: @unchecked Sendable {
     public private(set) var imageBoundary = 0
     public var rowCount: Int { imageCount * samples }
 
-    public init(model: SBN, capacityImages: Int, samples: Int = 1, runner: PartRunner = .serial, keepsLocal: Bool = true) {
-        precondition(capacityImages > 0 && samples > 0, "SBNWorkspace: capacity and samples must be > 0")
+    public init(model: StochasticNetwork, capacityImages: Int, samples: Int = 1, runner: PartRunner = .serial,
+                keepsLocal: Bool = true, divergence: LatentPrior.Divergence? = nil) {
+        precondition(capacityImages > 0 && samples > 0, "NetworkWorkspace: capacity and samples must be > 0")
         self.model = model
         self.keepsLocal = keepsLocal
         self.samples = samples
@@ -90,8 +99,11 @@ public final class SBNWorkspace: @unchecked Sendable {
         firstLogitsPerImage = Matrix(rows: capacityImages, cols: model.sizes[1])
         firstGradPerImage = Matrix(rows: capacityImages, cols: model.sizes[1])
         rowBuffers = logits + units + local + noise + gradLogits + gradUnits
-        unitBoundary = model.sizes.map { PartRunner.boundary($0, align: 16) }
-        rowNLL = .allocate(capacity: rows)
+        mapScratch = (0...L).map { l in model.maps[l].makeScratch(rows: l == 0 ? 0 : l == 1 ? capacityImages : rows) }
+        self.divergence = model.prior.map { divergence ?? $0.divergence }
+        ones = .allocate(capacity: rows)
+        ones.initialize(repeating: 1)
+        rowLoss = .allocate(capacity: rows)
         rowWeight = .allocate(capacity: rows)
         rowScale = .allocate(capacity: rows)
         outputScratch = (0..<PartRunner.parts).map { _ in .allocate(capacity: model.sizes[L]) }
@@ -101,7 +113,8 @@ public final class SBNWorkspace: @unchecked Sendable {
     }
 
     deinit {
-        rowNLL.deallocate()
+        ones.deallocate()
+        rowLoss.deallocate()
         rowWeight.deallocate()
         rowScale.deallocate()
         for s in outputScratch { s.deallocate() }
@@ -114,19 +127,25 @@ public final class SBNWorkspace: @unchecked Sendable {
         (0..<model.layerCount).map { Matrix(rows: capacityImages * samples, cols: $0 == 0 ? 0 : model.sizes[$0]) }
     }
 
-    /// A second workspace of the same model, capacity, m and runner: for a deterministic pass
-    /// beside the sampled one (MuProp's mean field, REBAR's relaxations).
-    public func companion() -> SBNWorkspace {
-        SBNWorkspace(model: model, capacityImages: capacityImages, samples: samples, runner: runner)
+    /// A second workspace of the same model, capacity, m, runner and prior term: for a
+    /// deterministic pass beside the sampled one (MuProp's mean field, REBAR's relaxations).
+    public func companion() -> any LatentModel {
+        NetworkWorkspace(model: model, capacityImages: capacityImages, samples: samples, runner: runner, divergence: divergence)
     }
+
+    public func units(of l: Int) -> any StochasticUnits { model.layer(l) }
+    public func width(_ l: Int) -> Int { model.sizes[l] }
+    public var layerCount: Int { model.layerCount }
+    public var observedWidth: Int { model.sizes[0] + (model.reconstructsInput ? 0 : model.sizes[model.layerCount]) }
 
     /// Sets the live row counts for a batch of `images` images.
     public func resize(images: Int) {
-        precondition(images <= capacityImages, "SBNWorkspace: \(images) images exceed capacity \(capacityImages)")
+        precondition(images <= capacityImages, "NetworkWorkspace: \(images) images exceed capacity \(capacityImages)")
         imageCount = images
         imageBoundary = PartRunner.boundary(images)
         let rows = images * samples
         for m in rowBuffers { m.setRows(rows) }
+        for (l, scratch) in mapScratch.enumerated() { scratch.setRows(l == 1 ? images : rows) }
         firstLogitsPerImage.setRows(images)
         firstGradPerImage.setRows(images)
     }
@@ -142,19 +161,14 @@ public final class SBNWorkspace: @unchecked Sendable {
         return (i.lowerBound * samples)..<(i.upperBound * samples)
     }
 
-    /// The units of layer `l` that part `part` owns in the weight-gradient passes.
-    public func unitRange(_ part: Int, layer l: Int) -> Range<Int> {
-        PartRunner.range(part, of: model.sizes[l], boundary: unitBoundary[l])
-    }
-
     /// Layer-1 logits, once per image, repeated for the m samples.
     public func computeFirstLogits(_ batch: Batch) {
         resize(images: batch.count)
         runner.run { part in
             if samples == 1 {
-                model.linear(1, batch.top, rows: rowRange(part), into: logits[1])
+                model.maps[1].forward(batch.input, rows: rowRange(part), into: logits[1], scratch: mapScratch[1])
             } else {
-                model.linear(1, batch.top, rows: imageRange(part), into: firstLogitsPerImage)
+                model.maps[1].forward(batch.input, rows: imageRange(part), into: firstLogitsPerImage, scratch: mapScratch[1])
                 Kernels.repeatRows(firstLogitsPerImage, imageRange(part), times: samples, into: logits[1])
             }
         }
@@ -197,14 +211,14 @@ public final class SBNWorkspace: @unchecked Sendable {
         model.layer(l).sample(surrogate, logits: logits[l].pointer + start, noise: noise[l].pointer + start,
                               values: units[l].pointer + start, local: keepsLocal ? local[l].pointer + start : nil,
                               rows: rows.count, temperature: temperature)
-        model.linear(l + 1, units[l], rows: rows, into: logits[l + 1])
+        model.maps[l + 1].forward(units[l], rows: rows, into: logits[l + 1], scratch: mapScratch[l + 1])
     }
 
     /// The whole forward pass: layer-1 logits, every hidden layer with `surrogate`, and the
     /// output score. Returns the batch mean of the multi-sample loss.
     @discardableResult
     public func forward(_ batch: Batch, surrogate: UnitSurrogate, temperature: Float, using rng: inout Xoshiro256,
-                        outputGradient: Bool = true) -> Double {
+                        outputGradient: Bool) -> Double {
         computeFirstLogits(batch)
         return propagate(batch, from: 1, surrogate: surrogate, temperature: temperature, using: &rng, outputGradient: outputGradient)
     }
@@ -225,7 +239,7 @@ public final class SBNWorkspace: @unchecked Sendable {
     public func forwardMean(_ batch: Batch, layer l: Int, values: Matrix) -> Double {
         resize(images: batch.count)
         units[l].copy(from: values)
-        runner.run { part in model.linear(l + 1, units[l], rows: rowRange(part), into: logits[l + 1]) }
+        runner.run { part in model.maps[l + 1].forward(units[l], rows: rowRange(part), into: logits[l + 1], scratch: mapScratch[l + 1]) }
         for k in (l + 1)..<model.layerCount { applyLayer(k, surrogate: .mean, temperature: 1) }
         let loss = scoreOutput(batch)
         backwardUnits(downTo: l)
@@ -243,24 +257,25 @@ public final class SBNWorkspace: @unchecked Sendable {
         return scoreOutput(batch, outputGradient: outputGradient)
     }
 
-    /// Per-row NLL of the targets, per-image multi-sample loss via log-mean-exp, the sample
-    /// weights w_{b,i} = softmax_i(log p(x | h_i)), and (optionally) ∂NLL_row/∂a_L = σ(a_L) − x.
-    /// Returns the mean loss over images.
+    /// Per-row loss (the target's NLL, −log p(target | h), plus the prior terms), per-image
+    /// multi-sample loss via log-mean-exp, the sample weights w_{b,i} = softmax_i(−f_i), and
+    /// (optionally) ∂NLL_row/∂a_L = σ(a_L) − x. Returns the mean loss over images.
     @discardableResult
-    public func scoreOutput(_ batch: Batch, outputGradient: Bool = true) -> Double {
+    public func scoreOutput(_ batch: Batch, outputGradient: Bool) -> Double {
         let L = model.layerCount
         runner.run { part in
-            Kernels.bernoulliNLL(logits: logits[L], rows: rowRange(part), targets: batch.bottom, targetRepeat: samples,
-                                 nll: rowNLL, gradient: outputGradient ? gradLogits[L] : nil, scratch: outputScratch[part])
+            Kernels.bernoulliNLL(logits: logits[L], rows: rowRange(part), targets: batch.target, targetRepeat: samples,
+                                 nll: rowLoss, gradient: outputGradient ? gradLogits[L] : nil, scratch: outputScratch[part])
+            if let divergence { addPriorTerms(divergence, rows: rowRange(part)) }
         }
         var total = 0.0
         for b in 0..<imageCount {
             let base = b * samples
             var best = -Double.infinity
-            for i in 0..<samples { best = max(best, -Double(rowNLL[base + i])) }
+            for i in 0..<samples { best = max(best, -Double(rowLoss[base + i])) }
             var sum = 0.0
             for i in 0..<samples {
-                let w = Double.exp(-Double(rowNLL[base + i]) - best)
+                let w = Double.exp(-Double(rowLoss[base + i]) - best)
                 rowWeight[base + i] = Float(w)
                 sum += w
             }
@@ -272,48 +287,92 @@ public final class SBNWorkspace: @unchecked Sendable {
         return imageCount > 0 ? total / Double(imageCount) : 0
     }
 
+    /// Adds every stochastic layer's prior term to the loss of `rows`.
+    private func addPriorTerms(_ divergence: LatentPrior.Divergence, rows: Range<Int>) {
+        for l in 1..<model.layerCount {
+            let cols = model.sizes[l], start = rows.lowerBound * cols
+            model.layer(l).addPriorTerm(divergence, values: units[l].pointer + start, logits: logits[l].pointer + start,
+                                        prior: model.priorLogits(l)!.pointer, rows: rows.count, rowLoss: rowLoss.baseAddress! + rows.lowerBound)
+        }
+    }
+
+    /// Adds layer l's prior-term derivative ∂f/∂h_l for `rows`, each row weighted by `weights`
+    /// (before the layer's surrogate turns ∂/∂h into ∂/∂a).
+    private func addPriorGradientValues(_ l: Int, rows: Range<Int>, weights: UnsafeMutableBufferPointer<Float>) {
+        addPriorGradient(l, rows: rows, weights: weights, values: true)
+    }
+
+    /// Adds layer l's prior-term derivative ∂f/∂a_l at fixed h_l for `rows`, weighted: the loss's
+    /// direct dependence on the logits (log q(h | a)).
+    private func addPriorGradientLogits(_ l: Int, rows: Range<Int>, weights: UnsafeMutableBufferPointer<Float>) {
+        addPriorGradient(l, rows: rows, weights: weights, values: false)
+    }
+
+    private func addPriorGradient(_ l: Int, rows: Range<Int>, weights: UnsafeMutableBufferPointer<Float>, values: Bool) {
+        guard let divergence else { return }
+        let cols = model.sizes[l], start = rows.lowerBound * cols
+        model.layer(l).addPriorTermGradient(divergence, values: units[l].pointer + start, logits: logits[l].pointer + start,
+                                            prior: model.priorLogits(l)!.pointer, rows: rows.count,
+                                            weights: weights.baseAddress! + rows.lowerBound,
+                                            gradValues: values ? gradUnits[l].pointer + start : nil,
+                                            gradLogits: values ? nil : gradLogits[l].pointer + start, gradPrior: nil)
+    }
+
+    /// A learned prior's gradient, Σ_rows rowScale · ∂f/∂b, over every row in order (one serial
+    /// pass: the prior's logits are shared by all rows).
+    private func accumulatePriorGradients(grads: ParameterSet) {
+        guard let divergence else { return }
+        for l in 1..<model.layerCount {
+            guard let gradPrior = model.priorGradient(l, in: grads) else { continue }
+            model.layer(l).addPriorTermGradient(divergence, values: units[l].pointer, logits: logits[l].pointer,
+                                                prior: model.priorLogits(l)!.pointer, rows: rowCount,
+                                                weights: rowScale.baseAddress!, gradValues: nil, gradLogits: nil,
+                                                gradPrior: gradPrior.pointer)
+        }
+    }
+
     /// Pathwise backward pass of the mean multi-sample loss: ∂/∂a_L is weighted by w_{b,i}/B, then
     /// propagated through every hidden layer by its unit kind's `backward` for the surrogate it
     /// was sampled with, accumulating into `grads`.
     public func backwardPathwise(_ batch: Batch, grads: ParameterSet) {
         scaleOutputGradientByWeights()
-        backpropagateHidden(grads: grads)
+        backpropagateHidden(grads: grads, weights: rowScale)
         backwardFirstLayer(batch, grads: grads)
+        accumulatePriorGradients(grads: grads)
     }
 
     /// ∂f_row/∂h_l for every hidden layer into `gradUnits` (and ∂f_row/∂a_l into `gradLogits`),
     /// per row and unweighted, without parameter gradients: the derivative of the loss of each
     /// row's own configuration, as MuProp's Taylor baseline needs it from the mean-field pass.
-    public func backwardUnits(downTo lowest: Int = 1) {
-        backpropagateHidden(grads: nil, downTo: lowest)
+    public func backwardUnits(downTo lowest: Int) {
+        backpropagateHidden(grads: nil, weights: ones, downTo: lowest)
     }
 
-    /// Layers L … lowest + 1: weight gradients (when `grads` is given), ∂/∂h_{l−1} and ∂/∂a_{l−1}.
-    private func backpropagateHidden(grads: ParameterSet?, downTo lowest: Int = 1) {
+    /// Maps L … lowest + 1: weight gradients (when `grads` is given), ∂/∂h_{l−1} (plus the prior
+    /// term's) and ∂/∂a_{l−1} through the layer's surrogate (plus the prior term's direct part),
+    /// prior terms weighted by `weights`.
+    private func backpropagateHidden(grads: ParameterSet?, weights: UnsafeMutableBufferPointer<Float>, downTo lowest: Int = 1) {
         let L = model.layerCount
         for l in stride(from: L, through: lowest + 1, by: -1) {
-            runner.run { part in
-                if let grads {
-                    model.accumulateWeightGradient(l, input: units[l - 1], gradOutput: gradLogits[l], columns: unitRange(part, layer: l),
-                                                   grads: grads)
-                }
-                let rows = rowRange(part), start = rows.lowerBound * gradUnits[l - 1].cols
-                model.backpropagate(l, gradOutput: gradLogits[l], rows: rows, into: gradUnits[l - 1])
-                model.layer(l - 1).backward(surrogates[l - 1], gradValues: gradUnits[l - 1].pointer + start,
-                                            local: local[l - 1].pointer + start, gradLogits: gradLogits[l - 1].pointer + start,
-                                            rows: rows.count, temperature: temperatures[l - 1])
+            let below = model.layer(l - 1), cols = model.sizes[l - 1]
+            model.maps[l].backward(units[l - 1], gradOutput: gradLogits[l], scratch: mapScratch[l], grads: grads,
+                                   gradInput: gradUnits[l - 1], runner: runner, rowRange: rowRange) { _, rows in
+                let start = rows.lowerBound * cols
+                if divergence != nil { addPriorGradientValues(l - 1, rows: rows, weights: weights) }
+                below.backward(surrogates[l - 1], gradValues: gradUnits[l - 1].pointer + start,
+                               local: local[l - 1].pointer + start, gradLogits: gradLogits[l - 1].pointer + start,
+                               rows: rows.count, temperature: temperatures[l - 1])
+                if divergence != nil { addPriorGradientLogits(l - 1, rows: rows, weights: weights) }
             }
         }
     }
 
-    /// Decoder-only pathwise gradient (the output layer), as score-function estimators use.
+    /// Decoder-only pathwise gradient (the output map), as score-function estimators use.
     public func backwardDecoder(grads: ParameterSet) {
         let L = model.layerCount
         scaleOutputGradientByWeights()
-        runner.run { part in
-            model.accumulateWeightGradient(L, input: units[L - 1], gradOutput: gradLogits[L], columns: unitRange(part, layer: L),
-                                           grads: grads)
-        }
+        model.maps[L].backward(units[L - 1], gradOutput: gradLogits[L], scratch: mapScratch[L], grads: grads, gradInput: nil,
+                               runner: runner, rowRange: rowRange)
     }
 
     /// Score-function gradient of the hidden layers: ∂a_l = signal[row] · score_l / B, where
@@ -335,15 +394,20 @@ public final class SBNWorkspace: @unchecked Sendable {
     }
 
     /// Accumulates the parameter gradients of every hidden layer from per-unit logit gradients
-    /// that the caller left in `gradLogits[1 … L−1]` (inputs are the current `units`).
+    /// that the caller left in `gradLogits[1 … L−1]` (inputs are the current `units`), after
+    /// adding the prior terms' direct gradient ∂f/∂a_l at fixed h_l (weighted like the decoder).
     public func backwardHiddenLogits(_ batch: Batch, grads: ParameterSet) {
-        runner.run { part in
-            for l in 2..<model.layerCount {
-                model.accumulateWeightGradient(l, input: units[l - 1], gradOutput: gradLogits[l], columns: unitRange(part, layer: l),
-                                               grads: grads)
+        if divergence != nil {
+            runner.run { part in
+                for l in 1..<model.layerCount { addPriorGradientLogits(l, rows: rowRange(part), weights: rowScale) }
             }
         }
+        for l in 2..<model.layerCount {
+            model.maps[l].backward(units[l - 1], gradOutput: gradLogits[l], scratch: mapScratch[l], grads: grads, gradInput: nil,
+                                   runner: runner, rowRange: rowRange)
+        }
         backwardFirstLayer(batch, grads: grads)
+        accumulatePriorGradients(grads: grads)
     }
 
     private func scaleOutputGradientByWeights() {
@@ -369,8 +433,7 @@ public final class SBNWorkspace: @unchecked Sendable {
             }
         }
         let gradient = samples == 1 ? gradLogits[1] : firstGradPerImage
-        runner.run { part in
-            model.accumulateWeightGradient(1, input: batch.top, gradOutput: gradient, columns: unitRange(part, layer: 1), grads: grads)
-        }
+        model.maps[1].backward(batch.input, gradOutput: gradient, scratch: mapScratch[1], grads: grads, gradInput: nil,
+                               runner: runner, rowRange: imageRange)
     }
 }
