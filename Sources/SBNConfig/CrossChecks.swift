@@ -6,6 +6,7 @@ import SBNModel
 extension ExperimentConfig {
     /// The first problem as (key path, message), or nil.
     func crossCheck() -> (path: String, message: String)? {
+        if let problem = family.problem(layers: layers, options: model.options, trainingSamples: samples.train) { return problem }
         guard let estimator = EstimatorRegistry.registry.lookup(self.estimator) else { return nil }
         if let problem = Applicability.problem(estimator, units: layers.hidden, samples: samples.train) { return problem }
         return diagnosticsCheck()

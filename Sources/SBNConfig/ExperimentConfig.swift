@@ -1,5 +1,6 @@
 import Foundation
 import SBNData
+import SBNDistributions
 import SBNEstimators
 import SBNModel
 import SBNOptions
@@ -77,8 +78,11 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public var name = "unnamed"
     public var description = ""
     public var data = DataSource()
-    /// [392, hidden…, 392]: the top half in, hidden layers (a number: Bernoulli units;
-    /// `{categorical: [groups, classes]}`: one-hot groups), the bottom half out.
+    /// `{family: <name from ModelFamilies>, <its options>…}`: the SBN (default) or the VAE.
+    public var model = ModelSpec()
+    /// [input, stochastic layers…, output]: a number is a layer of Bernoulli units,
+    /// `{categorical: [groups, classes]}` one-hot groups; [392, …, 392] for the SBN (top half in,
+    /// bottom half out), [784, latent, 784] for the VAE.
     @Layers public var layers = Architecture.bernoulli([392, 200, 200, 392])
     /// A name from `EstimatorRegistry`, with its `Options` under `estimator_options`.
     public var estimator = GumbelSoftmaxEstimator.name
@@ -114,7 +118,16 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         OptionsSlot(name: "estimator", options: "estimator_options", EstimatorRegistry.registry),
         OptionsSlot(name: "optimizer", options: "optimizer_options", OptimizerRegistry.registry),
         OptionsSlot(name: "temperature.schedule", options: "temperature", ScheduleRegistry.registry),
+        OptionsSlot(name: "model.family", options: "model", ModelFamilies.registry),
     ]
+
+    /// The chosen model family.
+    public var family: any ModelFamily.Type { ModelFamilies.registry.lookup(model.family) ?? SBNFamily.self }
+
+    /// A network of the chosen family and layers, drawn from `rng`.
+    public func network(rng: inout Xoshiro256) -> StochasticNetwork {
+        family.network(layers: layers, options: model.options, rng: &rng)
+    }
 
     /// The resolved configuration as canonical JSON (sorted keys, snake_case), as stored in
     /// results files; it is itself a valid experiment file.
@@ -163,6 +176,28 @@ public struct Temperature: Codable, Equatable, Sendable {
         try options.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(schedule, forKey: .schedule)
+    }
+}
+
+/// The model family and its options, written as one mapping:
+/// `model: {family: vae, encoder_hidden: [512, 256], prior: uniform}`.
+public struct ModelSpec: Codable, Equatable, Sendable {
+    public var family = SBNFamily.name
+    public var options = AnyOptions(NoOptions())
+
+    enum Keys: String, CodingKey { case family }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        family = try decoder.container(keyedBy: Keys.self).decode(String.self, forKey: .family)
+        options = try AnyOptions(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try options.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(family, forKey: .family)
     }
 }
 

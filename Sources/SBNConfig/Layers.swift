@@ -5,8 +5,8 @@ import SBNOptions
 /// The `layers:` entry of an experiment: the input size, hidden layers, and the output size, e.g.
 /// `[392, 200, 200, 392]` (Bernoulli layers as plain numbers) or
 /// `[392, {categorical: [20, 10]}, {categorical: [20, 10]}, 392]` (any kind from `UnitKinds`,
-/// keyed by its name). The input and output are the image's two halves (`ImageHalves`), so they
-/// must be exactly 392 and 392. Checked when decoded, entry by entry, so an error names the entry.
+/// keyed by its name). Checked when decoded, entry by entry, so an error names the entry; the
+/// input and output sizes are the model family's to check (`ModelFamily.problem`).
 /// Encoded in the same form, Bernoulli layers as plain numbers.
 @propertyWrapper
 public struct Layers: Codable, Equatable, Sendable {
@@ -22,9 +22,8 @@ public struct Layers: Codable, Equatable, Sendable {
             .dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: message))
         }
         guard entries.count >= 3 else { throw fail("expected at least 3 entries (input, hidden…, output)") }
-        let (input, output) = (ImageHalves.top.count, ImageHalves.bottom.count)
-        guard let first = entries.first?.plain, let last = entries.last?.plain, first == input, last == output else {
-            throw fail("expected input size \(input) and output size \(output) (the two image halves)")
+        guard let first = entries.first?.plain, let last = entries.last?.plain else {
+            throw fail("expected plain numbers for the input and output sizes")
         }
         wrappedValue = Architecture(input: first, hidden: entries.dropFirst().dropLast().map(\.units), output: last)
     }

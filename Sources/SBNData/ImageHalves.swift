@@ -35,3 +35,14 @@ public enum ImageHalves {
         sbn_bytes_to_floats(src + bottom.lowerBound, bottomOut.row(r), bottom.count)
     }
 }
+
+/// Whole 28 × 28 images as rows of 784 floats (the VAE's input and target).
+public enum FullImages {
+    public static let pixels = ImageHalves.pixels
+
+    @inline(__always)
+    public static func copy(image i: Int, from images: UnsafeBufferPointer<UInt8>, toRow r: Int, of out: Matrix) {
+        precondition(out.cols == pixels, "FullImages.copy: \(out.cols) columns for \(pixels) pixels")
+        sbn_bytes_to_floats(images.baseAddress! + i * pixels, out.row(r), pixels)
+    }
+}

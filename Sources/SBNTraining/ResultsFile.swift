@@ -40,6 +40,7 @@ public enum ResultsFile {
             try appendColumn(train, "wall_time", record.train.map(\.wallTime))
             let valid = try file.group("metrics").createGroup("valid")
             try valid.setAttribute("samples", Int64(record.validSamples))
+            try valid.setAttribute("metric", record.config.family.task.selectionMetric)
             try appendColumn(valid, "step", record.valid.map(\.step))
             try appendColumn(valid, "epoch", record.valid.map(\.epoch))
             try appendColumn(valid, "nll", record.valid.map(\.nll))
@@ -54,6 +55,12 @@ public enum ResultsFile {
                 try g.setAttribute("samples", Int64(test.samples))
                 try g.setAttribute("images", Int64(test.images))
                 try g.write("per_image_nll", test.perImage, chunks: [min(max(test.perImage.count, 1), 10000)], compression: 4)
+                try g.setAttribute("paper_metric", record.config.family.task.paperMetric)
+                if let elbo = test.negELBO, let sem = test.negELBOSem, let values = test.perImageNegELBO {
+                    try g.setAttribute("neg_elbo", elbo)
+                    try g.setAttribute("neg_elbo_sem", sem)
+                    try g.write("per_image_neg_elbo", values, chunks: [min(max(values.count, 1), 10000)], compression: 4)
+                }
             }
 
             if let checkpoint {
@@ -111,6 +118,11 @@ public enum ResultsFile {
                                 samples: Int(try g.attribute("samples", as: Int64.self)),
                                 images: Int(try g.attribute("images", as: Int64.self)),
                                 perImage: try g.dataset("per_image_nll").read())
+            if g.hasAttribute("neg_elbo") {
+                record.test?.negELBO = try g.attribute("neg_elbo")
+                record.test?.negELBOSem = try g.attribute("neg_elbo_sem")
+                record.test?.perImageNegELBO = try g.dataset("per_image_neg_elbo").read()
+            }
         }
         if file.contains("checkpoint") {
             let g = try file.group("checkpoint")
@@ -146,7 +158,7 @@ public enum ResultsFile {
         let record = try readRecord(path)
         guard record.hasCheckpoint else { throw HDF5Error(operation: "\(path): no checkpoint in this file", hdf5Message: "") }
         var unused = Xoshiro256(seed: 0)
-        let model = StochasticNetwork(architecture: record.config.layers, rng: &unused)
+        let model = record.config.network(rng: &unused)
         try readSet(model.parameters, from: HDF5File.open(path).group("checkpoint/best"))
         return (record, model)
     }

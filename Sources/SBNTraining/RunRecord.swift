@@ -1,5 +1,6 @@
 import SBNConfig
 import SBNDiagnostics
+import SBNModel
 
 /// Everything a results file holds for one run, in memory. The trainer appends to it and
 /// `ResultsFile` writes it whole, atomically, after every epoch.
@@ -20,9 +21,18 @@ public struct RunRecord: Sendable {
         }
     }
 
+    /// The test set's m-sample importance-weighted NLL (the SBN's −log p(x_bottom | x_top), the
+    /// VAE's −log p(x)), and for a model with a prior term its −ELBO with discrete samples.
     public struct TestResult: Sendable, Equatable {
         public var nll: Double, sem: Double, samples: Int, images: Int
         public var perImage: [Double]
+        public var negELBO: Double? = nil, negELBOSem: Double? = nil
+        public var perImageNegELBO: [Double]? = nil
+
+        /// The number the paper's table reports for this task (`Task.paperMetric`).
+        public func paperValue(_ task: Task) -> (value: Double, sem: Double) {
+            task.paperMetric == "neg_elbo" ? (negELBO ?? .nan, negELBOSem ?? .nan) : (nll, sem)
+        }
     }
 
     public var config: ExperimentConfig

@@ -112,7 +112,7 @@ public final class Trainer {
     func checkDivergence(_ epoch: Int, _ state: TrainingState) throws {
         let valid = state.record.valid, rule = config.divergence
         guard let first = valid.first?.nll, valid.last?.epoch == Int64(epoch), valid.count >= rule.patience else { return }
-        let reference = min(first, Double(config.layers.output) * .log(2))
+        let reference = min(first, config.family.task.coinFlipNLL)
         let recent = valid.suffix(rule.patience)
         // A run diverging from its first validation needs `patience` validations after it.
         guard recent.allSatisfy({ !($0.nll <= reference + rule.margin) }), reference < first || valid.count > rule.patience else { return }
@@ -162,7 +162,8 @@ public final class Trainer {
     func trainEpoch(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session,
                     probe: DiagnosticsProbe? = nil) throws -> Double? {
         BLAS.threads = 1  // parallelism is across the runner's parts; one OpenBLAS thread each
-        let batch = Batch(capacity: config.batchSize, inputSize: config.layers.input, outputSize: config.layers.output)
+        let batch = Batch(capacity: config.batchSize, inputSize: config.layers.input, outputSize: config.layers.output,
+                          targetIsInput: config.family.task.targetIsInput)
         // A fresh identity before shuffling, so each epoch's order depends only on the saved RNG state.
         let shuffleAtStart = state.shuffle
         var permutation = Array(0..<split.count)
@@ -238,23 +239,23 @@ public final class Trainer {
         return loss
     }
 
-    /// The batch's halves, its images cut into the runner's parts.
+    /// The batch's rows for the task, its images cut into the runner's parts.
     func fill(_ batch: Batch, indices: ArraySlice<Int>, from images: UnsafeBufferPointer<UInt8>, runner: PartRunner) {
-        batch.input.setRows(indices.count)
-        batch.target.setRows(indices.count)
+        batch.setRows(indices.count)
         let boundary = PartRunner.boundary(indices.count)
         runner.run { part in
-            ImageHalves.fill(top: batch.input, bottom: batch.target, from: images, indices: indices,
-                             rows: PartRunner.range(part, of: indices.count, boundary: boundary))
+            config.family.task.fill(batch, from: images, indices: indices, rows: PartRunner.range(part, of: indices.count, boundary: boundary))
         }
     }
 
-    /// The validation NLL of the current parameters; keeps them when they are the best so far.
+    /// The validation metric of the current parameters (the task's `selectionMetric`: the NLL, or
+    /// −ELBO for the VAE); keeps them when they are the best so far.
     func validate(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split) throws {
         let v = evaluate(state.model, split: split, samples: config.samples.valid, purpose: .validation)
-        state.record.valid.append(.init(step: Int64(state.record.steps), epoch: Int64(epoch), nll: v.nll))
-        if v.nll < state.record.bestValidNLL {
-            state.record.bestValidNLL = v.nll
+        let metric = v.elbo?.mean ?? v.nll
+        state.record.valid.append(.init(step: Int64(state.record.steps), epoch: Int64(epoch), nll: metric))
+        if metric < state.record.bestValidNLL {
+            state.record.bestValidNLL = metric
             state.record.bestEpoch = epoch
             state.best.copy(from: state.model.parameters)
         }
@@ -262,13 +263,20 @@ public final class Trainer {
 
     /// The m-sample test NLL of the best parameters; the run is then finished.
     func finish(_ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> RunRecord {
-        let t = evaluate(StochasticNetwork(architecture: config.layers, copying: state.best), split: split, samples: config.samples.test, purpose: .evaluation)
-        state.record.test = .init(nll: t.nll, sem: t.standardError, samples: t.samples, images: t.images, perImage: t.perImage)
+        let t = evaluate(state.model.copy(with: state.best), split: split, samples: config.samples.test, purpose: .evaluation)
+        state.record.test = .init(nll: t.nll, sem: t.standardError, samples: t.samples, images: t.images, perImage: t.perImage,
+                                  negELBO: t.elbo?.mean, negELBOSem: t.elbo?.standardError, perImageNegELBO: t.elbo?.values)
         state.record.status = .finished
         state.record.elapsed = session.elapsed
         try state.save(to: resultsPath)
-        log(String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images, best epoch %d), total %@",
-                   t.nll, t.standardError, t.samples, t.images, state.record.bestEpoch, TimeText.duration(state.record.elapsed)))
+        if let elbo = t.elbo {
+            log(String(format: "test −ELBO %.3f ± %.3f nats (the paper's metric), −log p(x) ≈ %.3f ± %.3f (importance-weighted, "
+                       + "m=%d, %d images, best epoch %d), total %@", elbo.mean, elbo.standardError, t.nll, t.standardError,
+                       t.samples, t.images, state.record.bestEpoch, TimeText.duration(state.record.elapsed)))
+        } else {
+            log(String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images, best epoch %d), total %@",
+                       t.nll, t.standardError, t.samples, t.images, state.record.bestEpoch, TimeText.duration(state.record.elapsed)))
+        }
         return state.record
     }
 
@@ -288,10 +296,10 @@ public final class Trainer {
     }
 
     func evaluate(_ model: StochasticNetwork, split: BinarizedMNIST.Split, samples: Int, purpose: RandomStream) -> Evaluation {
-        let images = split.images
+        let images = split.images, task = config.family.task
         return Evaluator.evaluate(model: model, count: split.count, samples: samples, seed: config.seed, purpose: purpose,
                                   threads: runtime.evalThreads) { batch, range in
-            images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: range) }
+            images.withUnsafeBufferPointer { task.fill(batch, from: $0, indices: range) }
         }
     }
 

@@ -27,7 +27,7 @@ public final class TrainingState {
     public init(config: ExperimentConfig, runner: PartRunner = .serial) throws {
         self.config = config
         var initRNG = Xoshiro256(seed: config.seed, purpose: .initialization)
-        model = StochasticNetwork(architecture: config.layers, rng: &initRNG)
+        model = config.network(rng: &initRNG)
         best = model.parameters.zerosLike()
         best.copy(from: model.parameters)
         gradients = model.makeGradients()

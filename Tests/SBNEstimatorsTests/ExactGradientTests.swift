@@ -92,7 +92,7 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 36)
         let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
         print("vimco (\(net), m = 2): worst |mean − exact| / se = \(worst), mean se = \(se.reduce(0, +) / Double(se.count))")
-        #expect(throws: (any Error).self) { _ = try VIMCOEstimator(model: NetworkWorkspace(model: model, capacityImages: 4), options: NoOptions()) }
+        #expect(throws: (any Error).self) { _ = try VIMCOEstimator.make(model: NetworkWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions())) }
     }
 
     /// REINFORCE-LOO with m = 2 and m = 3 samples is unbiased for the single-sample objective's
@@ -109,10 +109,10 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
 
     @Test func armRejectsMultiSampleObjectives() {
         let (model, _) = tinyProblem(sizes: Self.sizes, images: 2, seed: 31)
-        #expect(throws: (any Error).self) { _ = try ARMEstimator(model: NetworkWorkspace(model: model, capacityImages: 2, samples: 3), options: NoOptions()) }
+        #expect(throws: (any Error).self) { _ = try ARMEstimator.make(model: NetworkWorkspace(model: model, capacityImages: 2, samples: 3), options: AnyOptions(NoOptions())) }
         let (categorical, _) = tinyProblem(TinyNet.categorical.architecture, images: 2, seed: 31)
         #expect(!ARMEstimator.supports(categorical.layer(1)) && ReinforceEstimator.supports(categorical.layer(1)))
-        #expect(throws: (any Error).self) { _ = try ARMEstimator(model: NetworkWorkspace(model: categorical, capacityImages: 2), options: NoOptions()) }
+        #expect(throws: (any Error).self) { _ = try ARMEstimator.make(model: NetworkWorkspace(model: categorical, capacityImages: 2), options: AnyOptions(NoOptions())) }
     }
 
     /// Baselines reduce the variance of the score-function estimator.
@@ -146,7 +146,7 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         print("muprop (\(net)): worst |mean − exact| / se = \(worst), mean se = \(muSE); reinforce without baselines at the same N: \(sfSE)")
         #expect(muSE < sfSE)
         #expect(throws: (any Error).self) {
-            _ = try MuPropEstimator(model: NetworkWorkspace(model: model, capacityImages: 4, samples: 2), options: .init())
+            _ = try MuPropEstimator.make(model: NetworkWorkspace(model: model, capacityImages: 4, samples: 2), options: AnyOptions(MuPropEstimator.Options()))
         }
     }
 
@@ -167,7 +167,7 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         }
         #expect(meanSE[0] < meanSE[1])
         let (categorical, _) = tinyProblem(TinyNet.categorical.architecture, images: 2, seed: 31)
-        #expect(throws: (any Error).self) { _ = try REBAREstimator(model: NetworkWorkspace(model: categorical, capacityImages: 2), options: .init()) }
+        #expect(throws: (any Error).self) { _ = try REBAREstimator.make(model: NetworkWorkspace(model: categorical, capacityImages: 2), options: AnyOptions(REBAREstimator.Options())) }
     }
 
     /// The mean-field pass MuProp's baseline expands around: `forwardMean`'s values and loss, and

@@ -41,7 +41,7 @@ struct ExperimentFolder {
         try expectConfigError("diagnostics: {every: 10, estimators: [gs, gumbel]}\n",
                               "diagnostics.estimators[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, muprop, arm, disarm, vimco, reinforce-loo, rebar)")
         try expectConfigError("layers: [392, {categorical: [20, 10]}, 392]\ndiagnostics: {every: 10, reference: disarm}\n",
-                              "diagnostics.reference: disarm does not support categorical(20×10)")
+                              "diagnostics.reference: disarm does not support categorical layers (layers[1] is categorical(20×10); it needs antithetic uniforms)")
         try expectConfigError("diagnostics: {every: 0}\n", "diagnostics.every: expected a whole number ≥ 1 or null, got 0")
         try expectConfigError("diagnostics: {every: 10, estimators: [gs, \"muprop{vn: false}\"]}\n",
                               "diagnostics.estimators[1]: estimator_options.vn: unknown option for muprop (known: decay, moving_average, variance_normalization, vn_floor)")
@@ -134,13 +134,13 @@ struct ExperimentFolder {
     }
     @Test func layersMustMatchTheImageHalves() throws {
         try expectConfigError("layers: [300, 200, 484]\n",
-                              "layers: expected input size 392 and output size 392 (the two image halves), got [300, 200, 484]")
+                              "layers: expected input size 392 and output size 392 (the two image halves), got 300 and 484")
         try expectConfigError("layers: [392, 392]\n",
                               "layers: expected at least 3 entries (input, hidden…, output), got [392, 392]")
         try expectConfigError("layers: [392, 1e20, 392]\n", "layers[1]: expected a whole number ≥ 1, got 1e20")
         try expectConfigError("layers: [392, 100000, 392]\n", "layers[1]: expected at most 65536 units, not 100000, got 100000")
         try expectConfigError("layers: [{categorical: [2, 196]}, 200, 392]\n",
-                              "layers: expected input size 392 and output size 392 (the two image halves), got [{categorical: [2, 196]}, 200, 392]")
+                              "layers: expected plain numbers for the input and output sizes, got [{categorical: [2, 196]}, 200, 392]")
     }
 
     /// Categorical layers: `{categorical: [groups, classes]}`, checked entry by entry; the
@@ -162,11 +162,11 @@ struct ExperimentFolder {
         try expectConfigError("layers: [392, {bernoulli: 20, categorical: [2, 3]}, 392]\n",
                               "layers[1]: expected a number or one of {bernoulli, categorical: …}, got {bernoulli: 20, categorical: [2, 3]}")
         try expectConfigError("layers: [392, {categorical: [20, 10]}, 392]\nestimator: arm\n",
-                              "estimator: arm does not support categorical layers (layers[1] is categorical(20×10))")
+                              "estimator: arm does not support categorical layers (layers[1] is categorical(20×10); it needs antithetic uniforms)")
         try expectConfigError("estimator: arm\nsamples: {train: 3}\n", "samples.train: arm supports m ≤ 1, got 3")
         try expectConfigError("estimator: vimco\n", "samples.train: vimco needs m ≥ 2, got 1")
         try expectConfigError("layers: [392, {categorical: [20, 10]}, 392]\nestimator: disarm\n",
-                              "estimator: disarm does not support categorical layers (layers[1] is categorical(20×10))")
+                              "estimator: disarm does not support categorical layers (layers[1] is categorical(20×10); it needs antithetic uniforms)")
     }
     /// A "billion laughs": nine levels of ten aliases each stand for 10⁹ values.
     @Test func yamlAliasBombIsRefused() throws {
