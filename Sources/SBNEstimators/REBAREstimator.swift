@@ -14,7 +14,7 @@ import SBNTensor
 ///
 /// whose last two terms are reparameterised derivatives (u and v fixed). Unbiased for any c_l
 /// that depends on z_l alone (Tucker et al. 2017 §3). f̄_l is the loss with layer l relaxed
-/// and the layers above it at their means (`LatentModel.forwardMean(_:layer:values:)`): a
+/// and the layers above it at their means (`LatentModel.forwardMean(_:layer:values:logits:)`): a
 /// differentiable stand-in for them, as MuProp's mean field is. For the last hidden layer this is
 /// REBAR exactly; for earlier ones it departs from the paper's all-relaxed network, which needs
 /// the discrete upstream logits inside the relaxation to stay unbiased. η and λ are fixed options
@@ -112,7 +112,7 @@ public final class REBAREstimator: GradientEstimator {
     /// Evaluates c_l at the current `values`, adds scale · ∂c/∂a to `gradient`, and keeps c per
     /// row when asked.
     private func control(_ batch: Batch, _ l: Int, scale: Float, keep: Bool) {
-        relaxed.forwardMean(batch, layer: l, values: values[l])
+        relaxed.forwardMean(batch, layer: l, values: values[l], logits: model.logits[l])
         let n = model.rowCount * model.width(l)
         let gy = relaxed.gradUnits[l].storage, d = slope[l].storage, g = gradient[l].storage
         for i in 0..<n { g[i] += scale * gy[i] * d[i] }

@@ -21,7 +21,7 @@ public struct DenseMap: @unchecked Sendable {
     public let activation: Activation
     /// Per dense layer k (0 ..< count): its weight (d_k × d_{k+1}) and bias, and their indices in
     /// the network's `ParameterSet` (gradients have the same layout).
-    let weights: [Matrix], biases: [Matrix]
+    public let weights: [Matrix], biases: [Matrix]
     let weightIndex: [Int]
     /// Per dense layer, where its output columns are cut into parts (a multiple of 16).
     let columnBoundary: [Int]

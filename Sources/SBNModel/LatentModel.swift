@@ -79,10 +79,10 @@ public protocol LatentModel: AnyObject {
     /// The deterministic pass h̄_l = E[h_l | h̄_{l−1}] and its loss (Gu et al. 2016 §3).
     @discardableResult
     func forwardMean(_ batch: Batch) -> Double
-    /// The loss with layer l set to `values` and the layers above at their means, and ∂f/∂h_l in
-    /// `gradUnits[l]`.
+    /// The loss with layer l set to `values` (whose prior term is taken at `logits`) and the
+    /// layers above at their means, and ∂f/∂h_l in `gradUnits[l]`.
     @discardableResult
-    func forwardMean(_ batch: Batch, layer l: Int, values: Matrix) -> Double
+    func forwardMean(_ batch: Batch, layer l: Int, values: Matrix, logits: Matrix) -> Double
 
     // MARK: Backward passes
     /// Pathwise: the whole network through each layer's surrogate, into `grads`.

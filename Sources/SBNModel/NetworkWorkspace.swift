@@ -236,9 +236,10 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     /// means, and its derivative ∂f/∂h_l in `gradUnits[l]`: a deterministic, differentiable
     /// function of h_l (REBAR's relaxed control variate). Returns the batch mean.
     @discardableResult
-    public func forwardMean(_ batch: Batch, layer l: Int, values: Matrix) -> Double {
+    public func forwardMean(_ batch: Batch, layer l: Int, values: Matrix, logits layerLogits: Matrix) -> Double {
         resize(images: batch.count)
         units[l].copy(from: values)
+        if divergence != nil { logits[l].copy(from: layerLogits) }
         runner.run { part in model.maps[l + 1].forward(units[l], rows: rowRange(part), into: logits[l + 1], scratch: mapScratch[l + 1]) }
         for k in (l + 1)..<model.layerCount { applyLayer(k, surrogate: .mean, temperature: 1) }
         let loss = scoreOutput(batch)
