@@ -63,12 +63,13 @@ extension GradientEstimator {
         type(of: units).capabilities.isSuperset(of: requirements)
     }
 
-    /// What it trains, for `sbnlab list`: the unit kinds it supports and its range of m.
+    /// What it trains, for `sbnlab list`: the model families (every family is a `LatentModel`,
+    /// so all of them), the unit kinds it supports and its range of m.
     public static var applicability: String {
         let kinds = UnitKinds.all.filter { $0.capabilities.isSuperset(of: requirements) }.map { $0.kind }
         let m = maxTrainingSamples.map { $0 == minTrainingSamples ? "m = \($0)" : "\(minTrainingSamples) ≤ m ≤ \($0)" }
             ?? (minTrainingSamples > 1 ? "m ≥ \(minTrainingSamples)" : "any m")
-        return "units: \(kinds.joined(separator: ", ")); \(m)"
+        return "families: \(ModelFamilies.registry.names.joined(separator: ", ")); units: \(kinds.joined(separator: ", ")); \(m)"
     }
 
     /// Builds the estimator from a configuration's options (decoded for this type by the loader),

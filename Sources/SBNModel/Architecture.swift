@@ -74,3 +74,27 @@ public struct LatentPrior: Sendable, Equatable {
         self.divergence = divergence
     }
 }
+
+/// Decoding a named choice with a message that lists the choices ("expected one of …").
+enum Choice {
+    static func decode<T: RawRepresentable & CaseIterable>(_ decoder: any Decoder) throws -> T where T.RawValue == String {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = T(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\""))
+        }
+        return value
+    }
+}
+
+extension LatentPrior.Kind {
+    public init(from decoder: any Decoder) throws { self = try Choice.decode(decoder) }
+}
+
+extension LatentPrior.Divergence {
+    public init(from decoder: any Decoder) throws { self = try Choice.decode(decoder) }
+}
+
+extension Activation {
+    public init(from decoder: any Decoder) throws { self = try Choice.decode(decoder) }
+}

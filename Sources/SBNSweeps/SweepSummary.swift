@@ -49,9 +49,10 @@ public struct SweepSummary: Sendable {
                 let r = try ResultsFile.readRecord(folder + "/" + rel)
                 flat.append(Self.flatten(r.configJSON))
                 rows.append(Row(point: point, path: rel, estimator: r.config.estimator,
-                                paperColumn: PaperColumn(r.config.layers)?.rawValue ?? "", status: r.status.rawValue, params: [:],
+                                paperColumn: PaperColumn(r.config)?.rawValue ?? "", status: r.status.rawValue, params: [:],
                                 bestValidNLL: r.bestValidNLL,
-                                testNLL: r.test?.nll ?? .nan, testSEM: r.test?.sem ?? .nan, epochs: r.epochsDone,
+                                testNLL: r.test?.paperValue(r.config.family.task).value ?? .nan,
+                                testSEM: r.test?.paperValue(r.config.family.task).sem ?? .nan, epochs: r.epochsDone,
                                 wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll)))
             } catch {
                 flat.append([:])

@@ -21,12 +21,19 @@ struct ShowCommand: ParsableCommand {
             print(String(format: "epochs %d/%d, steps %d, wall time %@", r.epochsDone, r.config.epochs, r.steps, TimeText.duration(r.elapsed)))
             if !r.valid.isEmpty {
                 let curve = r.valid.map(\.nll)
-                print(String(format: "valid NLL (m=%d): %@  %.2f → %.2f, best %.2f @ epoch %d", r.validSamples, Self.sparkline(curve),
+                let label = r.config.family.task.selectionMetric == "neg_elbo" ? "valid −ELBO" : "valid NLL"
+                print(String(format: "%@ (m=%d): %@  %.2f → %.2f, best %.2f @ epoch %d", label, r.validSamples, Self.sparkline(curve),
                              curve.first!, curve.last!, r.bestValidNLL, r.bestEpoch))
             }
             if let t = r.test {
                 let paper = PaperNumbers.nll(for: r.config).map { String(format: ", paper %.1f", $0) } ?? ""
-                print(String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images%@)", t.nll, t.sem, t.samples, t.images, paper))
+                if let elbo = t.negELBO, let sem = t.negELBOSem {
+                    print(String(format: "test −ELBO %.3f ± %.3f nats (the paper's metric%@); −log p(x) ≈ %.3f ± %.3f "
+                                 + "(importance-weighted, m=%d, %d images; ± per-image standard errors)",
+                                 elbo, sem, paper, t.nll, t.sem, t.samples, t.images))
+                } else {
+                    print(String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images%@)", t.nll, t.sem, t.samples, t.images, paper))
+                }
             }
         }
     }

@@ -132,6 +132,25 @@ struct ExperimentFolder {
         let c = try ConfigLoader.load(try folder.write("sgd.yaml", "optimizer: sgd\noptimizer_options: {momentum: 0.5}\n"))
         #expect(c.optimizerOptions.as(SGDMomentum.Options.self)?.momentum == 0.5)
     }
+    /// The model family's options and checks: a VAE option on an SBN, sizes that do not fit the
+    /// task, a second stochastic layer, analytic KL with the m-sample bound, an unknown choice.
+    @Test func modelFamilyOptionsAreChecked() throws {
+        try expectConfigError("model: {family: sbn, prior: uniform}\n", "model.prior: unknown option for sbn (known: none)")
+        try expectConfigError("model: {family: vae}\n",
+                              "layers: expected input size 784 and output size 784 (the image), got 392 and 392")
+        try expectConfigError("model: {family: vae}\nlayers: [784, 200, 200, 784]\n",
+                              "layers: a vae has one stochastic layer ([784, latent, 784]), got 2")
+        try expectConfigError("model: {family: vae, kl: analytic}\nlayers: [784, 200, 784]\nestimator: vimco\nsamples: {train: 2}\n",
+                              "model.kl: analytic KL is the m = 1 objective; the m-sample bound (samples.train = 2) needs kl: sampled")
+        try expectConfigError("model: {family: vae, prior: gaussian}\nlayers: [784, 200, 784]\n",
+                              "model.prior: expected one of uniform, learned, got \"gaussian\"")
+        try expectConfigError("model: {family: vae, encoder_hidden: [0]}\nlayers: [784, 200, 784]\n",
+                              "model.encoder_hidden: expected widths from 1 to 65536, got 0")
+        try expectConfigError("model: {family: gan}\n", "model.family: unknown model family \"gan\" (known: sbn, vae)")
+        let c = try ConfigLoader.load(try folder.write("vae.yaml", "model: {family: vae, prior: learned}\nlayers: [784, {categorical: [20, 10]}, 784]\n"))
+        #expect(c.model.options.as(VAEFamily.Options.self)?.prior == .learned && c.family.task == .fullImage)
+    }
+
     @Test func layersMustMatchTheImageHalves() throws {
         try expectConfigError("layers: [300, 200, 484]\n",
                               "layers: expected input size 392 and output size 392 (the two image halves), got 300 and 484")
