@@ -75,7 +75,7 @@ public struct SweepRunner {
         }
         let chosen = selectedPoints()
         try prepare(chosen)
-        states += try run(chosen, stage: " (select: \(sweep.selection!.axis) chosen on validation, more seeds)")
+        states += try run(chosen, stage: " (select: \(sweep.selection!.axisText) chosen on validation, more seeds)")
         return states
     }
 

@@ -2,54 +2,61 @@ import Foundation
 import SBNConfig
 import Yams
 
-/// A sweep's second stage (`select:`), the protocol of Jang et al. 2017 §4: choose one axis's
-/// value on validation, then run more seeds at it.
+/// A sweep's second stage (`select:`), the protocol of Jang et al. 2017 §4: choose the value of
+/// one axis, or jointly of several, on validation, then run more seeds at it.
 ///
 ///     select: {axis: lr, seeds: [1, 2, 3]}
+///     select: {axis: [lr, temperature], seeds: [1, 2, 3]}   # §4.2: the rate, N and r together
 ///
-/// Once every grid point has run, for each combination of the other axes (seed aside) the value
-/// of `axis` with the lowest mean best-validation NLL over the seeds that every value has run
-/// is chosen (what the summary marks ★), and the `seeds` the grid lacks run at that value.
+/// Once every grid point has run, for each combination of the other axes (seed aside) the values
+/// of `axes` with the lowest mean best-validation NLL over the seeds that every value has run
+/// are chosen (what the summary marks ★), and the `seeds` the grid lacks run at them.
 public struct SweepSelection: Sendable, Equatable {
-    public let axis: String
+    public let axes: [String]
     public let seeds: [UInt64]
 
-    public init(axis: String, seeds: [UInt64]) {
-        self.axis = axis
+    public init(axes: [String], seeds: [UInt64]) {
+        self.axes = axes
         self.seeds = seeds
     }
 
+    /// The selected axes as written, e.g. "lr" or "lr, temperature".
+    public var axisText: String { axes.joined(separator: ", ") }
+
     static func parse(_ tree: Node, axes: [String], file: String) throws -> SweepSelection? {
         guard let raw = tree["select"] else { return nil }
-        guard let section = raw.mapping, let axis = section["axis"]?.string else {
-            throw ConfigError(file: file, path: "select", "expected {axis: <sweep axis>, seeds: [..]}")
+        guard let section = raw.mapping, let node = section["axis"],
+              let selected = node.string.map({ [$0] }) ?? node.sequence?.compactMap(\.string), !selected.isEmpty,
+              node.string != nil || selected.count == node.sequence?.count else {
+            throw ConfigError(file: file, path: "select", "expected {axis: <sweep axis or list of axes>, seeds: [..]}")
         }
         if let extra = section.keys.compactMap { $0.string }.first(where: { !["axis", "seeds"].contains($0) }) {
             throw ConfigError(file: file, path: "select.\(extra)", "unknown key (select has axis and seeds)")
         }
-        guard axes.contains(axis), axis != "seed" else {
+        if let axis = selected.first(where: { !axes.contains($0) || $0 == "seed" }) {
             throw ConfigError(file: file, path: "select.axis", "\(axis) is not an axis of sweep: or zip: (other than seed)")
         }
+        guard Set(selected).count == selected.count else { throw ConfigError(file: file, path: "select.axis", "an axis is listed twice") }
         guard axes.contains("seed") else { throw ConfigError(file: file, path: "select", "needs seed as a sweep axis") }
         guard let list = section["seeds"]?.sequence, !list.isEmpty,
               let seeds = Optional(list.compactMap { $0.int.flatMap { $0 >= 0 ? UInt64($0) : nil } }), seeds.count == list.count else {
             throw ConfigError(file: file, path: "select.seeds", "expected a non-empty list of seeds ≥ 0")
         }
-        return SweepSelection(axis: axis, seeds: seeds)
+        return SweepSelection(axes: selected, seeds: seeds)
     }
 
     /// The points of the second stage, given each grid point's best validation NLL (nil while it
     /// has not run, +∞ when it failed): for each group, its chosen point with each seed the grid
     /// lacks. Groups with points still to run choose nothing yet.
     public func points(of grid: [SweepDefinition.Point], bestValid: (SweepDefinition.Point) -> Double?) -> [SweepDefinition.Point] {
-        let groups = Dictionary(grouping: grid) { p in p.assignments.filter { $0.axis != axis && $0.axis != "seed" }.map(\.value) }
+        let groups = Dictionary(grouping: grid) { p in p.assignments.filter { !axes.contains($0.axis) && $0.axis != "seed" }.map(\.value) }
         var extra: [SweepDefinition.Point] = []
         for key in groups.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let members = groups[key]!
             let valid = members.map(bestValid)
             guard valid.allSatisfy({ $0 != nil }) else { continue }
-            let rows = zip(members, valid).map { (value: $0.value(of: axis) ?? "", seed: $0.value(of: "seed") ?? "", valid: $1!) }
-            guard let chosen = Self.choose(rows), let point = members.first(where: { $0.value(of: axis) == chosen }) else { continue }
+            let rows = zip(members, valid).map { (value: $0.selected(axes), seed: $0.value(of: "seed") ?? "", valid: $1!) }
+            guard let chosen = Self.choose(rows), let point = members.first(where: { $0.selected(axes) == chosen }) else { continue }
             let gridSeeds = Set(members.compactMap { $0.value(of: "seed") })
             for seed in seeds where !gridSeeds.contains("\(seed)") {
                 extra.append(point.withSeed(seed, index: grid.count + extra.count))
@@ -78,6 +85,9 @@ public struct SweepSelection: Sendable, Equatable {
 extension SweepDefinition.Point {
     /// The value (as written) of `axis` at this point.
     public func value(of axis: String) -> String? { assignments.first { $0.axis == axis }?.value }
+
+    /// The values of the selected axes, as one key.
+    func selected(_ axes: [String]) -> String { axes.map { value(of: $0) ?? "" }.joined(separator: " | ") }
 
     func withSeed(_ seed: UInt64, index: Int) -> SweepDefinition.Point {
         var config = self.config

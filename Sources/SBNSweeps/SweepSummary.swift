@@ -11,13 +11,24 @@ public struct SweepSummary: Sendable {
         public var point: String
         public var path: String
         public var estimator: String
-        /// The Table 1 column of its layers ("bernoulli", "categorical", or "" for neither).
+        /// The paper's row of its model and layers (`PaperColumn`: "bernoulli", "categorical",
+        /// "vae-bernoulli", "vae-categorical", or "" for none).
         public var paperColumn: String
         public var status: String
         public var params: [String: String]
+        /// The best validation value of the task's selection metric (NLL, or −ELBO for the VAE).
         public var bestValidNLL: Double
+        /// The m-sample importance-weighted test NLL (−log p(x) for the VAE) and its per-image se.
         public var testNLL: Double
         public var testSEM: Double
+        /// The VAE's test −ELBO and its per-image se (NaN for a model without a prior term).
+        public var testNegELBO: Double = .nan
+        public var testNegELBOSem: Double = .nan
+
+        /// The number the paper reports for this row's task: −ELBO for the VAE, the NLL otherwise.
+        public var paperMetric: (value: Double, sem: Double) {
+            paperColumn.hasPrefix("vae") ? (testNegELBO, testNegELBOSem) : (testNLL, testSEM)
+        }
         public var epochs: Int
         public var wallTime: Double
         public var error: String
@@ -27,11 +38,21 @@ public struct SweepSummary: Sendable {
     public let name: String
     public let axes: [String]
     public let rows: [Row]
+    /// The axes chosen on validation (`select:`; the learning rate unless a sweep says otherwise).
+    /// A summary axis is selected when it is one of these or an option below one (`temperature`
+    /// selects `temperature.rate` and `temperature.every`).
+    public var selectionAxes = ["lr"]
+
+    public init(name: String, axes: [String], rows: [Row], selectionAxes: [String] = ["lr"]) {
+        (self.name, self.axes, self.rows, self.selectionAxes) = (name, axes, rows, selectionAxes)
+    }
 
     /// Reads every `run.h5` below `folder` (with `points`, only those of these point folders: a
     /// sweep's summary leaves out runs of points no longer in its definition). Unreadable files
     /// become rows with status `unreadable`.
-    public static func collect(_ folder: String, points: Set<String>? = nil) throws -> SweepSummary {
+    public static func collect(_ folder: String, points: Set<String>? = nil, selectionAxes: [String]? = nil) throws -> SweepSummary {
+        // Without a definition (`sbnlab collect`), the axes the folder's previous summary selected.
+        let selected = selectionAxes ?? (try? read(folder + "/summary.h5").selectionAxes) ?? ["lr"]
         guard let walker = FileManager.default.enumerator(atPath: folder) else {
             throw ConfigError(file: folder, path: "", "not a readable folder")
         }
@@ -51,8 +72,8 @@ public struct SweepSummary: Sendable {
                 rows.append(Row(point: point, path: rel, estimator: r.config.estimator,
                                 paperColumn: PaperColumn(r.config)?.rawValue ?? "", status: r.status.rawValue, params: [:],
                                 bestValidNLL: r.bestValidNLL,
-                                testNLL: r.test?.paperValue(r.config.family.task).value ?? .nan,
-                                testSEM: r.test?.paperValue(r.config.family.task).sem ?? .nan, epochs: r.epochsDone,
+                                testNLL: r.test?.nll ?? .nan, testSEM: r.test?.sem ?? .nan,
+                                testNegELBO: r.test?.negELBO ?? .nan, testNegELBOSem: r.test?.negELBOSem ?? .nan, epochs: r.epochsDone,
                                 wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll)))
             } catch {
                 flat.append([:])
@@ -64,7 +85,7 @@ public struct SweepSummary: Sendable {
         let axes = keys.filter { k in Set(flat.map { $0[k] ?? "" }).count > 1 && !Self.followsComponent(k, flat) }.sorted()
         for i in rows.indices { rows[i].params = Dictionary(uniqueKeysWithValues: axes.map { ($0, flat[i][$0] ?? "") }) }
         let name = flat.first?["name"] ?? (folder as NSString).lastPathComponent
-        return SweepSummary(name: name, axes: axes, rows: rows)
+        return SweepSummary(name: name, axes: axes, rows: rows, selectionAxes: selected)
     }
 
     /// Whether key `k` is an option of a component (estimator, optimizer, schedule) that is
@@ -96,6 +117,8 @@ public struct SweepSummary: Sendable {
         let epochs: [Int64] = try f.dataset("epochs").read()
         let estimators = f.contains("estimator") ? try f.dataset("estimator").readStrings() : Array(repeating: "", count: points.count)
         let paperColumns = f.contains("paper_column") ? try f.dataset("paper_column").readStrings() : Array(repeating: "", count: points.count)
+        let negELBO: [Double]? = f.contains("test_neg_elbo") ? try f.dataset("test_neg_elbo").read() : nil
+        let negELBOSem: [Double]? = f.contains("test_neg_elbo_sem") ? try f.dataset("test_neg_elbo_sem").read() : nil
         let params = try f.group("params")
         var columns: [String: [String]] = [:]
         for axis in axes {
@@ -109,9 +132,13 @@ public struct SweepSummary: Sendable {
         let rows = points.indices.map { i in
             Row(point: points[i], path: paths[i], estimator: estimators[i], paperColumn: paperColumns[i], status: status[i],
                 params: columns.mapValues { $0[i] }, bestValidNLL: valid[i], testNLL: test[i], testSEM: sem[i],
+                testNegELBO: negELBO?[i] ?? .nan, testNegELBOSem: negELBOSem?[i] ?? .nan,
                 epochs: Int(epochs[i]), wallTime: wall[i], error: errors[i], validCurve: [])
         }
-        return SweepSummary(name: try f.stringAttribute("sweep"), axes: axes, rows: rows)
+        let selected = f.hasAttribute("selection_axes")
+            ? (try ConfigNode.parse("a: " + f.stringAttribute("selection_axes"), file: path))["a"]?.sequence?.compactMap(\.string) ?? ["lr"]
+            : ["lr"]
+        return SweepSummary(name: try f.stringAttribute("sweep"), axes: axes, rows: rows, selectionAxes: selected)
     }
 
     /// Writes `summary.h5` atomically: one entry per run in every column.
@@ -119,6 +146,7 @@ public struct SweepSummary: Sendable {
         try AtomicFile.writeHDF5(to: path) { f in
             try f.setAttribute("sweep", name)
             try f.setAttribute("axes", "[" + axes.map { "\"\($0)\"" }.joined(separator: ", ") + "]")
+            try f.setAttribute("selection_axes", "[" + selectionAxes.map { "\"\($0)\"" }.joined(separator: ", ") + "]")
             try f.setAttribute("sbnlab_version", Provenance.version)
             try f.writeStrings("point", rows.map(\.point))
             try f.writeStrings("path", rows.map(\.path))
@@ -129,6 +157,8 @@ public struct SweepSummary: Sendable {
             try f.write("best_valid_nll", rows.map(\.bestValidNLL))
             try f.write("test_nll", rows.map(\.testNLL))
             try f.write("test_nll_sem", rows.map(\.testSEM))
+            try f.write("test_neg_elbo", rows.map(\.testNegELBO))
+            try f.write("test_neg_elbo_sem", rows.map(\.testNegELBOSem))
             try f.write("epochs", rows.map { Int64($0.epochs) })
             try f.write("wall_time", rows.map(\.wallTime))
             try f.write("chosen", chosenRows().map { Int64($0 ? 1 : 0) })
@@ -150,15 +180,18 @@ public struct SweepSummary: Sendable {
         for r in rows { groups[groupAxes.map { r.params[$0] ?? "" }, default: []].append(r) }
         let keys = groups.keys.sorted(by: Self.precedes)
         let best = chosenLearningRates(groupAxes)
-        let header = ["| " + (groupAxes + ["runs", "best valid NLL", "test NLL (mean ± sd over seeds)", "paper"]).joined(separator: " | ") + " |",
+        // The VAE's columns are −ELBO (the paper's §4.2 metric, what its runs select on); the SBN's the NLL.
+        let vae = rows.contains { $0.paperColumn.hasPrefix("vae") }
+        let metric = vae ? "−ELBO" : "NLL"
+        let header = ["| " + (groupAxes + ["runs", "best valid \(metric)", "test \(metric) (mean ± sd over seeds)", "paper"]).joined(separator: " | ") + " |",
                       "|" + String(repeating: "---|", count: groupAxes.count + 4)]
         func line(_ k: [String], mark: String) -> String {
             let g = groups[k]!
             let finished = g.filter { $0.status == "finished" }
-            let tests = finished.map(\.testNLL)
+            let tests = finished.map(\.paperMetric.value)
             let test: String
             if tests.isEmpty { test = "—" } else if tests.count == 1 {
-                test = String(format: "%.2f ± %.2f (sem)", tests[0], finished[0].testSEM)
+                test = String(format: "%.2f ± %.2f (sem)", tests[0], finished[0].paperMetric.sem)
             } else { test = String(format: "%.2f ± %.2f", Self.mean(tests), Self.sd(tests)) }
             let valid = Self.mean(finished.map(\.bestValidNLL).filter(\.isFinite))
             let column = g.first.flatMap { PaperColumn(rawValue: $0.paperColumn) }
@@ -168,8 +201,9 @@ public struct SweepSummary: Sendable {
         }
         var lines = header + keys.map { line($0, mark: best.contains($0) ? " ★" : "") }
         if !best.isEmpty {
-            lines += ["", "At the learning rate chosen on validation (starred above; Jang et al. 2017 §4's protocol), "
-                      + "test NLL as mean ± sd over seeds (± sem for a single run):", ""]
+            let setting = selectionAxes == ["lr"] ? "learning rate" : "setting (\(selectionAxes.joined(separator: ", ")))"
+            lines += ["", "At the \(setting) chosen on validation (starred above; Jang et al. 2017 §4's protocol), "
+                      + "test \(metric) as mean ± sd over seeds (± sem for a single run):", ""]
             lines += header + keys.filter(best.contains).map { line($0, mark: "") }
         }
         return lines.joined(separator: "\n")
@@ -183,22 +217,25 @@ public struct SweepSummary: Sendable {
         return rows.map { r in best.contains(groupAxes.map { r.params[$0] ?? "" }) }
     }
 
-    /// The group keys (with their lr) of the learning rate chosen on validation in each group of
-    /// the other axes: SweepSelection's rule, the mean over the seeds every rate has run, so extra
-    /// seeds at the chosen rate do not change the choice.
+    /// The group keys of the setting chosen on validation (the values of the selected axes) in
+    /// each group of the other axes: SweepSelection's rule, the mean over the seeds every setting
+    /// has run, so extra seeds at the chosen setting do not change the choice.
     func chosenLearningRates(_ groupAxes: [String]) -> Set<[String]> {
-        guard let lrIndex = groupAxes.firstIndex(of: "lr") else { return [] }
+        let isSelected = groupAxes.map { a in selectionAxes.contains { a == $0 || a.hasPrefix($0 + ".") } }
+        guard isSelected.contains(true) else { return [] }
         var byRest: [[String]: [(value: String, seed: String, valid: Double)]] = [:]
+        var keyOf: [String: [String]] = [:]
         for r in rows where r.status == "finished" {
-            var rest = groupAxes.map { r.params[$0] ?? "" }
-            let value = rest.remove(at: lrIndex)
+            let key = groupAxes.map { r.params[$0] ?? "" }
+            let rest = zip(key, isSelected).filter { !$0.1 }.map(\.0)
+            let value = zip(key, isSelected).filter(\.1).map(\.0).joined(separator: " | ")
+            keyOf[rest.joined(separator: "\u{1}") + "\u{2}" + value] = key
             byRest[rest, default: []].append((value, r.params["seed"] ?? "", r.bestValidNLL))
         }
         var best: Set<[String]> = []
         for (rest, candidates) in byRest {
-            guard let chosen = SweepSelection.choose(candidates) else { continue }
-            var key = rest
-            key.insert(chosen, at: lrIndex)
+            guard let chosen = SweepSelection.choose(candidates),
+                  let key = keyOf[rest.joined(separator: "\u{1}") + "\u{2}" + chosen] else { continue }
             best.insert(key)
         }
         return best

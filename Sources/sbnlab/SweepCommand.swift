@@ -75,7 +75,7 @@ struct SweepCommand: ParsableCommand {
                 try cluster.wait(jobID: job)
                 try summarize(sweep, folder: folder, selected: runner.selectedPoints())
                 if let selection = sweep.selection {
-                    sbnlab.emit("select: the \(selection.axis) chosen on validation gets seeds \(selection.seeds) by the local executor: "
+                    sbnlab.emit("select: the \(selection.axisText) chosen on validation gets seeds \(selection.seeds) by the local executor: "
                                 + "rerun `sbnlab sweep \(experiment)` without --executor slurm")
                 }
                 let states = sweep.points.map { SweepRunner.state(ofResults: runner.results(of: $0)) }
@@ -94,7 +94,8 @@ struct SweepCommand: ParsableCommand {
 /// Writes and prints the summary of what exists, also after a stop signal; runs of points no
 /// longer in the definition (grid or selected) are left out.
 func summarize(_ sweep: SweepDefinition, folder: String, selected: [SweepDefinition.Point]) throws {
-    let summary = try SweepSummary.collect(folder, points: Set((sweep.points + selected).map(\.name)))
+    let summary = try SweepSummary.collect(folder, points: Set((sweep.points + selected).map(\.name)),
+                                           selectionAxes: sweep.selection?.axes ?? ["lr"])
     try summary.write(to: folder + "/summary.h5")
     print("\n" + summary.markdown())
     print("\nsummary: \(folder)/summary.h5")

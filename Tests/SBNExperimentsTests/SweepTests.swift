@@ -51,7 +51,7 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-temperature.yaml").points.count == 14)
         let table1 = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/table1.yaml")
         #expect(table1.points.count == 54 && table1.points.allSatisfy { $0.config.optimizer == "sgd" })
-        #expect(table1.selection == SweepSelection(axis: "lr", seeds: [1, 2, 3]))
+        #expect(table1.selection == SweepSelection(axes: ["lr"], seeds: [1, 2, 3]))
         #expect(Set(table1.points.map(\.config.estimator)) == ["reinforce", "darn", "muprop", "st", "st-annealed", "gs", "st-gs", "arm", "disarm"])
         let categorical = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/table1-categorical.yaml")
         #expect(categorical.points.count == 42 && categorical.points.allSatisfy { !$0.config.layers.isBernoulli })
@@ -71,6 +71,21 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         try expectError("sweep: {seed: [1]}\nzip: {temperature.schedule: [fixed, cosine], temperature.tau: [1, 2]}\n",
                         "zip.temperature.schedule[1]: unknown schedule \"cosine\" (known: fixed, exponential)")
     }
+    /// `select: {axis: [lr, temperature.tau]}` chooses the pair jointly (the paper's §4.2 choice of
+    /// the rate with N and r): the extra seeds run at the pair with the best validation value.
+    @Test func selectChoosesSeveralAxesJointly() throws {
+        let path = try folder.write("j.yaml", "name: j\nsweep: {lr: [0.1, 0.01], temperature.tau: [0.5, 1.0], seed: [1]}\n"
+                                    + "select: {axis: [lr, temperature.tau], seeds: [1, 2]}\n")
+        let sweep = try SweepDefinition.load(path)
+        #expect(sweep.selection?.axes == ["lr", "temperature.tau"])
+        func tau(_ p: SweepDefinition.Point) -> Double? { p.config.temperature.options.as(FixedTemperature.Options.self)?.tau }
+        // Best: lr 0.1 with τ 1.0, which neither axis alone would pick from the others' means.
+        let valid: [String: Double] = ["0.1 | 0.5": 9, "0.1 | 1.0": 1, "0.01 | 0.5": 2, "0.01 | 1.0": 3]
+        let extra = sweep.selection!.points(of: sweep.points) { p in valid["\(p.value(of: "lr")!) | \(p.value(of: "temperature.tau")!)"] }
+        #expect(extra.count == 1 && extra[0].config.seed == 2 && extra[0].config.lr == 0.1 && tau(extra[0]) == 1.0)
+        try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: [lr, lr], seeds: [1, 2]}\n", "select.axis: an axis is listed twice")
+    }
+
     @Test func selectNamesASweepAxis() throws {
         try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: tau, seeds: [1, 2]}\n",
                         "select.axis: tau is not an axis of sweep: or zip: (other than seed)")
