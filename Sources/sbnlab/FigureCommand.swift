@@ -1,11 +1,68 @@
 import ArgumentParser
 import SBNLab
 
-/// `sbnlab figure <name> --out FILE.png`: figures that need no run.
+/// `sbnlab figure <name> --out FILE.png`: figures of the paper, from SBNLab's samplers or a run.
 struct FigureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "figure", abstract: "Draw a figure of the paper from SBNLab's own samplers (PNG).",
-        subcommands: [GumbelSoftmaxFigureCommand.self])
+        commandName: "figure", abstract: "Draw a figure of the paper from SBNLab's own samplers or a run (PNG).",
+        subcommands: [GumbelSoftmaxFigureCommand.self, VAEFigureCommand.self])
+}
+
+/// `sbnlab figure vae --run RUN.h5`: a discrete VAE's reconstructions, prior samples and (for
+/// categorical latents) the grid of one variable's classes.
+struct VAEFigureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vae",
+        abstract: "A VAE run's test digits beside reconstructions, digits decoded from the prior, and for categorical latents one variable set to each class.")
+
+    @Option(name: .customLong("run"), help: "A VAE run's results file (its best parameters are drawn).")
+    var runFile: String
+
+    @Option(help: "Output PNG.")
+    var out = "vae.png"
+
+    @Option(help: "Test digits (rows of reconstructions), 1–50.")
+    var images = 8
+
+    @Option(help: "Reconstructions per digit, 1–20.")
+    var draws = 5
+
+    @Option(help: "Digits decoded from prior samples, 0–200.")
+    var prior = 30
+
+    @Option(help: "Categorical variables varied in the class grid, 0–50.")
+    var variables = 6
+
+    @Option(help: "Seed of the samples.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Dataset (default: the run's data.path).")
+    var data: String?
+
+    func validate() throws {
+        for (name, value, range) in [("--images", images, 1...50), ("--draws", draws, 1...20), ("--prior", prior, 0...200),
+                                     ("--variables", variables, 0...50)] where !range.contains(value) {
+            throw ValidationError("\(name): expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(value)")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let (record, model) = try ResultsFile.loadBestModel(runFile)
+            guard record.config.model.family == VAEFamily.name else {
+                throw ValidationError("\(runFile): a run of the \(record.config.model.family) family; figure vae draws VAE runs")
+            }
+            let dataset = try BinarizedMNIST(path: data ?? record.config.data.path)
+            let n = min(images, dataset.test.count)
+            // Evenly spaced test digits (the test file is not shuffled, so the first ones are alike).
+            let stride = dataset.test.count / n
+            let digits = (0..<n).flatMap { i in dataset.test.images[(i * stride * 784)..<((i * stride + 1) * 784)] }
+            let canvas = VAEFigure(model: model).render(images: digits, count: n, draws: draws, prior: prior,
+                                                        variables: variables, seed: seed)
+            try PNGWriter.write(out, width: canvas.width, height: canvas.height, rgb: canvas.rgb)
+            print("wrote \(out) (\(canvas.width)x\(canvas.height))")
+        }
+    }
 }
 
 /// `sbnlab figure gumbel-softmax`: Figure 1 of Jang et al. 2017.
