@@ -34,7 +34,7 @@ struct OptionsSlot: @unchecked Sendable {
 /// one-line messages.
 public enum ConfigLoader {
     /// Top-level keys that belong to sweeps, not to one run.
-    public static let sweepKeys = ["sweep", "zip", "select"]
+    public static let sweepKeys = ["sweep", "zip", "select", "exclude"]
 
     /// Loads `file`, applies `overrides` (`key=value`), validates, and resolves.
     public static func load(_ file: String, overrides: [String] = []) throws -> ExperimentConfig {

@@ -48,7 +48,11 @@ public struct SweepDefinition: Sendable {
         base = ConfigLoader.withName(base, file: file)
         _ = try ConfigLoader.resolve(base, file: file)
         try validateAxes([("sweep", sweep), ("zip", zip)], base: base, file: file)
-        let points = try combinations(sweep: sweep, zip: zip).enumerated().map { index, combo -> Point in
+        let excluded = try exclusions(tree, axes: sweep + zip, file: file)
+        let combos = combinations(sweep: sweep, zip: zip).filter { combo in
+            !excluded.contains { rule in rule.allSatisfy { axis, values in combo.contains { $0.axis == axis && values.contains(ConfigNode.text($0.value)) } } }
+        }
+        let points = try combos.enumerated().map { index, combo -> Point in
             var t = base
             for (axis, value) in combo { ConfigNode.set(value, at: ConfigNode.path(axis), in: &t) }
             return Point(index: index, assignments: combo.map { ($0.axis, ConfigNode.text($0.value)) },
@@ -63,6 +67,35 @@ public struct SweepDefinition: Sendable {
     }
 
     typealias Axis = (axis: String, values: [Node])
+
+    /// `exclude:`, a list of rules {axis: [values], …}: the grid points whose value of every axis
+    /// a rule names is among its values are left out. E.g. the temperature grid only for the
+    /// estimators that use a temperature:
+    ///
+    ///     exclude: [{estimator: [reinforce, darn], temperature.rate: [1.0e-5]}]
+    static func exclusions(_ tree: Node, axes: [Axis], file: String) throws -> [[(axis: String, values: Set<String>)]] {
+        guard let raw = tree["exclude"] else { return [] }
+        guard let rules = raw.sequence else { throw ConfigError(file: file, path: "exclude", "expected a list of {axis: [values]} rules") }
+        return try rules.enumerated().map { i, rule in
+            guard rule.mapping?.isEmpty == false else {
+                throw ConfigError(file: file, path: "exclude[\(i)]", "expected a mapping of sweep axes to lists of values")
+            }
+            return try ConfigNode.leaves(rule).map { path, value in
+                guard let axis = axes.first(where: { $0.axis == path }) else {
+                    throw ConfigError(file: file, path: "exclude[\(i)].\(path)", "not an axis of sweep: or zip:")
+                }
+                let known = Set(axis.values.map(ConfigNode.text))
+                guard let list = value.sequence, !list.isEmpty else {
+                    throw ConfigError(file: file, path: "exclude[\(i)].\(path)", "expected a non-empty list of values")
+                }
+                let texts = Set(list.map(ConfigNode.text))
+                if let unknown = texts.subtracting(known).sorted().first {
+                    throw ConfigError(file: file, path: "exclude[\(i)].\(path)", "\(unknown) is not one of the axis's values")
+                }
+                return (path, texts)
+            }
+        }
+    }
 
     /// Checks the base with each single axis value, reporting the sweep's own key path
     /// (`sweep.temperature.tau[2]: …`).

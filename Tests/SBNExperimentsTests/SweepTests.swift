@@ -86,6 +86,21 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: [lr, lr], seeds: [1, 2]}\n", "select.axis: an axis is listed twice")
     }
 
+    /// `exclude:` leaves out the points a rule matches (the VAE sweeps' temperature grid only for
+    /// the estimators that use a temperature), and names a bad rule's key.
+    @Test func excludeLeavesOutMatchingPoints() throws {
+        for (file, latent) in [("table1-vae", "bernoulli"), ("table1-vae-categorical", "categorical")] {
+            let sweep = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/\(file).yaml")
+            #expect(sweep.points.count == 4 * 3 + 3 * 3 * 2, "\(file)")
+            #expect(sweep.points.allSatisfy { $0.config.model.family == "vae" && "\($0.config.layers.hidden[0])".hasPrefix(latent) })
+            let slow = sweep.points.filter { $0.value(of: "temperature.rate") == "0.00001" }.map(\.config.estimator)
+            #expect(Set(slow) == ["gs", "st-gs", "st-annealed"])
+            #expect(sweep.selection?.axes == ["lr", "temperature.rate"])
+        }
+        try expectError("sweep: {lr: [0.1, 0.2], seed: [1]}\nexclude: [{tau: [1]}]\n", "exclude[0].tau: not an axis of sweep: or zip:")
+        try expectError("sweep: {lr: [0.1, 0.2], seed: [1]}\nexclude: [{lr: [0.3]}]\n", "exclude[0].lr: 0.3 is not one of the axis's values")
+    }
+
     @Test func selectNamesASweepAxis() throws {
         try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: tau, seeds: [1, 2]}\n",
                         "select.axis: tau is not an axis of sweep: or zip: (other than seed)")
