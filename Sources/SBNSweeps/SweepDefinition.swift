@@ -97,14 +97,18 @@ public struct SweepDefinition: Sendable {
         }
     }
 
-    /// Checks the base with each single axis value, reporting the sweep's own key path
-    /// (`sweep.temperature.tau[2]: …`).
+    /// Checks the base with each single sweep value, and with each zipped tuple (zip axes vary
+    /// together, so `estimator: vimco` is checked with its own `samples.train`), reporting the
+    /// sweep's own key path (`sweep.temperature.tau[2]: …`).
     static func validateAxes(_ sections: [(String, [Axis])], base: Node, file: String) throws {
         for (section, axes) in sections {
             for (axis, values) in axes {
                 for (i, v) in values.enumerated() {
                     var t = base
                     ConfigNode.set(v, at: ConfigNode.path(axis), in: &t)
+                    if section == "zip" {
+                        for other in axes where other.axis != axis { ConfigNode.set(other.values[i], at: ConfigNode.path(other.axis), in: &t) }
+                    }
                     do { _ = try ConfigLoader.resolve(t, file: file) } catch let e as ConfigError where e.path.hasPrefix(axis) {
                         throw ConfigError(file: file, path: "\(section).\(axis)[\(i)]", e.message)
                     }

@@ -97,6 +97,10 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
             #expect(Set(slow) == ["gs", "st-gs", "st-annealed"])
             #expect(sweep.selection?.axes == ["lr", "temperature.rate"])
         }
+        // Every estimator × both latent kinds × 3 seeds, the Bernoulli-only ones left out for categorical latents.
+        let every = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-vae-estimators.yaml")
+        #expect(every.points.count == (12 + 9) * 3)
+        #expect(every.points.allSatisfy { $0.config.samples.train == (["vimco", "reinforce-loo"].contains($0.config.estimator) ? 2 : 1) })
         try expectError("sweep: {lr: [0.1, 0.2], seed: [1]}\nexclude: [{tau: [1]}]\n", "exclude[0].tau: not an axis of sweep: or zip:")
         try expectError("sweep: {lr: [0.1, 0.2], seed: [1]}\nexclude: [{lr: [0.3]}]\n", "exclude[0].lr: 0.3 is not one of the axis's values")
     }
