@@ -76,7 +76,8 @@ clean:
 # The same task in plain PyTorch on this machine (installs torch if missing), for comparison.
 bench-pytorch: $(DATA)
 	@python3 -c "import torch" 2>/dev/null || python3 -m pip install -q torch
-	python3 scripts/pytorch_reference.py --data $(DATA)
+	python3 scripts/pytorch_reference.py --data $(DATA) --model sbn
+	python3 scripts/pytorch_reference.py --data $(DATA) --model vae
 
 # A real single-node SLURM cluster on this machine (root; installs slurm-wlm and munge when
 # missing), for `sbnlab sweep --executor slurm` and the SLURM tests; the same script .ci/run uses.

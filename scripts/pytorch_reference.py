@@ -1,8 +1,12 @@
-"""The sbn-gs task in plain PyTorch, as a researcher would write it: the speed reference that
-`make bench-pytorch` compares SBNLab with on the same machine (not part of the test suite).
+"""The sbn-gs and vae-cat-gs tasks in plain PyTorch, as a researcher would write them: the speed
+reference that `make bench-pytorch` compares SBNLab with on the same machine (not part of the
+test suite).
 
-Same model (392-200-200-392 SBN of Bernoulli units, binary Concrete relaxation at tau = 1),
-same batch (100), Adam lr 1e-3; evaluation draws m = 1000 hard samples per test image and takes
+--model sbn: the 392-200-200-392 SBN of Bernoulli units, binary Concrete relaxation at tau = 1.
+--model vae: the mlp VAE of experiments/vae-cat-gs.yaml, 784-512-256-(20x10)-256-512-784 ReLU,
+Gumbel-Softmax at tau = 1 (the schedule's start; the cost does not depend on tau), the prior term
+log q(z|x) - log p(z) at the relaxed sample with the categorical densities and a uniform prior.
+Both: batch 100, Adam lr 1e-3; evaluation draws m = 1000 hard samples per test image and takes
 log-mean-exp, two images (2000 rows) at a time under torch.no_grad().
 """
 import argparse
@@ -43,13 +47,44 @@ class SBN(torch.nn.Module):
         return self.l3(h)
 
 
+class VAE(torch.nn.Module):
+    """Jang's notebook's MLP with 20 categorical latents of 10 classes."""
+
+    def __init__(self, groups=20, classes=10):
+        super().__init__()
+        self.groups, self.classes = groups, classes
+        z = groups * classes
+        self.encoder = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256), torch.nn.ReLU(),
+                                           torch.nn.Linear(256, z))
+        self.decoder = torch.nn.Sequential(torch.nn.Linear(z, 256), torch.nn.ReLU(), torch.nn.Linear(256, 512), torch.nn.ReLU(),
+                                           torch.nn.Linear(512, 784))
+
+    def loss(self, x, tau=1.0):
+        """Per image, -log p(x|y) + sum y (log q - log p) at the relaxed sample y (the paper's objective)."""
+        logq = F.log_softmax(self.encoder(x).view(-1, self.groups, self.classes), -1)
+        y = F.gumbel_softmax(logq, tau=tau)
+        nll = F.binary_cross_entropy_with_logits(self.decoder(y.view(x.shape[0], -1)), x, reduction="none").sum(1)
+        return nll + (y * (logq + math.log(self.classes))).sum((1, 2))
+
+    def hard_loss(self, x, m):
+        """Per row of x repeated m times: f = -log p(x|z) - log p(z) + log q(z|x), z one-hot drawn from q."""
+        logq = F.log_softmax(self.encoder(x).view(-1, self.groups, self.classes), -1).repeat_interleave(m, 0)
+        z = F.one_hot(torch.distributions.Categorical(logits=logq).sample(), self.classes).float()
+        xs = x.repeat_interleave(m, 0)
+        nll = F.binary_cross_entropy_with_logits(self.decoder(z.view(xs.shape[0], -1)), xs, reduction="none").sum(1)
+        return nll + (z * (logq + math.log(self.classes))).sum((1, 2))
+
+
 def train_epoch(model, opt, train, batch=100):
     order = torch.randperm(train.shape[0])
     start = time.perf_counter()
     for b in range(0, train.shape[0], batch):
         x = train[order[b:b + batch]]
-        top, bottom = x[:, :392], x[:, 392:]
-        loss = F.binary_cross_entropy_with_logits(model.relaxed(top), bottom, reduction="sum") / x.shape[0]
+        if isinstance(model, VAE):
+            loss = model.loss(x).mean()
+        else:
+            top, bottom = x[:, :392], x[:, 392:]
+            loss = F.binary_cross_entropy_with_logits(model.relaxed(top), bottom, reduction="sum") / x.shape[0]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -61,9 +96,12 @@ def evaluate(model, test, m=1000, images_per_chunk=2):
     start, total = time.perf_counter(), 0.0
     for b in range(0, test.shape[0], images_per_chunk):
         x = test[b:b + images_per_chunk]
-        top = x[:, :392].repeat_interleave(m, 0)
-        bottom = x[:, 392:].repeat_interleave(m, 0)
-        ll = -F.binary_cross_entropy_with_logits(model.hard(top), bottom, reduction="none").sum(1).view(-1, m)
+        if isinstance(model, VAE):
+            ll = -model.hard_loss(x, m).view(-1, m)
+        else:
+            top = x[:, :392].repeat_interleave(m, 0)
+            bottom = x[:, 392:].repeat_interleave(m, 0)
+            ll = -F.binary_cross_entropy_with_logits(model.hard(top), bottom, reduction="none").sum(1).view(-1, m)
         total += (-(torch.logsumexp(ll, 1) - math.log(m))).sum().item()
     return time.perf_counter() - start, total / test.shape[0]
 
@@ -73,13 +111,14 @@ def main():
     p.add_argument("--data", default="data/binarized_mnist.h5")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--eval-images", type=int, default=10000)
+    p.add_argument("--model", choices=["sbn", "vae"], default="sbn")
     args = p.parse_args()
     train, test = load(args.data)
     torch.manual_seed(1)
-    print(f"torch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()}")
+    print(f"torch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()}, model {args.model}")
     for threads in (1, 2):
         torch.set_num_threads(threads)
-        model = SBN()
+        model = VAE() if args.model == "vae" else SBN()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         best = min(train_epoch(model, opt, train) for _ in range(args.epochs))
         print(f"training, {threads} thread(s): {train.shape[0] / best:.0f} examples/s (best of {args.epochs} epochs)")

@@ -3,33 +3,39 @@ import Dispatch
 import SBNModel
 import SBNTensor
 
-/// The 8 gemms of a training step (batch 100, 392-200-200-392) with nothing else, split into
-/// the same parts as `NetworkWorkspace` (rows of the batch forward, units of a layer for weight
-/// gradients) and run by the same `PartRunner`.
+/// The gemms of a training step with nothing else, split into the same parts as
+/// `NetworkWorkspace` (rows of the batch forward, units of a layer for weight gradients) and run
+/// by the same `PartRunner`: for dense layers of `widths` (392-200-200-392: the SBN's 8 gemms;
+/// 784-512-256-200-256-512-784: the mlp VAE's 17), forward, then every weight gradient and every
+/// input gradient but the first layer's.
 struct GemmStep {
     let runner: PartRunner
-    let sizes = [392, 200, 200, 392], batch = 100
+    let sizes: [Int], batch = 100
     let weights: [Matrix], gradWeights: [Matrix], inputs: [Matrix], outputs: [Matrix], gradInputs: [Matrix]
 
-    init(workers: Int) {
+    init(workers: Int, widths: [Int] = [392, 200, 200, 392]) {
         runner = PartRunner(workers: workers)
-        let sizes = self.sizes, batch = self.batch
-        weights = (1...3).map { Matrix(rows: sizes[$0 - 1], cols: sizes[$0]) }
-        gradWeights = (1...3).map { Matrix(rows: sizes[$0 - 1], cols: sizes[$0]) }
-        inputs = (0...2).map { Matrix(rows: batch, cols: sizes[$0]) }
-        outputs = (1...3).map { Matrix(rows: batch, cols: sizes[$0]) }
-        gradInputs = (0...2).map { Matrix(rows: batch, cols: sizes[$0]) }
+        sizes = widths
+        let batch = self.batch, layers = 1..<widths.count
+        weights = layers.map { Matrix(rows: widths[$0 - 1], cols: widths[$0]) }
+        gradWeights = layers.map { Matrix(rows: widths[$0 - 1], cols: widths[$0]) }
+        inputs = layers.map { Matrix(rows: batch, cols: widths[$0 - 1]) }
+        outputs = layers.map { Matrix(rows: batch, cols: widths[$0]) }
+        gradInputs = layers.map { Matrix(rows: batch, cols: widths[$0 - 1]) }
     }
 
+    /// The number of gemms of a step.
+    var gemmCount: Int { 3 * weights.count - 1 }
+
     func step() {
-        let rows = PartRunner.boundary(batch)
-        for l in 0..<3 {
+        let rows = PartRunner.boundary(batch), depth = weights.count
+        for l in 0..<depth {
             runner.run { p in
                 let r = PartRunner.range(p, of: batch, boundary: rows)
                 BLAS.gemm(inputs[l].view(rows: r), weights[l].view, into: outputs[l].view(rows: r))
             }
         }
-        for l in stride(from: 2, through: 0, by: -1) {
+        for l in stride(from: depth - 1, through: 0, by: -1) {
             let units = PartRunner.boundary(sizes[l + 1], align: 16)
             runner.run { p in
                 let c = PartRunner.range(p, of: sizes[l + 1], boundary: units)
@@ -49,8 +55,8 @@ struct GemmStep {
         defer { BLAS.threads = 1 }
         if openBLASThreads > 1 {
             return bestTime(iterations: 200) {
-                for l in 0..<3 { BLAS.gemm(inputs[l], weights[l], into: outputs[l]) }
-                for l in stride(from: 2, through: 0, by: -1) {
+                for l in weights.indices { BLAS.gemm(inputs[l], weights[l], into: outputs[l]) }
+                for l in stride(from: weights.count - 1, through: 0, by: -1) {
                     BLAS.gemm(inputs[l], transposeA: true, outputs[l], into: gradWeights[l], beta: 1)
                     if l > 0 { BLAS.gemm(outputs[l], weights[l], transposeB: true, into: gradInputs[l]) }
                 }
@@ -60,7 +66,9 @@ struct GemmStep {
     }
 }
 
-/// The gemms of an evaluation with `Evaluator`'s chunks and workers, and nothing else.
+/// The gemms of an evaluation with `Evaluator`'s chunks and workers, and nothing else: the first
+/// map once per image, every other map over the chunk's images × samples rows in the workspace's
+/// parts, for any network (the SBN's linear maps, the VAE's MLPs).
 struct EvaluationGemms {
     let model: StochasticNetwork
     let images: Int, samples: Int, threads: Int
@@ -70,20 +78,27 @@ struct EvaluationGemms {
         let chunk = Evaluator.chunkImages(samples: samples)
         let chunks = (images + chunk - 1) / chunk
         let next = ManagedAtomic<Int>(0)
-        let sizes = model.sizes, model = self.model, samples = self.samples
+        let model = self.model, samples = self.samples
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             let rows = chunk * samples
-            let top = Matrix(rows: chunk, cols: sizes[0]), first = Matrix(rows: chunk, cols: sizes[1])
-            let hidden = (1...2).map { Matrix(rows: rows, cols: sizes[$0]) }
-            let logits = (2...3).map { Matrix(rows: rows, cols: sizes[$0]) }
+            // Per map, its dense layers' inputs and outputs: per image for map 1, per row after it.
+            let buffers = (1...model.layerCount).map { l in
+                model.maps[l].widths.map { Matrix(rows: l == 1 ? chunk : rows, cols: $0) }
+            }
             let boundary = PartRunner.boundary(rows)
             while next.loadThenWrappingIncrement(ordering: .relaxed) < chunks {
-                BLAS.gemm(top, model.weight(1), into: first)
-                for (i, l) in [2, 3].enumerated() {
-                    for p in 0..<PartRunner.parts {
-                        let r = PartRunner.range(p, of: rows, boundary: boundary)
-                        BLAS.gemm(hidden[i].view(rows: r), model.weight(l).view, into: logits[i].view(rows: r))
+                for l in 1...model.layerCount {
+                    let map = model.maps[l], b = buffers[l - 1]
+                    for k in 0..<map.depth {
+                        if l == 1 {
+                            BLAS.gemm(b[k], map.weights[k], into: b[k + 1])
+                            continue
+                        }
+                        for p in 0..<PartRunner.parts {
+                            let r = PartRunner.range(p, of: rows, boundary: boundary)
+                            BLAS.gemm(b[k].view(rows: r), map.weights[k].view, into: b[k + 1].view(rows: r))
+                        }
                     }
                 }
             }

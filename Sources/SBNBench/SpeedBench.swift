@@ -15,17 +15,22 @@ import SBNTraining
 ///   training images, at one and two threads, beside the 8 gemms of a step alone (the same parts
 ///   and the same threads), and beside those gemms with OpenBLAS threading instead of parts; then
 ///   the same with categorical 20×10 layers, as a ratio to the Bernoulli step of each estimator.
+/// - The discrete VAE (`vaeExperiment`, the mlp of vae-cat-gs.yaml): one-epoch runs with gs at
+///   one and two threads beside the step's 17 gemms alone.
 /// - Evaluation: the m = 1000 test NLL of the 10000 test images on two threads, beside the same
-///   chunks' gemms alone.
+///   chunks' gemms alone, for the SBN and the VAE.
 /// - Validation: the share of an epoch that the experiment's validation protocol takes.
 public struct SpeedBench {
     public let experiment: String
+    public let vaeExperiment: String
     public let dataPath: String
     public let estimators: [String]
     public let log: (String) -> Void
 
-    public init(experiment: String, dataPath: String, estimators: [String], log: @escaping (String) -> Void) {
+    public init(experiment: String, vaeExperiment: String = "experiments/vae-cat-gs.yaml", dataPath: String, estimators: [String],
+                log: @escaping (String) -> Void) {
         self.experiment = experiment
+        self.vaeExperiment = vaeExperiment
         self.dataPath = dataPath
         self.estimators = estimators
         self.log = log
@@ -36,9 +41,37 @@ public struct SpeedBench {
         var lines = ["CPU: \(Self.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores; kernels: "
                      + "\(FastMath.kernelLevel); OpenBLAS: \(BLAS.configuration)", ""]
         lines += try training()
+        lines += [""] + (try vaeTraining())
         lines += [""] + (try evaluation())
         lines += [""] + (try validation())
         return lines.joined(separator: "\n")
+    }
+
+    // MARK: - The discrete VAE
+
+    /// gs on the experiment's VAE, one epoch at 1 and 2 threads, beside the same step's gemms.
+    func vaeTraining() throws -> [String] {
+        let config = try ConfigLoader.load(vaeExperiment, overrides: ["data.path=\(dataPath)"])
+        var rng = Xoshiro256(seed: 1, purpose: .initialization)
+        let architecture = config.network(rng: &rng).architecture
+        let widths = (1...architecture.hidden.count + 1).flatMap { architecture.mapWidths($0).dropLast() } + [architecture.output]
+        let gemm1 = GemmStep(workers: 1, widths: widths).seconds(), gemm2 = GemmStep(workers: 2, widths: widths).seconds()
+        let gemms = GemmStep(workers: 1, widths: widths).gemmCount
+        var rows = ["| training, batch 100, VAE \(architecture) (\(config.name)) | 1 thread: examples/s | step ÷ gemm-only | "
+                    + "2 threads: examples/s | step ÷ gemm-only |", "|---|---|---|---|---|",
+                    String(format: "| gemm-only (%d gemms) | %.0f | 1.00 | %.0f | 1.00 |", gemms, 100 / gemm1, 100 / gemm2)]
+        for name in ["gs"] {
+            let one = try best(epochSeconds(estimator: name, experiment: vaeExperiment, threads: 1),
+                               epochSeconds(estimator: name, experiment: vaeExperiment, threads: 1))
+            let two = try best(epochSeconds(estimator: name, experiment: vaeExperiment, threads: 2),
+                               epochSeconds(estimator: name, experiment: vaeExperiment, threads: 2))
+            let (step1, step2) = (one.seconds / Double(one.steps), two.seconds / Double(two.steps))
+            log(String(format: "VAE `%@`: %.3f ms/step at 1 thread, %.3f ms at 2 (gemm-only %.3f, %.3f)", name, step1 * 1e3, step2 * 1e3,
+                       gemm1 * 1e3, gemm2 * 1e3))
+            rows.append(String(format: "| `%@` | %.0f | %.2f | %.0f | %.2f |", name, Double(one.images) / one.seconds, step1 / gemm1,
+                               Double(two.images) / two.seconds, step2 / gemm2))
+        }
+        return rows
     }
 
     // MARK: - Training
@@ -89,7 +122,9 @@ public struct SpeedBench {
 
     /// The best training time of three epochs of a real run (each epoch's `train_seconds`), with
     /// the experiment's layers or the `layers=` override given.
-    func epochSeconds(estimator: String, layers: String? = nil, threads: Int) throws -> (seconds: Double, steps: Int, images: Int) {
+    func epochSeconds(estimator: String, experiment: String? = nil, layers: String? = nil,
+                      threads: Int) throws -> (seconds: Double, steps: Int, images: Int) {
+        let experiment = experiment ?? self.experiment
         let folder = NSTemporaryDirectory() + "sbnlab-bench-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -108,21 +143,25 @@ public struct SpeedBench {
 
     func evaluation() throws -> [String] {
         let test = try BinarizedMNIST(path: dataPath).test
-        var rng = Xoshiro256(seed: 1, purpose: .initialization)
-        let model = StochasticNetwork(sizes: [392, 200, 200, 392], rng: &rng)
         let samples = 1000, threads = 2
-        let gemmOnly = EvaluationGemms(model: model, images: test.count, samples: samples, threads: threads).seconds()
-        let start = DispatchTime.now().uptimeNanoseconds
-        let images = test.images
-        _ = Evaluator.evaluate(model: model, count: test.count, samples: samples, seed: 1, threads: threads) { batch, range in
-            images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: range) }
+        var rows = ["| evaluation, m = 1000, \(test.count) test images, \(threads) threads | seconds | ÷ gemm-only |", "|---|---|---|"]
+        for file in [experiment, vaeExperiment] {
+            let config = try ConfigLoader.load(file, overrides: ["data.path=\(dataPath)"])
+            var rng = Xoshiro256(seed: 1, purpose: .initialization)
+            let model = config.network(rng: &rng)
+            let gemmOnly = EvaluationGemms(model: model, images: test.count, samples: samples, threads: threads).seconds()
+            let start = DispatchTime.now().uptimeNanoseconds
+            let images = test.images, task = config.family.task
+            _ = Evaluator.evaluate(model: model, count: test.count, samples: samples, seed: 1, threads: threads) { batch, range in
+                images.withUnsafeBufferPointer { task.fill(batch, from: $0, indices: range) }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            log(String(format: "evaluation of %@: %.1f s, gemm-only %.1f s", config.name, seconds, gemmOnly))
+            rows += [String(format: "| %@: gemm-only (same chunks) | %.1f | 1.00 |", config.name, gemmOnly),
+                     String(format: "| %@: `Evaluator` (test NLL%@) | %.1f | %.2f |", config.name,
+                            model.prior == nil ? "" : " and −ELBO", seconds, seconds / gemmOnly)]
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        log(String(format: "evaluation: %.1f s, gemm-only %.1f s", seconds, gemmOnly))
-        return ["| evaluation, m = 1000, \(test.count) test images, \(threads) threads | seconds | ÷ gemm-only |",
-                "|---|---|---|",
-                String(format: "| gemm-only (same chunks) | %.1f | 1.00 |", gemmOnly),
-                String(format: "| `Evaluator` (test NLL) | %.1f | %.2f |", seconds, seconds / gemmOnly)]
+        return rows
     }
 
     // MARK: - Validation

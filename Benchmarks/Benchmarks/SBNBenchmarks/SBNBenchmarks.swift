@@ -45,6 +45,33 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // One training step of the mlp VAE (784-512-256-z-256-512-784, vae-cat-gs.yaml), Bernoulli
+    // 200 and categorical 20×10 latents, with the sampled prior term: malloc count 0 on one thread.
+    for (label, units) in [("bernoulli 200", BernoulliUnits(width: 200) as any StochasticUnits),
+                           ("categorical 20x10", CategoricalUnits(groups: 20, classes: 10))] {
+        for (name, workers) in ["gs", "st-gs", "reinforce", "muprop", "disarm"].flatMap({ n in [(n, 1), (n, 2)] })
+        where EstimatorRegistry.registry.lookup(name)!.supports(units) {
+            Benchmark("vae-train-step/\(name), \(label) B=100, \(workers) thread(s)") { benchmark in
+                var rng = Xoshiro256(seed: 1)
+                let model = VAEFamily.network(layers: Architecture(input: 784, hidden: [units], output: 784),
+                                              options: AnyOptions(VAEFamily.Options()), rng: &rng)
+                let type = EstimatorRegistry.registry.lookup(name)!
+                let ws = NetworkWorkspace(model: model, capacityImages: 100, runner: PartRunner(workers: workers))
+                let estimator = try type.make(model: ws, options: AnyOptions(type.optionsType.init()))
+                let grads = model.makeGradients()
+                let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
+                let batch = Batch(capacity: 100, inputSize: 784, outputSize: 784, targetIsInput: true)
+                for i in 0..<batch.input.count { batch.input.storage[i] = rng.nextUniform() < 0.13 ? 1 : 0 }
+                let context = StepContext(step: 0, temperature: 1, learningRate: 1e-3)
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    blackHole(estimator.estimate(batch, grads: grads, context: context, using: &rng))
+                    blackHole(adam.step(model.parameters, gradients: grads, runner: ws.runner))
+                }
+            }
+        }
+    }
+
     // Evaluation: 40 images × m = 100 hard samples (one chunk), single thread.
     Benchmark("eval-chunk/40 images x m=100") { benchmark in
         var rng = Xoshiro256(seed: 1)
