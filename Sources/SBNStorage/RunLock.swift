@@ -17,12 +17,21 @@ public final class RunLock {
     private let fd: Int32
     public let path: String
 
-    /// Locks the run whose results file is `results`.
+    /// Locks the run whose results file is `results`, then removes the temporary files that
+    /// writers of this run killed mid-write left behind (`AtomicFile`'s `<results>.tmp-<pid>`
+    /// whose process is gone): only the lock holder may, so no live write loses its file.
     public init(results: String) throws {
         path = results + ".lock"
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // Never through a symbolic link (its target would be truncated), and only a regular file.
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else {
-            throw Held(description: "\(path): cannot open the run's lock file (\(String(cString: strerror(errno))))")
+            let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+            throw Held(description: "\(path): cannot open the run's lock file (\(reason))")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw Held(description: "\(path): the run's lock file is not a regular file")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -33,6 +42,18 @@ public final class RunLock {
         let me = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName)\n"
         _ = ftruncate(fd, 0)
         _ = me.withCString { write(fd, $0, strlen($0)) }
+        Self.removeStaleTemporaries(of: results)
+    }
+
+    /// Unlinks `<results>.tmp-<pid>` files whose process no longer exists.
+    static func removeStaleTemporaries(of results: String) {
+        let folder = (results as NSString).deletingLastPathComponent, name = (results as NSString).lastPathComponent
+        let prefix = name + ".tmp-"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink((folder.isEmpty ? "" : folder + "/") + entry) }
+        }
     }
 
     deinit {

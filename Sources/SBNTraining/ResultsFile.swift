@@ -97,18 +97,25 @@ public enum ResultsFile {
         }
         var record = RunRecord(config: config, codeVersion: try file.stringAttribute("code_version"))
         record.configJSON = configJSON
-        record.status = RunRecord.Status(rawValue: try file.stringAttribute("status")) ?? .failed
         record.error = file.hasAttribute("error") ? try file.stringAttribute("error") : nil
+        guard let status = RunRecord.Status(rawValue: try file.stringAttribute("status")) else {
+            throw damaged(path, "attribute status is \"\(try file.stringAttribute("status"))\", not running, finished or failed")
+        }
+        record.status = status
         let t = try file.group("metrics/train")
         let steps: [Int64] = try t.dataset("step").read(), epochs: [Int64] = try t.dataset("epoch").read()
         let loss: [Double] = try t.dataset("loss").read(), tau: [Double] = try t.dataset("tau").read()
         let lr: [Double] = try t.dataset("lr").read(), wall: [Double] = try t.dataset("wall_time").read()
+        try sameLengths(path, "/metrics/train", [("step", steps.count), ("epoch", epochs.count), ("loss", loss.count), ("tau", tau.count),
+                                                  ("lr", lr.count), ("wall_time", wall.count)])
         record.train = steps.indices.map { .init(step: steps[$0], epoch: epochs[$0], loss: loss[$0], tau: tau[$0], lr: lr[$0], wallTime: wall[$0]) }
         let v = try file.group("metrics/valid")
         let vs: [Int64] = try v.dataset("step").read(), ve: [Int64] = try v.dataset("epoch").read()
         let vn: [Double] = try v.dataset("nll").read()
         let tsec: [Double] = v.contains("train_seconds") ? try v.dataset("train_seconds").read() : vn.map { _ in .nan }
         let vsec: [Double] = v.contains("valid_seconds") ? try v.dataset("valid_seconds").read() : vn.map { _ in .nan }
+        try sameLengths(path, "/metrics/valid", [("step", vs.count), ("epoch", ve.count), ("nll", vn.count), ("train_seconds", tsec.count),
+                                                  ("valid_seconds", vsec.count)])
         record.valid = vs.indices.map { .init(step: vs[$0], epoch: ve[$0], nll: vn[$0], trainSeconds: tsec[$0], validSeconds: vsec[$0]) }
         record.validSamples = Int(try v.attribute("samples", as: Int64.self))
         if file.contains("metrics/diagnostics") { record.diagnostics = try readDiagnostics(file.group("metrics/diagnostics")) }
@@ -140,6 +147,17 @@ public enum ResultsFile {
             }
         }
         return record
+    }
+
+    /// The error for a file whose contents contradict themselves (damaged, or edited by hand).
+    static func damaged(_ path: String, _ what: String) -> HDF5Error {
+        HDF5Error(operation: "\(path): \(what) (a damaged or hand-edited file)", hdf5Message: "")
+    }
+
+    /// Columns of one table must have one value per row.
+    static func sameLengths(_ path: String, _ group: String, _ columns: [(name: String, count: Int)]) throws {
+        guard let first = columns.first, let odd = columns.first(where: { $0.count != first.count }) else { return }
+        throw damaged(path, "\(group)/\(odd.name) has \(odd.count) values but \(group)/\(first.name) has \(first.count)")
     }
 
     /// Restores a checkpoint in place into a checkpoint of the same layout; returns the RNG states.

@@ -49,7 +49,7 @@ public final class Trainer {
         let state = try TrainingState(config: config, runner: PartRunner(workers: runtime.trainThreads))
         let lock = try lockRun()
         defer { withExtendedLifetime(lock) {} }
-        if let finished = try start(state, resume: resume) { return finished }
+        if let finished = try start(state, resume: resume, trainImages: splits.train.count) { return finished }
         let session = Session(elapsedBefore: state.record.elapsed)
         let firstEpoch = state.record.epochsDone + 1
         let lastEpoch = min(config.epochs, stopAfterEpochs.map { firstEpoch - 1 + $0 } ?? config.epochs)
@@ -124,7 +124,7 @@ public final class Trainer {
 
     /// Restores a resumed run, or writes the epoch-0 checkpoint of a new one (so the run is
     /// visible and resumable from the start). Returns the record of an already finished run.
-    func start(_ state: TrainingState, resume: Bool) throws -> RunRecord? {
+    func start(_ state: TrainingState, resume: Bool, trainImages: Int) throws -> RunRecord? {
         guard FileManager.default.fileExists(atPath: resultsPath) else {
             try state.save(to: resultsPath)
             return nil
@@ -144,6 +144,7 @@ public final class Trainer {
             return saved
         }
         if saved.hasCheckpoint {
+            try validateCheckpoint(saved, trainImages: trainImages)
             try state.restore(from: resultsPath, record: saved)
             if saved.status == .finished {
                 state.record.test = nil
@@ -154,6 +155,31 @@ public final class Trainer {
             }
         }
         return nil
+    }
+
+    /// The checkpoint's position against the configuration and its own invariants, before anything
+    /// is restored: completed epochs within the run's, the step count equal to the batches of those
+    /// epochs plus those of the epoch in progress, the best epoch among the completed ones.
+    func validateCheckpoint(_ saved: RunRecord, trainImages: Int) throws {
+        let perEpoch = (trainImages + config.batchSize - 1) / config.batchSize
+        func bad(_ what: String) -> TrainingError {
+            TrainingError(description: "\(resultsPath): checkpoint \(what) (a damaged or hand-edited file); choose another --out")
+        }
+        guard (0...max(config.epochs, saved.config.epochs)).contains(saved.epochsDone) else {
+            throw bad("epoch \(saved.epochsDone) is outside 0…\(max(config.epochs, saved.config.epochs))")
+        }
+        if let p = saved.epochProgress {
+            guard (0..<perEpoch).contains(p.batches), p.intervalCount >= 0, p.lossSum.isFinite, p.intervalLoss.isFinite else {
+                throw bad("epoch_progress (batches \(p.batches), interval_count \(p.intervalCount)) does not fit an epoch of \(perEpoch) batches")
+            }
+        }
+        let expected = saved.epochsDone * perEpoch + (saved.epochProgress?.batches ?? 0)
+        guard saved.steps == expected else {
+            throw bad("step \(saved.steps) does not match epoch \(saved.epochsDone) × \(perEpoch) batches + \(saved.epochProgress?.batches ?? 0)")
+        }
+        guard (0...saved.epochsDone).contains(saved.bestEpoch), !saved.bestValidNLL.isNaN, saved.elapsed.isFinite, saved.elapsed >= 0 else {
+            throw bad("best_epoch \(saved.bestEpoch), best_valid_nll \(saved.bestValidNLL) or elapsed \(saved.elapsed) is impossible after epoch \(saved.epochsDone)")
+        }
     }
 
     /// One pass over the training split in the order of the shuffling stream (from where a

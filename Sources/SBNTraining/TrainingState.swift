@@ -63,6 +63,13 @@ public final class TrainingState {
     /// and code version (a resumed run continues as `running`).
     public func restore(from path: String, record saved: RunRecord) throws {
         let rng = try ResultsFile.restore(path, into: checkpoint)
+        // xoshiro256**'s all-zero state is its fixed point: it would draw zeros for ever.
+        for (name, words) in [("rng_noise", rng.noise), ("rng_shuffle", rng.shuffle)] where words.count != 4 || words.allSatisfy({ $0 == 0 }) {
+            throw TrainingError(description: "\(path): checkpoint/\(name) is not a xoshiro256** state (four words, not all zero)")
+        }
+        for (group, set) in [("parameters", model.parameters), ("best", best)] {
+            if let bad = set.firstNonFinite { throw TrainingError(description: "\(path): checkpoint/\(group)/\(bad) holds a NaN or infinity") }
+        }
         noise = Xoshiro256(stateWords: rng.noise)
         shuffle = Xoshiro256(stateWords: rng.shuffle)
         record = saved

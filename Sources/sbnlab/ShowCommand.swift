@@ -59,7 +59,13 @@ struct ShowCommand: ParsableCommand {
         guard let lo = finite.min(), let hi = finite.max(), hi > lo else {
             return String(x.map { $0.isFinite ? "▄" : "!" })
         }
-        return String(x.map { $0.isFinite ? ticks[min(7, Int((($0 - lo) / (hi - lo)) * 8))] : "!" })
+        // Halves first: hi − lo overflows for values near ±Double.greatestFiniteMagnitude.
+        let span = hi / 2 - lo / 2
+        return String(x.map { v in
+            guard v.isFinite else { return "!" }
+            let f = (v / 2 - lo / 2) / span
+            return ticks[f.isFinite ? min(7, max(0, Int(f * 8))) : 0]
+        })
     }
 }
 

@@ -1,0 +1,117 @@
+import Foundation
+import SBNTestSupport
+import Testing
+
+/// Results files and checkpoints edited by hand or damaged by another tool (issue 21): each is a
+/// one-line error naming the file and what is wrong, or an `unreadable` row in a summary, never a
+/// trap; a resume refuses before it writes anything. Files are edited with h5py, as a user would.
+@Suite(.enabled(if: hasPythonWithH5py, "python3 with h5py not available")) struct HostileFileTests {
+    let folder = ExperimentFolder()
+
+    func sbnlab(_ args: [String]) throws -> CommandResult {
+        try runCommand(try #require(TestPaths.sbnlabBinary, "sbnlab binary not built"), args, in: folder.dir)
+    }
+
+    /// A finished small run (2 epochs, a validation each epoch) to damage; returns its run file.
+    func finishedRun() throws -> (yaml: String, file: String) {
+        let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs", extra: "valid_every: 1"))
+        let r = try sbnlab(["run", yaml, "--out", "good"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return (yaml, folder.dir + "/good/run.h5")
+    }
+
+    /// A copy of `file` in `name/run.h5` with `edit` (Python, `f` the open h5py file) applied.
+    func damaged(_ file: String, _ name: String, _ edit: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: folder.dir + "/" + name, withIntermediateDirectories: true)
+        let copy = folder.dir + "/\(name)/run.h5"
+        try FileManager.default.copyItem(atPath: file, toPath: copy)
+        let script = "import h5py, numpy as np\nf = h5py.File('\(copy)', 'a')\n\(edit)\nf.close()\n"
+        let r = try runCommand("/usr/bin/env", ["python3", "-c", script])
+        #expect(r.status == 0, "\(r.stderr)")
+        return copy
+    }
+
+    func expectOneLine(_ r: CommandResult, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == 1 && r.stderr == "sbnlab: error: \(expected)\n", "\(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+    }
+
+    /// Metric columns of unequal length: `show` names the column; `collect` lists the file as an
+    /// unreadable row and summarises the others (it trapped in `ResultsFile.readRecord`).
+    @Test func unequalMetricLengths() throws {
+        let (_, good) = try finishedRun()
+        let bad = try damaged(good, "short", """
+            e = f['metrics/valid/epoch'][:1]; del f['metrics/valid/epoch']
+            f.create_dataset('metrics/valid/epoch', data=e, maxshape=(None,), chunks=True)
+            """)
+        expectOneLine(try sbnlab(["show", bad]),
+                      "\(bad): /metrics/valid/epoch has 1 values but /metrics/valid/step has 2 (a damaged or hand-edited file)")
+        let collected = try sbnlab(["collect", folder.dir])
+        #expect(collected.status == 0, "\(collected.stderr)")
+        #expect(collected.stdout.contains("(2 runs)"))
+        let status = try runCommand("/usr/bin/env", ["python3", "-c",
+            "import h5py; f = h5py.File('\(folder.dir)/summary.h5'); print(sorted(f['status'].asstr()[:]))"])
+        #expect(status.stdout == "['finished', 'unreadable']\n")
+    }
+
+    /// A curve holding ±1e308 (its range overflows a double) is drawn, not a trap (SIGILL before).
+    @Test func extremeCurveValues() throws {
+        let (_, good) = try finishedRun()
+        let bad = try damaged(good, "extreme", "f['metrics/valid/nll'][0] = 1e308; f['metrics/valid/nll'][1] = -1e308")
+        let r = try sbnlab(["show", bad])
+        #expect(r.status == 0 && r.stdout.contains("valid NLL"), "\(r.status): \(r.stderr)")
+    }
+
+    /// Impossible checkpoint states are refused before the resume restores or writes anything.
+    @Test func impossibleCheckpointsAreRefused() throws {
+        let (yaml, good) = try finishedRun()
+        let cases: [(name: String, edit: String, message: (String) -> String)] = [
+            ("progress", """
+                g = f['checkpoint'].create_group('epoch_progress'); f.attrs['status'] = 'running'
+                g.attrs['batches'] = np.int64(10**12); g.attrs['loss_sum'] = 0.0; g.attrs['interval_loss'] = 0.0
+                g.attrs['interval_count'] = np.int64(0)
+                """, { "\($0): checkpoint epoch_progress (batches 1000000000000, interval_count 0) does not fit an epoch of 8 batches "
+                      + "(a damaged or hand-edited file); choose another --out" }),
+            ("steps", "f['checkpoint'].attrs['step'] = np.int64(7)",
+             { "\($0): checkpoint step 7 does not match epoch 2 × 8 batches + 0 (a damaged or hand-edited file); choose another --out" }),
+            ("rng", "f['checkpoint/rng_noise'][:] = np.zeros(4, np.uint64)",
+             { "\($0): checkpoint/rng_noise is not a xoshiro256** state (four words, not all zero)" }),
+            ("nan", "w = f['checkpoint/parameters/W1']; a = w[:]; a[0, 0] = np.nan; w[...] = a",
+             { "\($0): checkpoint/parameters/W1 holds a NaN or infinity" }),
+            ("status", "f.attrs['status'] = 'weird'",
+             { "\($0): attribute status is \"weird\", not running, finished or failed (a damaged or hand-edited file)" }),
+        ]
+        for c in cases {
+            let file = try damaged(good, c.name, c.edit)
+            let before = try Data(contentsOf: URL(fileURLWithPath: file))
+            expectOneLine(try sbnlab(["run", yaml, "--out", c.name, "--resume", "--set", "epochs=3"]), c.message("\(c.name)/run.h5"))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before, "\(c.name): the file was rewritten")
+        }
+    }
+
+    /// A temporary file left by a writer killed mid-write is removed when the run is next locked
+    /// (the kill left 3.3 MB per checkpoint before); a live writer's is kept.
+    @Test func staleTemporariesAreRemoved() throws {
+        let (yaml, good) = try finishedRun()
+        let dead = Process()
+        dead.executableURL = URL(fileURLWithPath: "/bin/true")
+        try dead.run()
+        dead.waitUntilExit()
+        let stale = good + ".tmp-\(dead.processIdentifier)", live = good + ".tmp-\(getpid())"
+        for path in [stale, live] { #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 1000))) }
+        let r = try sbnlab(["run", yaml, "--out", "good", "--resume"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stale) && FileManager.default.fileExists(atPath: live))
+    }
+
+    /// A lock file that is a symbolic link is refused; its target is not truncated.
+    @Test func symlinkedLockIsRefused() throws {
+        let (yaml, _) = try finishedRun()
+        let target = folder.dir + "/precious.txt"
+        try "keep me".write(toFile: target, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: folder.dir + "/linked", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.dir + "/linked/run.h5.lock", withDestinationPath: target)
+        expectOneLine(try sbnlab(["run", yaml, "--out", "linked"]),
+                      "linked/run.h5.lock: cannot open the run's lock file (it is a symbolic link)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me")
+    }
+}
