@@ -113,9 +113,20 @@ public enum ConfigNode {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
             throw ConfigError(file: "--set", path: text, "expected key=value")
         }
+        let key = String(text[..<eq])
+        // Dotted names only: an empty component (".epochs", "samples..test") is a typo, not a key.
+        let components = key.split(separator: ".", omittingEmptySubsequences: false)
+        guard components.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }) else {
+            throw ConfigError(file: "--set", path: key, "expected a dotted key such as samples.test")
+        }
         let raw = String(text[text.index(after: eq)...])
         let value = (try? Yams.compose(yaml: raw)).flatMap { $0 } ?? Node(raw)
-        return (path(String(text[..<eq])), value)
+        // The cap that protects files protects values given on the command line too.
+        var budget = maxValues
+        guard fits(value, budget: &budget) else {
+            throw ConfigError(file: "--set", path: key, "expands to more than \(maxValues) values (through YAML aliases?)")
+        }
+        return (path(key), value)
     }
 
     /// Every leaf below `node` with its dotted path, in key order. Lists and empty mappings are leaves.

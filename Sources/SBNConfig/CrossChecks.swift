@@ -6,6 +6,10 @@ import SBNModel
 extension ExperimentConfig {
     /// The first problem as (key path, message), or nil.
     func crossCheck() -> (path: String, message: String)? {
+        // The name is the default results folder (results/<name>): it must stay inside results/.
+        if name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") || name.count > 200 {
+            return ("name", "expected a folder name (1–200 characters, no \"/\", not \".\" or \"..\"), got \"\(name)\"")
+        }
         if let problem = family.problem(layers: layers, options: model.options, trainingSamples: samples.train) { return problem }
         guard let estimator = EstimatorRegistry.registry.lookup(self.estimator) else { return nil }
         if let problem = Applicability.problem(estimator, units: layers.hidden, samples: samples.train) { return problem }

@@ -1,3 +1,4 @@
+import Foundation
 import SBNStorage
 
 /// The prepared dataset (`data/binarized_mnist.h5`), loaded into memory: 50000 × 784 bytes for
@@ -24,6 +25,10 @@ public struct BinarizedMNIST: Sendable {
 
     public static let defaultPath = "data/binarized_mnist.h5"
 
+    /// The most images a split may declare (MNIST has 70000 in all): a larger declared shape is
+    /// refused before anything is allocated for it, and so is one the machine's memory cannot hold.
+    public static let maxImages = 1 << 20
+
     public init(path: String = defaultPath) throws {
         self.path = path
         let file: HDF5File
@@ -35,13 +40,25 @@ public struct BinarizedMNIST: Sendable {
             guard ds.shape.count == 2, ds.shape[1] == ImageHalves.pixels else {
                 throw DataError(file: path, "/\(name)/images has shape \(ds.shape), expected (N, 784)")
             }
+            let declared = ds.shape[0]
+            guard declared <= Self.maxImages, UInt64(declared) * UInt64(ImageHalves.pixels) < ProcessInfo.processInfo.physicalMemory / 2 else {
+                throw DataError(file: path, "/\(name)/images declares \(declared) images; at most \(Self.maxImages) are read "
+                                + "(and no more than half the memory)")
+            }
             let images: [UInt8] = try ds.read()
             guard !images.isEmpty else { throw DataError(file: path, "/\(name)/images is empty") }
             if let bad = images.first(where: { $0 > 1 }) {
                 throw DataError(file: path, "/\(name)/images holds the value \(bad); expected 0/1")
             }
             try verify(images, split: name, in: file)
-            let labels: [UInt8]? = file.contains(name + "/labels") ? try file.dataset(name + "/labels").read() : nil
+            var labels: [UInt8]?
+            if file.contains(name + "/labels") {
+                let ds = try file.dataset(name + "/labels")
+                guard ds.shape == [declared] else {
+                    throw DataError(file: path, "/\(name)/labels has shape \(ds.shape) for \(declared) images, expected (\(declared),)")
+                }
+                labels = try ds.read()
+            }
             return Split(images: images, labels: labels)
         }
         func verify(_ images: [UInt8], split name: String, in file: HDF5File) throws {

@@ -129,6 +129,12 @@ public struct SweepDefinition: Sendable {
         return combos
     }
 
+    /// Whether two axis values are equal: numbers by value, anything else as written.
+    static func sameValue(_ a: Node, _ b: Node) -> Bool {
+        if let x = a.scalar.flatMap({ Double($0.string) }), let y = b.scalar.flatMap({ Double($0.string) }) { return x == y }
+        return ConfigNode.text(a) == ConfigNode.text(b)
+    }
+
     static func axesSection(_ tree: Node, key: String, file: String, required: Bool) throws -> [Axis] {
         guard let raw = tree[key] else {
             if required { throw ConfigError(file: file, path: key, "no sweep section (use `sbnlab run` for a single run)") }
@@ -141,6 +147,13 @@ public struct SweepDefinition: Sendable {
         return try ConfigNode.leaves(raw).map { path, value in
             guard let list = value.sequence, !list.isEmpty else {
                 throw ConfigError(file: file, path: "\(key).\(path)", "expected a non-empty list of values")
+            }
+            // 0.001, 1e-3 and 0.0010 are one value: three points of it would run the same run three times.
+            for (i, v) in list.enumerated() {
+                if let j = list.prefix(i).firstIndex(where: { sameValue($0, v) }) {
+                    throw ConfigError(file: file, path: "\(key).\(path)[\(i)]",
+                                      "\(ConfigNode.text(v)) is the same value as \(key).\(path)[\(j)] (\(ConfigNode.text(list[j])))")
+                }
             }
             return (path, Array(list))
         }

@@ -22,7 +22,11 @@ public enum StopRequest {
 
     /// Installs the handlers (idempotent). Dispatch sources run them on a queue, so nothing
     /// async-signal-unsafe happens inside a signal handler.
-    public static func install() { sources.start() }
+    public static func install() {
+        // Progress goes to stdout; a closed pipe (`… | head -1`) must not end the run by SIGPIPE.
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
+        sources.start()
+    }
 
     /// Records `signal` as if it had arrived.
     public static func request(_ signal: Int32) { received.store(signal, ordering: .relaxed) }

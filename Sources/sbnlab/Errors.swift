@@ -5,7 +5,7 @@ import Foundation
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let exit as ExitCode { throw exit } catch {
         let line = message(error).split(separator: "\n").joined(separator: " ")
-        FileHandle.standardError.write(Data("sbnlab: error: \(line)\n".utf8))
+        try? FileHandle.standardError.write(contentsOf: Data("sbnlab: error: \(line)\n".utf8))
         throw ExitCode(1)
     }
 }
@@ -25,6 +25,14 @@ func message(_ error: any Error) -> String {
 }
 
 /// Writes a line to stdout unbuffered, so progress shows up at once even through a pipe.
+/// A progress line on stdout. A reader that went away (`sbnlab run … | head -1`) must not stop
+/// training: SIGPIPE is ignored (`StopRequest.install`) and a failed write is dropped.
 func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
+}
+
+/// A count flag outside its range is a usage error (exit 64) naming the flag and the range.
+func expectCount(_ flag: String, _ value: Int?, in range: ClosedRange<Int>) throws {
+    guard let value, !range.contains(value) else { return }
+    throw ValidationError("\(flag): expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(value)")
 }

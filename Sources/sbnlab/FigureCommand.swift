@@ -41,8 +41,8 @@ struct VAEFigureCommand: ParsableCommand {
 
     func validate() throws {
         for (name, value, range) in [("--images", images, 1...50), ("--draws", draws, 1...20), ("--prior", prior, 0...200),
-                                     ("--variables", variables, 0...50)] where !range.contains(value) {
-            throw ValidationError("\(name): expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(value)")
+                                     ("--variables", variables, 0...50)] {
+            try expectCount(name, value, in: range)
         }
     }
 

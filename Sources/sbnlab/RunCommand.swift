@@ -25,6 +25,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Threads for training steps (up to 2) and evaluation (default: all cores). Results do not depend on it.")
     var threads: Int?
 
+    func validate() throws {
+        try expectCount("--stop-after", stopAfter, in: 1...1_000_000)
+        try expectCount("--threads", threads, in: 1...1024)
+    }
+
     func run() throws {
         try reportingErrors {
             let config = try ConfigLoader.load(experiment, overrides: overrides)

@@ -92,6 +92,11 @@ struct ImputeCommand: ParsableCommand {
     @Option(help: "Dataset (default: the run's data.path).")
     var data: String?
 
+    func validate() throws {
+        try expectCount("--images", images, in: 1...100)
+        try expectCount("--samples", samples, in: 1...100)
+    }
+
     func run() throws {
         try reportingErrors {
             let (record, model) = try ResultsFile.loadBestModel(runFile)

@@ -47,6 +47,13 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "With --executor slurm: follow the array until it ends, then collect the summary.")
     var wait = false
 
+    func validate() throws {
+        // More processes than points or cores only oversubscribes the machine; a typo such as
+        // 1000 would start one process per point.
+        try expectCount("--jobs", jobs, in: 1...64)
+        try expectCount("--cpus-per-task", cpusPerTask, in: 1...1024)
+    }
+
     func run() throws {
         try reportingErrors {
             let sweep = try SweepDefinition.load(experiment, overrides: overrides)

@@ -103,6 +103,26 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stale) && FileManager.default.fileExists(atPath: live))
     }
 
+    /// Datasets: labels shorter than the images (trapped in `Split.prefix`), and a declared
+    /// 10⁹ × 784 split (aborted allocating 784 GB): one-line errors before anything is allocated
+    /// or written.
+    @Test func hostileDatasets() throws {
+        let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
+        for (name, edit, expected) in [
+            ("labels.h5", "f.create_dataset('train/labels', data=np.zeros(5, np.uint8))",
+             "/train/labels has shape [5] for 50000 images, expected (50000,)"),
+            ("huge.h5", "del f['valid/images']; f.create_dataset('valid/images', shape=(10**9, 784), dtype=np.uint8, chunks=(1000, 784))",
+             "/valid/images declares 1000000000 images; at most 1048576 are read (and no more than half the memory)"),
+        ] {
+            let path = folder.dir + "/" + name
+            try FileManager.default.copyItem(atPath: TestPaths.preparedDataset, toPath: path)
+            let r = try runCommand("/usr/bin/env", ["python3", "-c", "import h5py, numpy as np\nf = h5py.File('\(path)', 'a')\n\(edit)\nf.close()"])
+            #expect(r.status == 0, "\(r.stderr)")
+            expectOneLine(try sbnlab(["run", yaml, "--set", "data.path=\(path)", "--out", "never"]), "\(path): \(expected)")
+            #expect(!FileManager.default.fileExists(atPath: folder.dir + "/never"))
+        }
+    }
+
     /// A lock file that is a symbolic link is refused; its target is not truncated.
     @Test func symlinkedLockIsRefused() throws {
         let (yaml, _) = try finishedRun()

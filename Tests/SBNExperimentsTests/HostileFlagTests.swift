@@ -1,0 +1,78 @@
+import Foundation
+import SBNTestSupport
+import Testing
+
+/// Hostile flags and definitions (issue 21): each a one-line error (usage errors exit 64, others
+/// 1) naming the flag or key, with nothing written; a closed stdout does not stop a run.
+@Suite struct HostileFlagTests {
+    let folder = ExperimentFolder()
+
+    func sbnlab(_ args: [String]) throws -> CommandResult {
+        try runCommand(try #require(TestPaths.sbnlabBinary, "sbnlab binary not built"), args, in: folder.dir)
+    }
+
+    /// A 412-byte `--set` value of nested YAML aliases (a "billion laughs") took 21–31 s and
+    /// 7.7 GB, then aborted; it is refused by the cap that protects files. Malformed keys were
+    /// accepted silently.
+    @Test func setValuesAndKeys() throws {
+        let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
+        var bomb = "{a0: &a0 [1,1,1,1,1,1,1,1,1,1]"
+        for i in 1...6 { bomb += ", a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ",") + "]" }
+        bomb += "}"
+        for command in ["run", "sweep"] {
+            let r = try sbnlab([command, yaml, "--set", "description=\(bomb)", "--out", "never"])
+            #expect(r.status == 1 && r.stderr == "sbnlab: error: --set: description: expands to more than 100000 values (through YAML aliases?)\n",
+                    "\(command): \(r.stderr)")
+        }
+        for key in [".epochs", "samples..test", "epochs."] {
+            let r = try sbnlab(["run", yaml, "--set", "\(key)=2", "--out", "never"])
+            #expect(r.status == 1 && r.stderr == "sbnlab: error: --set: \(key): expected a dotted key such as samples.test\n", "\(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.dir + "/never"))
+    }
+
+    /// Count flags out of range are usage errors naming the flag (they trapped, drew "true + -1
+    /// samples", or were silently clamped: --jobs 1000 started one process per point).
+    @Test func countFlagsAreChecked() throws {
+        let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
+        let cases: [([String], String)] = [
+            (["impute", "missing.h5", "--samples", "9223372036854775807"], "--samples: expected a whole number from 1 to 100, got 9223372036854775807"),
+            (["impute", "missing.h5", "--samples=-1"], "--samples: expected a whole number from 1 to 100, got -1"),
+            (["impute", "missing.h5", "--images", "0"], "--images: expected a whole number from 1 to 100, got 0"),
+            (["run", yaml, "--threads", "0"], "--threads: expected a whole number from 1 to 1024, got 0"),
+            (["run", yaml, "--stop-after=-1"], "--stop-after: expected a whole number from 1 to 1000000, got -1"),
+            (["sweep", yaml, "--jobs", "1000"], "--jobs: expected a whole number from 1 to 64, got 1000"),
+        ]
+        for (args, message) in cases {
+            let r = try sbnlab(args)
+            #expect(r.status == 64 && r.stderr.hasPrefix("Error: \(message)\n"), "\(args): \(r.status) \(r.stderr)")
+        }
+    }
+
+    /// A run name that leaves results/ ("..", "../../x", "") is refused; 0.001, 1e-3 and 0.0010
+    /// are one value of a sweep axis (they ran three times and reported "131.50 ± 0.00").
+    @Test func namesAndDuplicateAxisValues() throws {
+        for name in ["..", "../../x", "\"\""] {
+            let path = try folder.write("n.yaml", "name: \(name)\n")
+            let r = try sbnlab(["run", path])
+            let shown = name == "\"\"" ? "" : name
+            #expect(r.status == 1 && r.stderr == "sbnlab: error: \(path): name: expected a folder name (1–200 characters, no \"/\", "
+                    + "not \".\" or \"..\"), got \"\(shown)\"\n", "\(r.stderr)")
+        }
+        let sweep = try folder.write("d.yaml", "name: d\nsweep: {lr: [0.001, 1e-3, 0.0010], seed: [1]}\n")
+        let r = try sbnlab(["sweep", sweep, "--emit", "jobs", "--out", "d"])
+        #expect(r.status == 1 && r.stderr == "sbnlab: error: \(sweep): sweep.lr[1]: 1e-3 is the same value as sweep.lr[0] (0.001)\n", "\(r.stderr)")
+    }
+
+    /// `sbnlab run … | head -1`: the reader leaves after the first line; the run still finishes
+    /// (it ended by SIGPIPE, exit 141, before).
+    @Test func closedStdoutDoesNotStopTheRun() throws {
+        let binary = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
+        let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
+        let r = try runCommand("/bin/bash", ["-c", "set -o pipefail; '\(binary)' run '\(yaml)' --out piped | head -1 > /dev/null; echo ${PIPESTATUS[0]}"],
+                               in: folder.dir)
+        #expect(r.stdout == "0\n", "\(r.stdout) \(r.stderr)")
+        let show = try sbnlab(["show", "piped/run.h5"])
+        #expect(show.stdout.contains("status finished"), "\(show.stdout)")
+    }
+}
