@@ -54,7 +54,7 @@ let package = Package(
         module("SBNSweeps", ["SBNConfig", "SBNTraining", "SBNStorage", .product(name: "Yams", package: "Yams")]),
         module("SBNBench", ["SBNConfig", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",
                             .product(name: "Atomics", package: "swift-atomics")]),
-        module("SBNFigures", ["CZlib", "SBNModel", "SBNData", "SBNDistributions", "SBNTensor"]),
+        module("SBNFigures", ["CZlib", "SBNModel", "SBNData", "SBNDistributions", "SBNStorage", "SBNTensor"]),
         module("SBNDiagnostics", ["SBNEstimators", "SBNModel", "SBNOptions", "SBNStorage", "SBNTensor", "SBNDistributions"]),
         .target(name: "SBNLab", dependencies: frameworkModules),
         // The framework's modules are listed here too, not only through SBNLab's re-exports: with

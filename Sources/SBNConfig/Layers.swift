@@ -73,8 +73,11 @@ public struct Layers: Codable, Equatable, Sendable {
             let numbers: [Int]
             if let list = try? keyed.decode([Int].self, forKey: key) {
                 numbers = list
+            } else if let one = try? keyed.decode(Int.self, forKey: key) {
+                numbers = [one]
             } else {
-                numbers = [try keyed.decode(Int.self, forKey: key)]
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [key],
+                                                        debugDescription: "expected \(kind.parametersText) as whole numbers"))
             }
             plain = nil
             units = try Self.make(kind, numbers, at: decoder.codingPath + [key])

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import SBNStorage
 
 /// Writes 8-bit RGB PNG files with zlib (deflate for IDAT, crc32 for chunk checksums), so
 /// figures need no Python or image library.
@@ -30,7 +31,10 @@ public enum PNGWriter {
     }
 
     public static func write(_ path: String, width: Int, height: Int, rgb: [UInt8]) throws {
-        try Data(encode(width: width, height: height, rgb: rgb)).write(to: URL(fileURLWithPath: path), options: .atomic)
+        // AtomicFile: write-then-rename, and never onto a link, FIFO or device (Data's .atomic
+        // option replaced /dev/full with a regular file).
+        let bytes = Data(encode(width: width, height: height, rgb: rgb))
+        try AtomicFile.write(to: path) { tmp in try bytes.write(to: URL(fileURLWithPath: tmp)) }
     }
 
     static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }

@@ -1,3 +1,4 @@
+import Foundation
 // POSIX file calls (this module binds HDF5 and the file system): Glibc on Linux, Darwin on macOS.
 #if canImport(Glibc)
 import Glibc
@@ -19,6 +20,12 @@ public enum AtomicFile {
     /// Calls `body` with a temporary path, then renames it onto `path`. If `body` throws, the
     /// temporary file is removed and `path` is left untouched.
     public static func write<R>(to path: String, _ body: (String) throws -> R) throws -> R {
+        // The rename would replace a symbolic link, FIFO or device node with a regular file (as
+        // root, /dev/full once became one): only regular files are replaced.
+        var info = stat()
+        if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+            throw Failure(description: "\(path): exists and is not a regular file (a link, FIFO, device or folder); not replaced")
+        }
         let tmp = temporaryPath(for: path)
         unlink(tmp)
         let result: R
@@ -39,6 +46,15 @@ public enum AtomicFile {
             throw Failure(description: "\(path): cannot rename temporary file into place: \(reason)")
         }
         return result
+    }
+
+    /// Writes `text` (UTF-8) to `path` the same way.
+    public static func writeText(_ text: String, to path: String) throws {
+        try write(to: path) { tmp in
+            guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
+                throw Failure(description: "\(path): cannot write (\(String(cString: strerror(errno))))")
+            }
+        }
     }
 
     /// Creates an HDF5 file at a temporary name, lets `body` fill it, closes it, then renames it

@@ -1,5 +1,6 @@
 import Foundation
 import SBNConfig
+import SBNStorage
 import SBNTraining
 
 /// Runs a sweep as a SLURM job array: one array task per point, each `sbnlab run … --resume`
@@ -80,7 +81,7 @@ public struct SlurmExecutor {
     public func write(executable: String) throws -> String {
         let jobsFile = absolute(try runner.emitJobs(executable: absolute(executable), absolutePaths: true))
         let path = runner.outputFolder + "/sweep.slurm"
-        try script(jobsFile: jobsFile).write(toFile: path, atomically: true, encoding: .utf8)
+        try AtomicFile.writeText(script(jobsFile: jobsFile), to: path)
         return path
     }
 

@@ -188,7 +188,7 @@ public struct SweepRunner {
             command(for: $0, executable: executable, absolutePaths: absolutePaths).map(Self.quote).joined(separator: " ")
         }
         let path = outputFolder + "/jobs.txt"
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try AtomicFile.writeText(lines.joined(separator: "\n") + "\n", to: path)
         return path
     }
 

@@ -25,7 +25,7 @@ struct BenchCommand: ParsableCommand {
                                    estimators: estimators.split(separator: ",").map(String.init), log: emit)
             let report = try bench.run()
             print("\n" + report)
-            if let out { try report.write(toFile: out, atomically: true, encoding: .utf8) }
+            if let out { try AtomicFile.writeText(report, to: out) }
         }
     }
 }

@@ -64,6 +64,29 @@ import Testing
         #expect(r.status == 1 && r.stderr == "sbnlab: error: \(sweep): sweep.lr[1]: 1e-3 is the same value as sweep.lr[0] (0.001)\n", "\(r.stderr)")
     }
 
+    /// `--out` onto a symbolic link or a FIFO is refused, the node kept (as root, a figure written
+    /// to /dev/full once replaced the device with a regular file); categorical sizes that are not
+    /// whole numbers name their key and what is expected.
+    @Test func nonRegularTargetsAndCategoricalSizes() throws {
+        let target = folder.dir + "/target.png", link = folder.dir + "/link.png", fifo = folder.dir + "/fifo.png"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for path in [link, fifo] {
+            let r = try sbnlab(["figure", "gumbel-softmax", "--draws", "100", "--out", path])
+            #expect(r.status == 1 && r.stderr == "sbnlab: error: \(path): exists and is not a regular file (a link, FIFO, device or folder); "
+                    + "not replaced\n", "\(r.stderr)")
+        }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target && !FileManager.default.fileExists(atPath: target))
+        #expect(try FileManager.default.attributesOfItem(atPath: fifo)[.type] as? FileAttributeType == .typeUnknown
+                || (try FileManager.default.attributesOfItem(atPath: fifo)[.type] as? FileAttributeType) != .typeRegular)
+        for (sizes, shown) in [("[\"20\", 10]", "[\"20\", 10]"), ("[20.5, 10]", "[20.5, 10]")] {
+            let path = try folder.write("c.yaml", "layers: [392, {categorical: \(sizes)}, 392]\n")
+            let r = try sbnlab(["run", path])
+            #expect(r.stderr == "sbnlab: error: \(path): layers[1].categorical: expected [groups, classes] as whole numbers, got \(shown)\n",
+                    "\(r.stderr)")
+        }
+    }
+
     /// `sbnlab run … | head -1`: the reader leaves after the first line; the run still finishes
     /// (it ended by SIGPIPE, exit 141, before).
     @Test func closedStdoutDoesNotStopTheRun() throws {
