@@ -148,8 +148,9 @@ public struct SweepDefinition: Sendable {
             guard let list = value.sequence, !list.isEmpty else {
                 throw ConfigError(file: file, path: "\(key).\(path)", "expected a non-empty list of values")
             }
-            // 0.001, 1e-3 and 0.0010 are one value: three points of it would run the same run three times.
-            for (i, v) in list.enumerated() {
+            // 0.001, 1e-3 and 0.0010 are one value: three points of it would run the same run three
+            // times. (Zipped axes repeat values by design; their tuples are checked as point names.)
+            for (i, v) in list.enumerated() where key == "sweep" {
                 if let j = list.prefix(i).firstIndex(where: { sameValue($0, v) }) {
                     throw ConfigError(file: file, path: "\(key).\(path)[\(i)]",
                                       "\(ConfigNode.text(v)) is the same value as \(key).\(path)[\(j)] (\(ConfigNode.text(list[j])))")
