@@ -8,7 +8,7 @@ BIN     := .build/release/sbnlab
 DATA    := data/binarized_mnist.h5
 EXPERIMENTS := $(patsubst experiments/%.yaml,%,$(wildcard experiments/*.yaml))
 
-.PHONY: setup build data test bench bench-pytorch list-experiments clean slurm-up slurm-down $(addprefix exp-,$(EXPERIMENTS))
+.PHONY: setup build data test fuzz bench bench-pytorch list-experiments clean slurm-up slurm-down $(addprefix exp-,$(EXPERIMENTS))
 
 setup:
 	@bash scripts/setup.sh
@@ -45,6 +45,11 @@ exp-sbn-arm-threshold exp-sbn-arm-long-threshold: $(THRESHOLD_DATA)
 test: setup
 	$(record_version)
 	$(SWIFT) test -c release
+
+# libFuzzer on the readers of files SBNLab did not write (Fuzz/, scripts/fuzz.sh): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: build $(DATA)
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Any experiments/<name>.yaml runs as `make exp-<name>`: a single run, or with a sweep: section a
 # sweep over JOBS parallel processes. Both are resumable: a rerun continues or reports.

@@ -11,9 +11,33 @@ extension ExperimentConfig {
             return ("name", "expected a folder name (1–200 characters, no \"/\", not \".\" or \"..\"), got \"\(name)\"")
         }
         if let problem = family.problem(layers: layers, options: model.options, trainingSamples: samples.train) { return problem }
+        // Parameters, gradients, optimizer moments and the best copy are ≈ 5 copies of the
+        // network: a hand-edited width must not allocate the machine away.
+        let count = parameterCount
+        if count > Self.maxParameters {
+            return ("layers", "the network would have \(count) parameters; at most \(Self.maxParameters)")
+        }
         guard let estimator = EstimatorRegistry.registry.lookup(self.estimator) else { return nil }
         if let problem = Applicability.problem(estimator, units: layers.hidden, samples: samples.train) { return problem }
         return diagnosticsCheck()
+    }
+
+    /// The most parameters a network may have (the VAE of §4.2 has 1.1 million).
+    static let maxParameters = 20_000_000
+
+    /// The network's weights and biases, from the family's maps (no allocation; saturating).
+    var parameterCount: Int {
+        let architecture = family.fullArchitecture(layers: layers, options: model.options)
+        var total = 0
+        for l in 1...architecture.hidden.count + 1 {
+            let widths = architecture.mapWidths(l)
+            for k in 1..<widths.count {
+                let (product, overflow) = (widths[k - 1] + 1).multipliedReportingOverflow(by: widths[k])
+                if overflow || total > Int.max / 2 - product { return .max }
+                total += product
+            }
+        }
+        return total
     }
 
     /// Every estimator `diagnostics:` names (`name` or `name{options}`) exists, has valid options

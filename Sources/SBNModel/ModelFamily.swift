@@ -49,6 +49,11 @@ extension ModelFamily {
         problem(layers: layers, options: typed(options), trainingSamples: trainingSamples)
     }
 
+    /// The full architecture (maps' hidden widths) for options decoded as `AnyOptions`.
+    public static func fullArchitecture(layers: Architecture, options: AnyOptions) -> Architecture {
+        architecture(layers: layers, options: typed(options)).0
+    }
+
     /// A network of this family drawn from `rng`.
     public static func network(layers: Architecture, options: AnyOptions, rng: inout Xoshiro256) -> StochasticNetwork {
         let (architecture, prior) = architecture(layers: layers, options: typed(options))

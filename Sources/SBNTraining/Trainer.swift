@@ -160,7 +160,7 @@ public final class Trainer {
     /// The checkpoint's position against the configuration and its own invariants, before anything
     /// is restored: completed epochs within the run's, the step count equal to the batches of those
     /// epochs plus those of the epoch in progress, the best epoch among the completed ones.
-    func validateCheckpoint(_ saved: RunRecord, trainImages: Int) throws {
+    public func validateCheckpoint(_ saved: RunRecord, trainImages: Int) throws {
         let perEpoch = (trainImages + config.batchSize - 1) / config.batchSize
         func bad(_ what: String) -> TrainingError {
             TrainingError(description: "\(resultsPath): checkpoint \(what) (a damaged or hand-edited file); choose another --out")
