@@ -12,6 +12,7 @@ import Darwin
 public enum AtomicFile {
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The temporary name used while `path` is being written.

@@ -20,8 +20,15 @@ public final class RunLock {
     /// Locks the run whose results file is `results`, then removes the temporary files that
     /// writers of this run killed mid-write left behind (`AtomicFile`'s `<results>.tmp-<pid>`
     /// whose process is gone): only the lock holder may, so no live write loses its file.
-    public init(results: String) throws {
-        path = results + ".lock"
+    public convenience init(results: String) throws {
+        try self.init(lockFile: results + ".lock", results: results,
+                      busy: { "\(results): another process is writing this run (\($0)); wait for it or stop it" })
+    }
+
+    /// A lock on `lockFile`; `busy(holder)` is the message when another process holds it, and
+    /// stale temporaries of `results` are removed once it is taken.
+    public init(lockFile: String, results: String, busy: (String) -> String) throws {
+        path = lockFile
         // Never through a symbolic link (its target would be truncated), and only a regular file.
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else {
@@ -36,8 +43,7 @@ public final class RunLock {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
-            throw Held(description: "\(results): another process is writing this run (\(holder?.isEmpty == false ? holder! : "holder unknown")); "
-                       + "wait for it or stop it")
+            throw Held(description: busy(holder?.isEmpty == false ? holder! : "holder unknown"))
         }
         let me = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName)\n"
         _ = ftruncate(fd, 0)

@@ -67,6 +67,11 @@ public struct SweepRunner {
     /// resumably; no new point starts, and the call returns once every worker has exited.
     @discardableResult
     public func run() throws -> [PointState] {
+        // One sweep per folder: a second would start the same points and interleave their logs.
+        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+        let lock = try RunLock(lockFile: outputFolder + "/sweep.lock", results: outputFolder + "/summary.h5",
+                               busy: { "\(outputFolder): another sweep holds this folder (\($0)); wait for it or stop it" })
+        defer { withExtendedLifetime(lock) {} }
         try prepare()
         var states = try run(sweep.points, stage: "")
         // Failed points (a rate that diverged) are final: they are never chosen.
@@ -157,9 +162,10 @@ public struct SweepRunner {
 
     /// Opens a point's log for appending (never truncating), after a header for this session.
     static func appendLog(_ path: String, header command: [String]) throws -> FileHandle {
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.seekToEnd()
+        // O_APPEND: every write lands at the end, whoever else has the log open.
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw AtomicFile.Failure(description: "\(path): cannot open (\(String(cString: strerror(errno))))") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         let stamp = ISO8601DateFormatter().string(from: Date())
         let header = "=== \(stamp) session of sweep pid \(getpid()) on \(ProcessInfo.processInfo.hostName): "
             + command.map(quote).joined(separator: " ") + "\n"

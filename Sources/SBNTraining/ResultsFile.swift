@@ -178,6 +178,10 @@ public enum ResultsFile {
         var unused = Xoshiro256(seed: 0)
         let model = record.config.network(rng: &unused)
         try readSet(model.parameters, from: HDF5File.open(path).group("checkpoint/best"))
+        // gradstats, impute and figures on NaN parameters would print NaN tables or blank images.
+        if let bad = model.parameters.firstNonFinite {
+            throw HDF5Error(operation: "\(path): checkpoint/best/\(bad) holds a NaN or infinity", hdf5Message: "")
+        }
         return (record, model)
     }
 

@@ -16,13 +16,19 @@ struct ListCommand: ParsableCommand {
                 .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }.sorted()
             print("experiments (make exp-<name>):")
             for f in files {
-                let tree = try ConfigNode.load(folder + "/" + f)
                 let name = (f as NSString).deletingPathExtension
-                print("  \(pad(name)) \(tree["description"]?.string ?? "")")
+                // One broken file is listed as such; the others are still listed.
+                do {
+                    let tree = try ConfigNode.load(folder + "/" + f)
+                    print("  \(pad(name)) \(tree["description"]?.string ?? "")")
+                } catch {
+                    print("  \(pad(name)) (unreadable: \(sbnlab.message(error)))")
+                }
             }
             list("estimators (estimator, estimator_options)", EstimatorRegistry.registry.all) { type in
                 (type as? any GradientEstimator.Type)?.applicability
             }
+            list("model families (model: {family, …})", ModelFamilies.registry.all)
             list("temperature schedules (temperature: {schedule, …})", ScheduleRegistry.registry.all)
             list("optimizers (optimizer, optimizer_options)", OptimizerRegistry.registry.all)
             print("code \(Provenance.codeVersion)")

@@ -123,6 +123,22 @@ import Testing
         }
     }
 
+    /// `gradstats --checkpoint` on NaN parameters printed a NaN table with exit 0; `list --folder`
+    /// with one broken definition aborted the whole listing.
+    @Test func nanCheckpointAndBrokenListing() throws {
+        let (_, good) = try finishedRun()
+        let bad = try damaged(good, "nanbest", "w = f['checkpoint/best/W2']; a = w[:]; a[1, 1] = np.nan; w[...] = a")
+        expectOneLine(try sbnlab(["gradstats", "--checkpoint", bad, "--estimates", "10"]),
+                      "\(bad): checkpoint/best/W2 holds a NaN or infinity")
+        let defs = folder.dir + "/defs"
+        try FileManager.default.createDirectory(atPath: defs, withIntermediateDirectories: true)
+        try "name: [\n".write(toFile: defs + "/broken.yaml", atomically: true, encoding: .utf8)
+        try "description: fine\n".write(toFile: defs + "/fine.yaml", atomically: true, encoding: .utf8)
+        let r = try sbnlab(["list", "--folder", defs])
+        #expect(r.status == 0 && r.stdout.contains("broken                 (unreadable: \(defs)/broken.yaml: not valid YAML")
+                && r.stdout.contains("fine                   fine"), "\(r.stdout) \(r.stderr)")
+    }
+
     /// A lock file that is a symbolic link is refused; its target is not truncated.
     @Test func symlinkedLockIsRefused() throws {
         let (yaml, _) = try finishedRun()

@@ -87,6 +87,26 @@ import Testing
         }
     }
 
+    /// Two sweeps on one folder: the second says the first holds it (both exited 1 with spurious
+    /// failed points and overwritten log lines before).
+    @Test func oneSweepPerFolder() throws {
+        let binary = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
+        let yaml = try folder.write("s.yaml", smallRunYAML(estimator: "gs", extra: "sweep: {lr: [0.001, 0.003], seed: [1]}").replacingOccurrences(of: "name: small-gs", with: "name: s"))
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: binary)
+        first.arguments = ["sweep", yaml, "--out", "s"]
+        first.currentDirectoryURL = URL(fileURLWithPath: folder.dir)
+        first.standardOutput = FileHandle.nullDevice
+        try first.run()
+        // Wait for the first sweep's lock.
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: folder.dir + "/s/sweep.lock") { usleep(50_000) }
+        let second = try sbnlab(["sweep", yaml, "--out", "s"])
+        first.waitUntilExit()
+        #expect(second.status == 1 && second.stderr.hasPrefix("sbnlab: error: s: another sweep holds this folder (pid \(first.processIdentifier) on "),
+                "\(second.stderr)")
+        #expect(first.terminationStatus == 0)
+    }
+
     /// `sbnlab run … | head -1`: the reader leaves after the first line; the run still finishes
     /// (it ended by SIGPIPE, exit 141, before).
     @Test func closedStdoutDoesNotStopTheRun() throws {
