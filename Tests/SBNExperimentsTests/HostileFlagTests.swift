@@ -87,6 +87,23 @@ import Testing
         }
     }
 
+    /// A read-only folder (as an unprivileged user: root writes anywhere) is "permission denied",
+    /// naming the file asked for, for a run and for a figure.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv"))
+    func readOnlyFolder() throws {
+        let binary = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
+        let ro = folder.dir + "/readonly"
+        try FileManager.default.createDirectory(atPath: ro, withIntermediateDirectories: true)
+        for dir in [folder.dir, ro] { chmod(dir, dir == ro ? 0o555 : 0o755) }
+        let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
+        chmod(yaml, 0o644)
+        let asNobody = ["--reuid", "65534", "--regid", "65534", "--clear-groups", binary]
+        let run = try runCommand("/usr/bin/setpriv", asNobody + ["run", yaml, "--out", ro + "/run"])
+        #expect(run.status == 1 && run.stderr == "sbnlab: error: \(ro)/run: permission denied\n", "\(run.stderr)")
+        let figure = try runCommand("/usr/bin/setpriv", asNobody + ["figure", "gumbel-softmax", "--draws", "10", "--out", ro + "/f.png"])
+        #expect(figure.status == 1 && figure.stderr == "sbnlab: error: \(ro)/f.png: not written (Permission denied)\n", "\(figure.stderr)")
+    }
+
     /// Two sweeps on one folder: the second says the first holds it (both exited 1 with spurious
     /// failed points and overwritten log lines before).
     @Test func oneSweepPerFolder() throws {
