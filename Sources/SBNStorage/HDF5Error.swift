@@ -43,6 +43,14 @@ let hdf5Initialized: Bool = {
     return true
 }()
 
+/// Initialises HDF5 once, and turns its automatic error printing off on the calling thread too:
+/// in a thread-safe HDF5 that setting is per thread, and a read on another thread (a sweep's
+/// summary beside its workers) printed HDF5's multi-line diagnostics. Called at every file open.
+func quietHDF5() {
+    _ = hdf5Initialized
+    H5Eset_auto2(sbn_H5E_DEFAULT(), nil, nil)
+}
+
 @inline(__always)
 func check(_ status: herr_t, _ operation: @autoclosure () -> String) throws {
     if status < 0 { throw HDF5Error.current(operation()) }

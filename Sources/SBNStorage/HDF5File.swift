@@ -39,14 +39,14 @@ public final class HDF5File: HDF5Container {
 
     /// Creates a new file, replacing any existing file at `path`.
     public static func create(_ path: String) throws -> HDF5File {
-        _ = hdf5Initialized
+        quietHDF5()
         let id = try check(id: H5Fcreate(path, sbn_H5F_ACC_TRUNC(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
                            "\(path): cannot create HDF5 file")
         return HDF5File(id: id, filePath: path)
     }
 
     public static func open(_ path: String, mode: Mode = .readOnly) throws -> HDF5File {
-        _ = hdf5Initialized
+        quietHDF5()
         let flags = mode == .readOnly ? sbn_H5F_ACC_RDONLY() : sbn_H5F_ACC_RDWR()
         let id = try check(id: H5Fopen(path, flags, sbn_H5P_DEFAULT()), "\(path): cannot open HDF5 file")
         return HDF5File(id: id, filePath: path)
