@@ -57,6 +57,8 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     public let divergence: LatentPrior.Divergence?
     /// 1 per row: the weights of the unweighted backward pass's prior-term gradients.
     private let ones: UnsafeMutableBufferPointer<Float>
+    /// Per stochastic layer, rows × width scratch for the prior terms' kernels (empty without a prior).
+    private let priorScratch: [Matrix]
 
     /// f per row: −log p(target | h), plus the prior terms when the network has them.
     public let rowLoss: UnsafeMutableBufferPointer<Float>
@@ -101,6 +103,7 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         rowBuffers = logits + units + local + noise + gradLogits + gradUnits
         mapScratch = (0...L).map { l in model.maps[l].makeScratch(rows: l == 0 ? 0 : l == 1 ? capacityImages : rows) }
         self.divergence = model.prior.map { divergence ?? $0.divergence }
+        priorScratch = (0...L).map { l in Matrix(rows: model.prior == nil ? 0 : rows, cols: (1..<L).contains(l) ? model.sizes[l] : 0) }
         ones = .allocate(capacity: rows)
         ones.initialize(repeating: 1)
         rowLoss = .allocate(capacity: rows)
@@ -293,7 +296,8 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         for l in 1..<model.layerCount {
             let cols = model.sizes[l], start = rows.lowerBound * cols
             model.layer(l).addPriorTerm(divergence, values: units[l].pointer + start, logits: logits[l].pointer + start,
-                                        prior: model.priorLogits(l)!.pointer, rows: rows.count, rowLoss: rowLoss.baseAddress! + rows.lowerBound)
+                                        prior: model.priorLogits(l)!.pointer, rows: rows.count, rowLoss: rowLoss.baseAddress! + rows.lowerBound,
+                                        scratch: priorScratch[l].pointer + start)
         }
     }
 
@@ -316,7 +320,8 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
                                             prior: model.priorLogits(l)!.pointer, rows: rows.count,
                                             weights: weights.baseAddress! + rows.lowerBound,
                                             gradValues: values ? gradUnits[l].pointer + start : nil,
-                                            gradLogits: values ? nil : gradLogits[l].pointer + start, gradPrior: nil)
+                                            gradLogits: values ? nil : gradLogits[l].pointer + start, gradPrior: nil,
+                                            scratch: priorScratch[l].pointer + start)
     }
 
     /// A learned prior's gradient, Σ_rows rowScale · ∂f/∂b, over every row in order (one serial
@@ -328,7 +333,7 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
             model.layer(l).addPriorTermGradient(divergence, values: units[l].pointer, logits: logits[l].pointer,
                                                 prior: model.priorLogits(l)!.pointer, rows: rowCount,
                                                 weights: rowScale.baseAddress!, gradValues: nil, gradLogits: nil,
-                                                gradPrior: gradPrior.pointer)
+                                                gradPrior: gradPrior.pointer, scratch: priorScratch[l].pointer)
         }
     }
 

@@ -104,18 +104,19 @@ public protocol StochasticUnits: Sendable, CustomStringConvertible {
     func backward(_ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
                   gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float)
 
-    /// The prior term of `rows` rows, added to `rowLoss`: log q(h | a) − log p(h | b) at the values
+    /// The prior term of `rows` rows, added to `rowLoss` (`scratch`: rows × width floats of the
+    /// caller's, for vectorised intermediate values): log q(h | a) − log p(h | b) at the values
     /// h (`sampled`), or KL(q(· | a) ‖ p(· | b)) (`analytic`), with b the prior's logits (one row,
     /// shared). See `PriorTerms.swift`.
     func addPriorTerm(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
-                      prior: UnsafePointer<Float>, rows: Int, rowLoss: UnsafeMutablePointer<Float>)
+                      prior: UnsafePointer<Float>, rows: Int, rowLoss: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>)
     /// Adds weight[r] times the prior term's derivatives: ∂/∂h into `gradValues` (sampled only:
     /// the analytic KL does not depend on h), ∂/∂a at fixed h into `gradLogits`, and ∂/∂b summed
     /// over the rows into `gradPrior`.
     func addPriorTermGradient(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
                               prior: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
                               gradValues: UnsafeMutablePointer<Float>?, gradLogits: UnsafeMutablePointer<Float>?,
-                              gradPrior: UnsafeMutablePointer<Float>?)
+                              gradPrior: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>)
 }
 
 extension StochasticUnits {
