@@ -119,6 +119,15 @@ public struct SweepSummary: Sendable {
         let paperColumns = f.contains("paper_column") ? try f.dataset("paper_column").readStrings() : Array(repeating: "", count: points.count)
         let negELBO: [Double]? = f.contains("test_neg_elbo") ? try f.dataset("test_neg_elbo").read() : nil
         let negELBOSem: [Double]? = f.contains("test_neg_elbo_sem") ? try f.dataset("test_neg_elbo_sem").read() : nil
+        // One value per run in every column (a shorter hand-edited column trapped in `show`).
+        let lengths: [(String, Int)] = [("path", paths.count), ("status", status.count), ("error", errors.count),
+                                        ("best_valid_nll", valid.count), ("test_nll", test.count), ("test_nll_sem", sem.count),
+                                        ("wall_time", wall.count), ("epochs", epochs.count), ("estimator", estimators.count),
+                                        ("paper_column", paperColumns.count), ("test_neg_elbo", negELBO?.count ?? points.count),
+                                        ("test_neg_elbo_sem", negELBOSem?.count ?? points.count)]
+        if let odd = lengths.first(where: { $0.1 != points.count }) {
+            throw HDF5Error(operation: "\(path): /\(odd.0) has \(odd.1) values but /point has \(points.count) (a damaged or hand-edited file)")
+        }
         let params = try f.group("params")
         var columns: [String: [String]] = [:]
         for axis in axes {
@@ -127,6 +136,10 @@ public struct SweepSummary: Sendable {
                 columns[axis] = strings
             } else {
                 columns[axis] = (try ds.read() as [Double]).map { "\($0)" }
+            }
+            if columns[axis]?.count != points.count {
+                throw HDF5Error(operation: "\(path): /params/\(axis) has \(columns[axis]?.count ?? 0) values but /point has \(points.count) "
+                                + "(a damaged or hand-edited file)")
             }
         }
         let rows = points.indices.map { i in

@@ -53,6 +53,18 @@ import Testing
         #expect(status.stdout == "['finished', 'unreadable']\n")
     }
 
+    /// A summary.h5 whose status column is shorter than the others trapped in `show`.
+    @Test func shortSummaryColumn() throws {
+        _ = try finishedRun()
+        #expect(try sbnlab(["collect", folder.dir]).status == 0)
+        let summary = folder.dir + "/summary.h5"
+        let edit = "import h5py\nf = h5py.File('\(summary)', 'a'); s = f['status'][:0]; del f['status']\n"
+            + "f.create_dataset('status', data=s, dtype=h5py.string_dtype()); f.close()"
+        let r = try runCommand("/usr/bin/env", ["python3", "-c", edit])
+        #expect(r.status == 0, "\(r.stderr)")
+        expectOneLine(try sbnlab(["show", summary]), "\(summary): /status has 0 values but /point has 1 (a damaged or hand-edited file)")
+    }
+
     /// A curve holding ±1e308 (its range overflows a double) is drawn, not a trap (SIGILL before).
     @Test func extremeCurveValues() throws {
         let (_, good) = try finishedRun()
