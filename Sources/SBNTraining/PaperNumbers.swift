@@ -71,7 +71,7 @@ public enum PaperNumbers {
 
     /// A Markdown table of finished runs beside the paper's numbers.
     public static func comparisonTable(_ records: [RunRecord]) -> String {
-        var lines = ["| experiment | estimator | layers | test NLL (ours, nats) | paper | epochs | wall time |",
+        var lines = ["| experiment | estimator | layers | test (ours, nats: the NLL, or −ELBO where marked) | paper | epochs | wall time |",
                      "|---|---|---|---|---|---|---|"]
         for r in records {
             // The paper's metric: the test NLL for the SBN, −ELBO for the VAE.
