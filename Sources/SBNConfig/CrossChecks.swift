@@ -17,6 +17,7 @@ extension ExperimentConfig {
         if count > Self.maxParameters {
             return ("layers", "the network would have \(count) parameters; at most \(Self.maxParameters)")
         }
+        if let problem = workspaceMemoryProblem() { return problem }
         guard let estimator = EstimatorRegistry.registry.lookup(self.estimator) else { return nil }
         if let problem = Applicability.problem(estimator, units: layers.hidden, samples: samples.train) { return problem }
         return diagnosticsCheck()
@@ -24,6 +25,27 @@ extension ExperimentConfig {
 
     /// The most parameters a network may have (the VAE of §4.2 has 1.1 million).
     static let maxParameters = 20_000_000
+
+    /// The most a pass's buffers may take: a workspace keeps about ten rows × (every layer's width)
+    /// matrices, with batch_size × samples.train rows in training and at least samples.valid or
+    /// samples.test rows (one image's samples) in an evaluation chunk.
+    static let maxWorkspaceBytes = 4 << 30
+
+    func workspaceMemoryProblem() -> (path: String, message: String)? {
+        let architecture = family.fullArchitecture(layers: layers, options: model.options)
+        let widths = (1...architecture.hidden.count + 1).reduce(architecture.input) { $0 + architecture.mapWidths($1).dropFirst().reduce(0, +) }
+        let training = batchSize.multipliedReportingOverflow(by: samples.train)
+        let cases: [(String, Int, Bool)] = [("batch_size", training.partialValue, training.overflow),
+                                            ("samples.valid", samples.valid, false), ("samples.test", samples.test, false)]
+        for (path, rows, overflow) in cases {
+            let (bytes, over) = rows.multipliedReportingOverflow(by: widths * 40)
+            if overflow || over || bytes > Self.maxWorkspaceBytes {
+                return (path, "a pass would need about \(overflow || over ? "more than 4" : String(bytes >> 30)) GB of buffers "
+                        + "(\(path == "batch_size" ? "batch_size × samples.train" : path) rows × \(widths) units); at most 4 GB")
+            }
+        }
+        return nil
+    }
 
     /// The network's weights and biases, from the family's maps (no allocation; saturating).
     var parameterCount: Int {

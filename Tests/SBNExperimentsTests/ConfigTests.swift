@@ -147,6 +147,12 @@ struct ExperimentFolder {
         try expectConfigError("model: {family: vae, encoder_hidden: [0]}\nlayers: [784, 200, 784]\n",
                               "model.encoder_hidden: expected widths from 1 to 65536, got 0")
         try expectConfigError("model: {family: gan}\n", "model.family: unknown model family \"gan\" (known: sbn, vae)")
+        // Sizes that would allocate the machine away (the fuzzer's out-of-memory input).
+        try expectConfigError("layers: [392, 65536, 65536, 392]\n", "layers: the network would have 4346478984 parameters; at most 20000000")
+        try expectConfigError("batch_size: 100000000\n",
+                              "batch_size: a pass would need about 4410 GB of buffers (batch_size × samples.train rows × 1184 units); at most 4 GB")
+        try expectConfigError("samples: {test: 1000000000}\n",
+                              "samples.test: a pass would need about 44107 GB of buffers (samples.test rows × 1184 units); at most 4 GB")
         let c = try ConfigLoader.load(try folder.write("vae.yaml", "model: {family: vae, prior: learned}\nlayers: [784, {categorical: [20, 10]}, 784]\n"))
         #expect(c.model.options.as(VAEFamily.Options.self)?.prior == .learned && c.family.task == .fullImage)
     }
