@@ -64,7 +64,7 @@ for target in FuzzResults FuzzCheckpoint FuzzDataset FuzzConfig; do
   # corrupted heap, H5HG_read: nothing SBNLab can guard in-process) is saved and fuzzing goes on;
   # every saved input is then classified, and one that faults in SBNLab's code fails the run.
   "$WORK/$target" "$WORK/corpus/$target" -fork=1 -ignore_timeouts=1 -ignore_crashes=1 -ignore_ooms=0 \
-    -max_total_time="$SECONDS_PER_TARGET" -max_len=400000 -rss_limit_mb=8000 -timeout=20 \
+    -max_total_time="$SECONDS_PER_TARGET" -max_len=400000 -rss_limit_mb=8000 -timeout=5 \
     -artifact_prefix="Fuzz/crashes/$target-" >"$log" 2>&1 || true  # exits 70 after a recorded timeout
   if grep -q 'out-of-memory' "$log"; then status=1; echo "fuzz $target: out of memory, see $log"; fi
   runs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#')
