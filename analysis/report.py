@@ -33,10 +33,13 @@ def table(runs, varying):
     for key, g in runs.groupby(columns, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         done = g[g.status == "finished"]
+        # The paper's metric: −ELBO for the VAE rows (marked), the test NLL otherwise.
+        vae = str(g.paper_column.iloc[0]).startswith("vae")
+        value, sem, mark = (done.test_neg_elbo, done.test_neg_elbo_sem, " −ELBO") if vae else (done.test_nll, done.test_nll_sem, "")
         if len(done) > 1:
-            ours = f"{done.test_nll.mean():.2f} ± {done.test_nll.std(ddof=1):.2f}"
+            ours = f"{value.mean():.2f} ± {value.std(ddof=1):.2f}{mark}"
         elif len(done) == 1:
-            ours = f"{done.test_nll.iloc[0]:.2f} ± {done.test_nll_sem.iloc[0]:.2f} (sem)"
+            ours = f"{value.iloc[0]:.2f} ± {sem.iloc[0]:.2f} (sem){mark}"
         else:
             ours = "—"
         estimator = g.estimator.iloc[0]
