@@ -50,6 +50,7 @@ status=0
 classify() {
   local target=$1 input=$2 out frames
   out=$("$WORK/$target" -timeout=5 "$input" 2>&1 || true)
+  printf '%s\n' "$out" > "$input.rerun"  # the rerun's report, for the log and for a regression test
   frames=$(grep -E '^ +#[0-9]+ ' <<<"$out" | grep -vE 'compiler-rt|fuzzer::|__sanitizer|libc\.so|string/|memmove|memcpy')
   if [ -z "$frames" ]; then echo "unknown"; return; fi
   if sed -n '1,/Sources\//p' <<<"$frames" | grep -v 'Sources/' | grep -qv 'libhdf5'; then echo "ours"; return; fi
@@ -58,7 +59,7 @@ classify() {
 }
 for target in FuzzResults FuzzCheckpoint FuzzDataset FuzzConfig; do
   log="$WORK/$target.log"
-  before=$(ls Fuzz/crashes/ 2>/dev/null | grep -c "^$target-" || true)
+  before=$(ls Fuzz/crashes/ 2>/dev/null | grep -v '\.rerun$' | grep -c "^$target-" || true)
   # The .h5 readers write each input to a file first: keep their inputs modest. Fork mode, so that
   # an input on which libhdf5 itself faults or never returns (HDF5 1.10's global-heap reader on a
   # corrupted heap, H5HG_read: nothing SBNLab can guard in-process) is saved and fuzzing goes on;
@@ -70,9 +71,10 @@ for target in FuzzResults FuzzCheckpoint FuzzDataset FuzzConfig; do
   runs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#')
   found=$(grep -Eo 'oom/timeout/crash: [0-9]+/[0-9]+/[0-9]+' "$log" | tail -1 | cut -d' ' -f2)
   ours=0; libhdf5=""
-  for input in $(ls -t Fuzz/crashes/$target-* 2>/dev/null | head -n $(( $(ls Fuzz/crashes/ | grep -c "^$target-" || true) - before ))); do
+  for input in $(ls -t Fuzz/crashes/$target-* 2>/dev/null | grep -v '\.rerun$' | head -n $(( $(ls Fuzz/crashes/ | grep -v '\.rerun$' | grep -c "^$target-" || true) - before ))); do
     kind=$(classify "$target" "$input")
-    if [ "$kind" = ours ] || [ "$kind" = unknown ]; then ours=$((ours + 1)); status=1; echo "  SBNLab crash: $input (rerun: $WORK/$target $input)"; else libhdf5="$libhdf5 $kind"; fi
+    if [ "$kind" = ours ] || [ "$kind" = unknown ]; then ours=$((ours + 1)); status=1; echo "  SBNLab crash: $input (rerun: $WORK/$target $input)"
+      grep -E '^(==|SUMMARY| +#[0-9]+ )' "$input.rerun" | head -14 | sed 's/^/    /'; else libhdf5="$libhdf5 $kind"; fi
   done
   echo "fuzz $target: ${runs:-?} executions in ${SECONDS_PER_TARGET} s; oom/timeout/crash ${found:-0/0/0}; in SBNLab's code: $ours${libhdf5:+; inside libhdf5:$libhdf5}"
 done

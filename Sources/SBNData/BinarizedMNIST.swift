@@ -37,10 +37,11 @@ public struct BinarizedMNIST: Sendable {
         }
         func load(_ name: String) throws -> Split {
             let ds = try file.dataset(name + "/images")
-            guard ds.shape.count == 2, ds.shape[1] == ImageHalves.pixels else {
-                throw DataError(file: path, "/\(name)/images has shape \(ds.shape), expected (N, 784)")
+            let shape = try ds.dimensions()
+            guard shape.count == 2, shape[1] == ImageHalves.pixels else {
+                throw DataError(file: path, "/\(name)/images has shape \(shape), expected (N, 784)")
             }
-            let declared = ds.shape[0]
+            let declared = shape[0]
             guard declared <= Self.maxImages, UInt64(declared) * UInt64(ImageHalves.pixels) < ProcessInfo.processInfo.physicalMemory / 2 else {
                 throw DataError(file: path, "/\(name)/images declares \(declared) images; at most \(Self.maxImages) are read "
                                 + "(and no more than half the memory)")
@@ -62,8 +63,13 @@ public struct BinarizedMNIST: Sendable {
             return Split(images: images, labels: labels)
         }
         func verify(_ images: [UInt8], split name: String, in file: HDF5File) throws {
-            guard let recorded = try? file.group(name).stringAttribute("sha256") else {
+            let group = try file.group(name)
+            guard group.hasAttribute("sha256") else {
                 throw DataError(file: path, "/\(name) has no recorded sha256 (prepared by an older sbnlab); prepare it again: sbnlab data --output \(path)")
+            }
+            let recorded: String
+            do { recorded = try group.stringAttribute("sha256") } catch let error as HDF5Error {
+                throw DataError(file: path, "/\(name): \(error.operation); prepare it again: sbnlab data --output \(path)")
             }
             guard SHA256.hex(images) == recorded else {
                 throw DataError(file: path, "/\(name)/images does not match the sha256 `sbnlab data` recorded (altered?); "

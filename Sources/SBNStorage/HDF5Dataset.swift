@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 /// An open dataset: typed whole-array and row-range reads and writes, and row appends for
 /// extendable datasets.
@@ -8,7 +9,10 @@ public final class HDF5Dataset: HDF5Node {
     }
 
     /// Current dimensions.
-    public var shape: [Int] { (try? dims().current.map { Int($0) }) ?? [] }
+    public var shape: [Int] { (try? dimensions()) ?? [] }
+
+    /// Current dimensions, or an error naming the dataset when its dataspace is damaged.
+    public func dimensions() throws -> [Int] { try dims().current.map { Int($0) } }
 
     /// Maximum dimensions; `nil` marks an unlimited dimension.
     public var maxShape: [Int?] {
@@ -40,6 +44,7 @@ public final class HDF5Dataset: HDF5Node {
 
     /// Reads the whole dataset, converting to `T`.
     public func read<T: HDF5Element>(as: T.Type = T.self) throws -> [T] {
+        try checkAllocation(count, of: T.self)
         var values = [T](repeating: .zero, count: count)
         try values.withUnsafeMutableBufferPointer { buf in
             try read(into: buf)
@@ -60,6 +65,7 @@ public final class HDF5Dataset: HDF5Node {
     public func readStrings() throws -> [String] {
         let n = count
         guard n > 0 else { return [] }
+        try checkAllocation(n, of: UnsafeMutablePointer<CChar>?.self)
         let type = try makeStringType()
         defer { H5Tclose(type) }
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
@@ -75,6 +81,7 @@ public final class HDF5Dataset: HDF5Node {
             throw HDF5Error(operation: "\(location): rows \(range) out of \(shape)", hdf5Message: "")
         }
         let rowSize = dims.dropFirst().reduce(1, *)
+        try checkAllocation(range.count * rowSize, of: T.self)
         var values = [T](repeating: .zero, count: range.count * rowSize)
         if range.isEmpty { return values }
         let start = [hsize_t(range.lowerBound)] + dims.dropFirst().map { _ in hsize_t(0) }
@@ -112,14 +119,40 @@ public final class HDF5Dataset: HDF5Node {
         }
     }
 
+    /// The dataspace's dimensions, validated: a damaged file can declare any rank and any size, so
+    /// a rank outside HDF5's 0...32 or an element count beyond `maxElements` is an error here, and
+    /// `shape` and `count` never overflow `Int`.
     private func dims() throws -> (current: [hsize_t], max: [hsize_t]) {
         let space = try check(id: H5Dget_space(id), "dataspace of \(location)")
         defer { H5Sclose(space) }
         let rank = Int(H5Sget_simple_extent_ndims(space))
+        guard (0...32).contains(rank) else {
+            throw HDF5Error(operation: "\(location): dataspace of rank \(rank)", hdf5Message: "")
+        }
         var cur = [hsize_t](repeating: 0, count: rank)
         var mx = [hsize_t](repeating: 0, count: rank)
-        if rank > 0 { _ = H5Sget_simple_extent_dims(space, &cur, &mx) }
+        if rank > 0 { try check(H5Sget_simple_extent_dims(space, &cur, &mx), "dimensions of \(location)") }
+        var total: hsize_t = 1
+        for d in cur {
+            let (product, overflow) = total.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= Self.maxElements else {
+                throw HDF5Error(operation: "\(location): declares shape \(cur), more than \(Self.maxElements) elements", hdf5Message: "")
+            }
+            total = product
+        }
         return (cur, mx)
+    }
+
+    /// The most elements a dataset may declare (2^40): far beyond any file SBNLab writes or reads.
+    static let maxElements: hsize_t = 1 << 40
+
+    /// Refuses a read whose buffer would take more than half the machine's memory, with an error
+    /// naming the dataset, before allocating it (a declared shape is only a claim).
+    private func checkAllocation<T>(_ elements: Int, of: T.Type) throws {
+        let (bytes, overflow) = elements.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard !overflow, UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory / 2 else {
+            throw HDF5Error(operation: "\(location): reading \(elements) values needs more than half the memory", hdf5Message: "")
+        }
     }
 
     private func withHyperslab(start: [hsize_t], counts: [hsize_t], body: (hid_t, hid_t) throws -> Void) throws {

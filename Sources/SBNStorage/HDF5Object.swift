@@ -11,6 +11,9 @@ public protocol HDF5Object: AnyObject {
 // MARK: - Attributes
 
 extension HDF5Object {
+    /// The largest attribute (in elements, or bytes for one string) a reader accepts.
+    static var maxAttributeBytes: Int { 1 << 20 }
+
     public func hasAttribute(_ name: String) -> Bool { H5Aexists(id, name) > 0 }
 
     /// Writes a variable-length UTF-8 string attribute (h5py reads it back as `str`).
@@ -51,6 +54,11 @@ extension HDF5Object {
         guard H5Tget_class(type) == H5T_STRING else {
             throw HDF5Error(operation: "attribute \(name) of \(location) is not a string", hdf5Message: "")
         }
+        // One string only: H5Aread writes every element of the attribute's dataspace, and the
+        // buffers below hold one (a damaged file may declare an array of them).
+        guard try attributePoints(attr, name) == 1 else {
+            throw HDF5Error(operation: "attribute \(name) of \(location) is not a single string", hdf5Message: "")
+        }
         if H5Tis_variable_str(type) > 0 {
             let memType = try makeStringType()
             defer { H5Tclose(memType) }
@@ -60,6 +68,9 @@ extension HDF5Object {
             return ptr.map { String(cString: $0) } ?? ""
         }
         let size = H5Tget_size(type)
+        guard size > 0, size <= Self.maxAttributeBytes else {
+            throw HDF5Error(operation: "attribute \(name) of \(location) declares a string of \(size) bytes", hdf5Message: "")
+        }
         var bytes = [UInt8](repeating: 0, count: size + 1)
         try check(H5Aread(attr, type, &bytes), "read attribute \(name) of \(location)")
         return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
@@ -77,9 +88,7 @@ extension HDF5Object {
     public func attributeArray<T: HDF5Element>(_ name: String, as: T.Type = T.self) throws -> [T] {
         let attr = try openAttribute(name)
         defer { H5Aclose(attr) }
-        let space = try check(id: H5Aget_space(attr), "space of attribute \(name) of \(location)")
-        defer { H5Sclose(space) }
-        let n = Int(H5Sget_simple_extent_npoints(space))
+        let n = try attributePoints(attr, name)
         var values = [T](repeating: .zero, count: n)
         try values.withUnsafeMutableBufferPointer { buf in
             try check(H5Aread(attr, T.hdf5Type, buf.baseAddress), "read attribute \(name) of \(location)")
@@ -94,6 +103,18 @@ extension HDF5Object {
         return try namesByIndex(info.num_attrs, "attribute names of \(location)") { i, buf, size in
             H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, size, sbn_H5P_DEFAULT())
         }
+    }
+
+    /// The number of elements an attribute declares, at most `maxAttributeBytes` (HDF5 keeps
+    /// attributes in the object header, 64 KiB at most, unless stored densely).
+    private func attributePoints(_ attr: hid_t, _ name: String) throws -> Int {
+        let space = try check(id: H5Aget_space(attr), "space of attribute \(name) of \(location)")
+        defer { H5Sclose(space) }
+        let n = H5Sget_simple_extent_npoints(space)
+        guard n >= 0, n <= Int64(Self.maxAttributeBytes) else {
+            throw HDF5Error(operation: "attribute \(name) of \(location) declares \(n) elements", hdf5Message: "")
+        }
+        return Int(n)
     }
 
     private func openAttribute(_ name: String) throws -> hid_t {

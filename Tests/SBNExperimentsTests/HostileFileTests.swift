@@ -115,22 +115,31 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stale) && FileManager.default.fileExists(atPath: live))
     }
 
-    /// Datasets: labels shorter than the images (trapped in `Split.prefix`), and a declared
-    /// 10⁹ × 784 split (aborted allocating 784 GB): one-line errors before anything is allocated
-    /// or written.
+    /// Datasets: labels shorter than the images (trapped in `Split.prefix`), a declared
+    /// 10⁹ × 784 split (aborted allocating 784 GB), a shape past 2^40 elements, and a `sha256`
+    /// attribute that is an array of strings (overflowed the one-string buffer): one-line errors
+    /// before anything is allocated or written.
     @Test func hostileDatasets() throws {
         let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
         for (name, edit, expected) in [
             ("labels.h5", "f.create_dataset('train/labels', data=np.zeros(5, np.uint8))",
-             "/train/labels has shape [5] for 50000 images, expected (50000,)"),
+             ": /train/labels has shape [5] for 50000 images, expected (50000,)"),
             ("huge.h5", "del f['valid/images']; f.create_dataset('valid/images', shape=(10**9, 784), dtype=np.uint8, chunks=(1000, 784))",
-             "/valid/images declares 1000000000 images; at most 1048576 are read (and no more than half the memory)"),
+             ": /valid/images declares 1000000000 images; at most 1048576 are read (and no more than half the memory)"),
+            // An array where one string belongs: HDF5 writes every element into the reader's
+            // buffer for one (found by `make fuzz` as a heap overflow).
+            ("fixedarray.h5", "f['train'].attrs.create('sha256', data=np.array([b'0' * 64] * 100, dtype='S64'))",
+             ": /train: attribute sha256 of \(folder.dir)/fixedarray.h5:/train is not a single string; prepare it again: sbnlab data --output \(folder.dir)/fixedarray.h5"),
+            ("vlenarray.h5", "f['test'].attrs.create('sha256', data=['a', 'b', 'c'], dtype=h5py.string_dtype())",
+             ": /test: attribute sha256 of \(folder.dir)/vlenarray.h5:/test is not a single string; prepare it again: sbnlab data --output \(folder.dir)/vlenarray.h5"),
+            ("declared.h5", "del f['valid/images']; f.create_dataset('valid/images', shape=(2**42, 784), dtype=np.uint8, chunks=(1000, 784))",
+             ":/valid/images: declares shape [4398046511104, 784], more than 1099511627776 elements"),
         ] {
             let path = folder.dir + "/" + name
             try FileManager.default.copyItem(atPath: TestPaths.preparedDataset, toPath: path)
             let r = try runCommand("/usr/bin/env", ["python3", "-c", "import h5py, numpy as np\nf = h5py.File('\(path)', 'a')\n\(edit)\nf.close()"])
             #expect(r.status == 0, "\(r.stderr)")
-            expectOneLine(try sbnlab(["run", yaml, "--set", "data.path=\(path)", "--out", "never"]), "\(path): \(expected)")
+            expectOneLine(try sbnlab(["run", yaml, "--set", "data.path=\(path)", "--out", "never"]), "\(path)\(expected)")
             #expect(!FileManager.default.fileExists(atPath: folder.dir + "/never"))
         }
     }
