@@ -27,13 +27,15 @@ run() {  # name, experiment file, extra args
 }
 run sbn-gs-1epoch experiments/sbn-gs.yaml --set epochs=1
 run sbn-cat-gs-1epoch experiments/sbn-cat-gs.yaml --set epochs=1
-for e in gs st-gs st st-annealed reinforce darn muprop arm disarm rebar; do
-  run "bern-$e" experiments/sbn-gs.yaml --set estimator=$e "${SHORT[@]}"
+for e in gs st-gs st st-annealed reinforce darn muprop arm disarm rebar; do  # DARN_AS=taylor-half: the old darn under its new name
+  n=$e; [ "$e" = darn ] && e=${DARN_AS:-darn}
+  run "bern-$n" experiments/sbn-gs.yaml --set estimator=$e "${SHORT[@]}"
 done
 run bern-vimco experiments/sbn-gs.yaml --set estimator=vimco --set samples.train=3 "${SHORT[@]}"
 run bern-reinforce-loo experiments/sbn-gs.yaml --set estimator=reinforce-loo --set samples.train=2 "${SHORT[@]}"
 for e in gs st-gs st st-annealed reinforce darn muprop; do
-  run "cat-$e" experiments/sbn-cat-gs.yaml --set estimator=$e "${SHORT[@]}"
+  n=$e; [ "$e" = darn ] && e=${DARN_AS:-darn}
+  run "cat-$n" experiments/sbn-cat-gs.yaml --set estimator=$e "${SHORT[@]}"
 done
 run cat-vimco experiments/sbn-cat-gs.yaml --set estimator=vimco --set samples.train=3 "${SHORT[@]}"
 run cat-reinforce-loo experiments/sbn-cat-gs.yaml --set estimator=reinforce-loo --set samples.train=2 "${SHORT[@]}"

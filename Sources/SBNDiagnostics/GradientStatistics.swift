@@ -35,14 +35,19 @@ public struct GradientStatistics: Sendable {
         public var variancePerLayer: [Double]
         /// cos(E[ĝ], ∇).
         public var cosine: Double
+        /// The smallest cosine between E[ĝ] and the reference over the maps' parameter blocks:
+        /// 1 (up to noise) for an estimator unbiased in direction layer by layer, such as one
+        /// whose variance normalization scales each layer's estimate by its own step size.
+        public var minLayerCosine: Double
         /// Time per estimate, and that time over the time of one exact forward pass.
         public var microseconds: Double
         public var forwardEquivalents: Double
 
         public init(estimator: String, biasNorm: Double, relativeBias: Double, noiseFloor: Double, varianceTrace: Double,
-                    variancePerLayer: [Double], cosine: Double, microseconds: Double, forwardEquivalents: Double) {
+                    variancePerLayer: [Double], cosine: Double, minLayerCosine: Double, microseconds: Double, forwardEquivalents: Double) {
             (self.estimator, self.biasNorm, self.relativeBias, self.noiseFloor) = (estimator, biasNorm, relativeBias, noiseFloor)
             (self.varianceTrace, self.variancePerLayer, self.cosine) = (varianceTrace, variancePerLayer, cosine)
+            self.minLayerCosine = minLayerCosine
             (self.microseconds, self.forwardEquivalents) = (microseconds, forwardEquivalents)
         }
     }
@@ -190,18 +195,20 @@ public struct GradientStatistics: Sendable {
     /// `referenceVariance`).
     static func row(_ name: String, _ m: Moments, model: StochasticNetwork, reference: [Double], referenceVariance: Double, forward: Double) -> Row {
         let bias = norm(zip(m.mean, reference).map { $0 - $1 }), size = norm(reference)
-        var perLayer: [Double] = [], k = 0
+        var perLayer: [Double] = [], minLayerCosine = 1.0, k = 0
         for l in 1...model.layerCount {
-            let count = model.weight(l).count + model.bias(l).count
-            perLayer.append(m.variance[k..<(k + count)].reduce(0, +))
-            k += count
+            let block = k..<(k + model.weight(l).count + model.bias(l).count)
+            perLayer.append(m.variance[block].reduce(0, +))
+            let (mean, goal) = (Array(m.mean[block]), Array(reference[block]))
+            if norm(goal) > 0 { minLayerCosine = min(minLayerCosine, zip(mean, goal).reduce(0) { $0 + $1.0 * $1.1 } / (norm(mean) * norm(goal))) }
+            k = block.upperBound
         }
         let trace = m.variance.reduce(0, +)
         let cosine = zip(m.mean, reference).reduce(0) { $0 + $1.0 * $1.1 } / (norm(m.mean) * size)
         let microseconds = m.seconds * 1e6
         return Row(estimator: name, biasNorm: bias, relativeBias: bias / size,
                    noiseFloor: (trace / Double(m.estimates) + referenceVariance).squareRoot() / size,
-                   varianceTrace: trace, variancePerLayer: perLayer, cosine: cosine, microseconds: microseconds,
+                   varianceTrace: trace, variancePerLayer: perLayer, cosine: cosine, minLayerCosine: minLayerCosine, microseconds: microseconds,
                    forwardEquivalents: microseconds / forward)
     }
 

@@ -10,13 +10,13 @@ extension GradientStatistics {
                      + (referenceRelativeError > 0 ? String(format: ", relative standard error %.4f", referenceRelativeError) : "") + ")", "",
                      "| estimator | ‖bias‖ | relative bias | noise floor | variance (trace) | "
                      + (1...max(layers, 1)).map { "var. layer \($0)" }.joined(separator: " | ")
-                     + " | cosine | µs per estimate | forward passes |",
-                     "|" + String(repeating: "---|", count: 8 + max(layers, 1))]
+                     + " | cosine | min layer cosine | µs per estimate | forward passes |",
+                     "|" + String(repeating: "---|", count: 9 + max(layers, 1))]
         for r in rows {
             let cells = [r.estimator, String(format: "%.4g", r.biasNorm), String(format: "%.3f", r.relativeBias),
                          String(format: "%.3f", r.noiseFloor), String(format: "%.4g", r.varianceTrace)]
                 + r.variancePerLayer.map { String(format: "%.4g", $0) }
-                + [String(format: "%.4f", r.cosine), String(format: "%.1f", r.microseconds), String(format: "%.2f", r.forwardEquivalents)]
+                + [String(format: "%.4f", r.cosine), String(format: "%.4f", r.minLayerCosine), String(format: "%.1f", r.microseconds), String(format: "%.2f", r.forwardEquivalents)]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         if !notes.isEmpty { lines += ["", "Note: " + notes.joined(separator: "; ")] }
@@ -45,6 +45,7 @@ extension GradientStatistics {
             let layers = rows.first?.variancePerLayer.count ?? 0
             try f.write("variance_per_layer", rows.flatMap(\.variancePerLayer), shape: [rows.count, layers])
             try f.write("cosine", rows.map(\.cosine))
+            try f.write("min_layer_cosine", rows.map(\.minLayerCosine))
             try f.write("microseconds", rows.map(\.microseconds))
             try f.write("forward_equivalents", rows.map(\.forwardEquivalents))
         }

@@ -10,6 +10,7 @@ public enum EstimatorRegistry {
         StraightThroughAnnealedEstimator.self,
         ReinforceEstimator.self,
         DARNEstimator.self,
+        TaylorHalfEstimator.self,
         MuPropEstimator.self,
         ARMEstimator.self,
         DisARMEstimator.self,

@@ -3,18 +3,24 @@ import SBNModel
 import SBNOptions
 import SBNTensor
 
-/// `muprop`: MuProp (Gu et al. 2016, eq. 3 and Algorithm 1), unbiased. A deterministic
-/// mean-field pass h̄_l = E[h_l | h̄_{l−1}] (one trunk from the input) gives f̄ = f(h̄) and
-/// f̄′_l = ∂f̄/∂h̄_l. For hidden layer l the first-order Taylor expansion
+/// `muprop`: MuProp (Gu et al. 2016, eq. 3 and Algorithm 1), unbiased in direction. A
+/// deterministic mean-field pass h̄_l = E[h_l | h̄_{l−1}] (one trunk from the input) gives
+/// f̄ = f(h̄) and f̄′_l = ∂f̄/∂h̄_l. For hidden layer l the first-order Taylor expansion
 /// b_l(h_l) = f̄ + f̄′_l (h_l − h̄_l) is the baseline, and its expectation's gradient is added back:
 ///
-///   ∂a_l = ((f − b_l(h_l) − c_l) / max(1, σ_l)) · ∂log p(h_l)/∂a_l + ∂μ_l/∂a_lᵀ f̄′_l,
+///   ∂a_l = [ (f − b_l(h_l) − c_l) · ∂log p(h_l)/∂a_l + ∂μ_l/∂a_lᵀ f̄′_l ] / max(vn_floor, σ_l),
 ///
 /// μ_l = E[h_l | h_{l−1}] = σ(a_l) or softmax(a_l) at the sampled chain's logits a_l. b_l is
 /// linear in h_l with coefficients that depend on the input only, so the first term minus its
-/// mean is what the second adds back: unbiased whatever c_l and σ_l are. c_l and σ_l² are moving
-/// averages of the residual f − b_l and of its batch variance (MuProp-C-VN, Gu et al. 2016
-/// Table 2; Jang et al. 2017 §4 found VN necessary). The decoder gets the pathwise gradient.
+/// mean is what the second adds back: the bracket is unbiased whatever c_l is. c_l and σ_l² are
+/// moving averages of the residual f − b_l and of its batch variance (MuProp-C-VN, Gu et al. 2016
+/// Table 2; Jang et al. 2017 §4 found VN necessary), from earlier batches only.
+///
+/// Variance normalization divides the whole bracket, so it acts as a per-layer step size and
+/// E[ĝ] is the gradient divided by max(vn_floor, σ_l): unbiased in direction layer by layer. Our
+/// reading of Gu et al.'s Algorithm 1 is that it divides the residual term only; that makes
+/// E[ĝ] = ∇/σ + (1 − 1/σ)·∂μᵀf̄′, a changed direction (relative bias 0.14 on the tiny net of
+/// `ExactGradientTests` before this form was adopted), so we do not follow it. The decoder gets the pathwise gradient.
 /// Every unit kind; m = 1 (the single-sample objective MuProp is defined for).
 public final class MuPropEstimator: GradientEstimator {
     public struct Options: ComponentOptions {
@@ -42,7 +48,8 @@ public final class MuPropEstimator: GradientEstimator {
     /// Per hidden layer l, the moving mean ("mean_layer<l>") and variance ("variance_layer<l>")
     /// of the residual, and how many batches have updated them.
     public let state: ComponentState
-    private let meanKeys: [String], varianceKeys: [String]
+    /// Per hidden layer, the running moments of its residual ("mean_layer<l>", "variance_layer<l>").
+    private let moments: [SignalMoments]
     /// μ_l at the sampled chain's logits, its derivative, and ∂μ_lᵀ f̄′_l.
     private let mu: [Matrix], muLocal: [Matrix], correction: [Matrix]
     private let residual: UnsafeMutableBufferPointer<Double>
@@ -53,11 +60,11 @@ public final class MuPropEstimator: GradientEstimator {
         let capacity = model.capacityImages
         meanField = model.companion()
         let layers = 1..<model.layerCount
-        meanKeys = layers.map { "mean_layer\($0)" }
-        varianceKeys = layers.map { "variance_layer\($0)" }
         var reals: [String: Double] = [:]
-        for key in meanKeys + varianceKeys { reals[key] = 0 }
-        state = ComponentState(integers: ["batches": 0], reals: reals)
+        for l in layers { (reals["mean_layer\(l)"], reals["variance_layer\(l)"]) = (0, 0) }
+        let state = ComponentState(integers: ["batches": 0], reals: reals)
+        self.state = state
+        moments = layers.map { SignalMoments(state: state, meanKey: "mean_layer\($0)", varianceKey: "variance_layer\($0)") }
         (mu, muLocal, correction) = (model.layerBuffers(), model.layerBuffers(), model.layerBuffers())
         residual = .allocate(capacity: capacity)
     }
@@ -79,22 +86,13 @@ public final class MuPropEstimator: GradientEstimator {
     /// Fills ∂a_l (batch mean) for hidden layer l and updates its moving moments.
     private func layerGradient(_ l: Int) {
         let ws = model, n = ws.imageCount, cols = ws.width(l), layer = ws.units(of: l)
-        // f − b_l(h_l) per image (m = 1: rows are images).
-        for r in 0..<n {
-            let h = ws.units[l].row(r), hBar = meanField.units[l].row(r), fPrime = meanField.gradUnits[l].row(r)
-            var taylor = 0.0
-            for c in 0..<cols { taylor += Double(fPrime[c]) * Double(h[c] - hBar[c]) }
-            residual[r] = Double(ws.rowLoss[r]) - Double(meanField.rowLoss[r]) - taylor
-        }
-        let batchMean = (0..<n).reduce(0.0) { $0 + residual[$1] } / Double(n)
-        let batchVariance = (0..<n).reduce(0.0) { $0 + pow2(residual[$1] - batchMean) } / Double(n)
-        let (meanKey, varianceKey) = (meanKeys[l - 1], varianceKeys[l - 1])
-        if state.integers["batches"] == 0 {
-            state.reals[meanKey] = batchMean
-            state.reals[varianceKey] = batchVariance
-        }
-        let centre = options.movingAverage ? state.reals[meanKey]! : 0
-        let scale = options.varianceNormalization ? 1 / max(options.vnFloor, state.reals[varianceKey]!.squareRoot()) : 1
+        // f − b_l(h_l) = f − f̄ − t_l(h_l) per image.
+        taylorTerm(ws, layer: l, expansion: meanField, point: meanField.units[l], into: residual)
+        for r in 0..<n { residual[r] = Double(ws.rowLoss[r]) - Double(meanField.rowLoss[r]) - residual[r] }
+        let batch = SignalMoments.of(residual, count: n)
+        moments[l - 1].seed(with: batch)
+        let centre = moments[l - 1].centre(options.movingAverage)
+        let scale = moments[l - 1].scale(options.varianceNormalization, floor: options.vnFloor)
         // ∂μ_l/∂a_lᵀ f̄′_l through the kind's mean-field derivative at the sampled logits.
         mu[l].setRows(n)  // one call each: an array literal would allocate every step
         muLocal[l].setRows(n)
@@ -103,16 +101,15 @@ public final class MuPropEstimator: GradientEstimator {
                      local: muLocal[l].pointer, rows: n, temperature: 1)
         layer.backward(.mean, gradValues: meanField.gradUnits[l].pointer, local: muLocal[l].pointer,
                        gradLogits: correction[l].pointer, rows: n, temperature: 1)
-        let invB = 1 / Float(n)
+        // VN scales the whole estimate, the analytic correction with the residual term: a step
+        // size that depends on earlier batches only, so the direction stays unbiased. (Scaling the
+        // residual alone, as Gu et al.'s Algorithm 1 reads, tilts E[ĝ] toward the correction.)
+        let weight = Float(scale) / Float(n)
         for r in 0..<n {
-            let s = Float((residual[r] - centre) * scale)
+            let s = Float(residual[r] - centre)
             let g = ws.gradLogits[l].row(r), score = ws.local[l].row(r), fix = correction[l].row(r)
-            for c in 0..<cols { g[c] = (s * score[c] + fix[c]) * invB }
+            for c in 0..<cols { g[c] = (s * score[c] + fix[c]) * weight }
         }
-        let decay = options.decay
-        let mean = decay * state.reals[meanKey]! + (1 - decay) * batchMean
-        let variance = decay * state.reals[varianceKey]! + (1 - decay) * batchVariance
-        state.reals[meanKey] = mean
-        state.reals[varianceKey] = variance
+        moments[l - 1].update(with: batch, decay: options.decay)
     }
 }

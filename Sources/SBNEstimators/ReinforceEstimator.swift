@@ -40,6 +40,7 @@ public final class ReinforceEstimator: GradientEstimator {
     let baseline: InputDependentBaseline?
     /// The moving mean c and variance σ² (reals) and how many batches have updated them.
     public let state: ComponentState
+    private let moments: SignalMoments
     private let signal: UnsafeMutableBufferPointer<Float>
     private let centred: UnsafeMutableBufferPointer<Double>
 
@@ -52,6 +53,7 @@ public final class ReinforceEstimator: GradientEstimator {
             : nil
         state = ComponentState(integers: ["batches": 0], reals: ["mean": 0, "variance": 0],
                                parts: baseline.map { [("baseline", $0.state)] } ?? [])
+        moments = SignalMoments(state: state, meanKey: "mean", varianceKey: "variance")
         signal = .allocate(capacity: model.capacityImages * model.samples)
         centred = .allocate(capacity: model.capacityImages)
     }
@@ -69,41 +71,25 @@ public final class ReinforceEstimator: GradientEstimator {
         let predicted = baseline?.predict(batch)
         // f − b_ψ(x), per image.
         for b in 0..<n { centred[b] = model.imageLoss[b] - Double(predicted?[b] ?? 0) }
-        let batchMean = (0..<n).reduce(0.0) { $0 + centred[$1] } / Double(n)
-        if state.integers["batches"] == 0 {
-            state.reals["mean"] = batchMean
-            state.reals["variance"] = (0..<n).reduce(0.0) { $0 + pow2(centred[$1] - batchMean) } / Double(n)
-        }
-        let c = options.movingAverage ? state.reals["mean"]! : 0
-        let scale = options.varianceNormalization ? 1 / max(options.vnFloor, state.reals["variance"]!.squareRoot()) : 1
+        let moments = SignalMoments.of(centred, count: n)
+        self.moments.seed(with: moments)
+        let c = self.moments.centre(options.movingAverage)
+        let scale = self.moments.scale(options.varianceNormalization, floor: options.vnFloor)
         for b in 0..<n {
             let s = Float((centred[b] - c) * scale)
             for i in 0..<model.samples { signal[b * model.samples + i] = s }
         }
         model.backwardScoreFunction(batch, signal: UnsafeBufferPointer(signal), grads: grads)
-        updateMoments(batchMean: batchMean, centre: c)
-        return loss
-    }
-
-    /// Updates the running moments and fits b_ψ to f − c (NVIL). The variance is the batch's own,
-    /// around the batch mean, as NVIL's running estimate of Var[f − b_ψ(x)] (Mnih & Gregor 2014,
-    /// §3.3); around the moving mean c it would add (batch mean − c)², a drift term, to it.
-    private func updateMoments(batchMean: Double, centre c: Double) {
-        let n = model.imageCount
-        let batchVariance = (0..<n).reduce(0.0) { $0 + pow2(centred[$1] - batchMean) } / Double(n)
-        let decay = options.decay
-        // New values first: reading the dictionary inside the assignment would keep a second
-        // reference to it during the write, which then copies it (an allocation per step).
-        let mean = decay * state.reals["mean"]! + (1 - decay) * batchMean
-        let variance = decay * state.reals["variance"]! + (1 - decay) * batchVariance
-        state.reals["mean"] = mean
-        state.reals["variance"] = variance
+        // The variance is the batch's own, around the batch mean, as NVIL's running estimate of
+        // Var[f − b_ψ(x)] (Mnih & Gregor 2014, §3.3); around the moving mean c it would add
+        // (batch mean − c)², a drift term, to it.
+        self.moments.update(with: moments, decay: options.decay)
         state.integers["batches", default: 0] += 1
         if let baseline {
+            // b_ψ is fitted to f − c (NVIL).
             for b in 0..<n { centred[b] = model.imageLoss[b] - c }
             baseline.fit(targets: UnsafeBufferPointer(rebasing: centred[0..<n]))
         }
+        return loss
     }
 }
-
-@inline(__always) func pow2(_ x: Double) -> Double { x * x }

@@ -217,6 +217,7 @@ public enum ResultsFile {
             try e.write("variance_trace", column.map(\.varianceTrace))
             try e.write("variance_per_layer", column.flatMap(\.variancePerLayer), shape: [column.count, column[0].variancePerLayer.count])
             try e.write("cosine", column.map(\.cosine))
+            try e.write("min_layer_cosine", column.map(\.minLayerCosine))
             try e.write("microseconds", column.map(\.microseconds))
         }
     }
@@ -232,10 +233,20 @@ public enum ResultsFile {
             let (bias, norm, floor, trace) = (try read("relative_bias"), try read("bias_norm"), try read("noise_floor"), try read("variance_trace"))
             let (perLayer, cosine, micro) = (try read("variance_per_layer"), try read("cosine"), try read("microseconds"))
             let layers = perLayer.count / max(steps.count, 1)
+            // Files written before the column existed have none: NaN there.
+            let minLayerCosine = e.contains("min_layer_cosine") ? try read("min_layer_cosine") : [Double](repeating: .nan, count: steps.count)
+            for (key, column) in [("relative_bias", bias), ("bias_norm", norm), ("noise_floor", floor), ("variance_trace", trace),
+                                  ("cosine", cosine), ("min_layer_cosine", minLayerCosine), ("microseconds", micro)]
+            where column.count != steps.count {
+                throw HDF5Error(operation: "\(e.location)/\(key) has \(column.count) values for \(steps.count) measurements", hdf5Message: "")
+            }
+            guard perLayer.count == layers * steps.count, norms.count == steps.count, errors.count == steps.count, epochs.count == steps.count else {
+                throw HDF5Error(operation: "\(g.location): diagnostics columns of unequal length", hdf5Message: "")
+            }
             columns.append(steps.indices.map { k in
                 GradientStatistics.Row(estimator: name, biasNorm: norm[k], relativeBias: bias[k], noiseFloor: floor[k],
                                        varianceTrace: trace[k], variancePerLayer: Array(perLayer[(k * layers)..<((k + 1) * layers)]),
-                                       cosine: cosine[k], microseconds: micro[k], forwardEquivalents: .nan)
+                                       cosine: cosine[k], minLayerCosine: minLayerCosine[k], microseconds: micro[k], forwardEquivalents: .nan)
             })
         }
         return steps.indices.map { k in
