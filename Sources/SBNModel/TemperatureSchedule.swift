@@ -49,8 +49,31 @@ public struct ExponentialTemperature: TemperatureSchedule {
     }
 }
 
+/// Slope annealing, as Chung et al. 2017 (§3.3) pace it: the slope s = 1/τ grows linearly,
+/// s = min(s_max, s₀ + increase·⌊t / every⌋); with every = 500 steps (one epoch of 50000 images
+/// in batches of 100) and their s₀ = 1, increase 0.04, s_max = 5, s reaches 5 at epoch 100. For
+/// `st-annealed`, whose backward slope is 1/τ.
+public struct SlopeTemperature: TemperatureSchedule {
+    public struct Options: ComponentOptions {
+        @Positive public var slope = 1.0
+        @Positive public var slopeMax = 5.0
+        @NonNegative public var increase = 0.04
+        @Count public var every = 500
+        public init() {}
+    }
+
+    public static let name = "slope"
+    public static let summary = "τ = 1/s, s = min(slope_max, slope + increase·⌊t/every⌋): Chung et al. 2017's linear slope annealing"
+    let options: Options
+    public init(options: Options) { self.options = options }
+    public func temperature(atStep step: Int) -> Float {
+        let s = min(options.slopeMax, options.slope + options.increase * Double(step / options.every))
+        return Float(1 / s)
+    }
+}
+
 /// Schedules by name. Adding one: a type above (or in its own file) plus one line here.
 public enum ScheduleRegistry {
     public static let registry = Registry<any TemperatureSchedule.Type>(
-        kind: "schedule", [FixedTemperature.self, ExponentialTemperature.self]) { $0 }
+        kind: "schedule", [FixedTemperature.self, ExponentialTemperature.self, SlopeTemperature.self]) { $0 }
 }
