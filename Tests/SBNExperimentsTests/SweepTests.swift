@@ -65,11 +65,11 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     }
     @Test func unknownEstimatorInAxis() throws {
         try expectError("sweep: {estimator: [gs, gumbel]}\n",
-                        "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, muprop, arm, disarm, vimco, reinforce-loo, rebar)")
+                        "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, taylor-half, muprop, arm, disarm, vimco, reinforce-loo, rebar)")
     }
     @Test func unknownScheduleInZip() throws {
         try expectError("sweep: {seed: [1]}\nzip: {temperature.schedule: [fixed, cosine], temperature.tau: [1, 2]}\n",
-                        "zip.temperature.schedule[1]: unknown schedule \"cosine\" (known: fixed, exponential)")
+                        "zip.temperature.schedule[1]: unknown schedule \"cosine\" (known: fixed, exponential, slope)")
     }
     /// `select: {axis: [lr, temperature.tau]}` chooses the pair jointly (the paper's §4.2 choice of
     /// the rate with N and r): the extra seeds run at the pair with the best validation value.
