@@ -64,11 +64,7 @@ public final class DARNEstimator: GradientEstimator {
         self.options = options
         expansion = model.companion()
         let layers = 1..<model.layerCount
-        var reals: [String: Double] = [:]
-        for l in layers { (reals["mean_layer\(l)"], reals["variance_layer\(l)"]) = (0, 0) }
-        let state = ComponentState(integers: ["batches": 0], reals: reals)
-        self.state = state
-        moments = layers.map { SignalMoments(state: state, meanKey: "mean_layer\($0)", varianceKey: "variance_layer\($0)") }
+        (state, moments) = SignalMoments.perLayer(layers)
         centre = model.layerBuffers()
         let zeros = model.layerBuffers(), local = model.layerBuffers()
         let rows = model.capacityImages * model.samples

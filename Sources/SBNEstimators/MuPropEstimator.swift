@@ -60,11 +60,7 @@ public final class MuPropEstimator: GradientEstimator {
         let capacity = model.capacityImages
         meanField = model.companion()
         let layers = 1..<model.layerCount
-        var reals: [String: Double] = [:]
-        for l in layers { (reals["mean_layer\(l)"], reals["variance_layer\(l)"]) = (0, 0) }
-        let state = ComponentState(integers: ["batches": 0], reals: reals)
-        self.state = state
-        moments = layers.map { SignalMoments(state: state, meanKey: "mean_layer\($0)", varianceKey: "variance_layer\($0)") }
+        (state, moments) = SignalMoments.perLayer(layers)
         (mu, muLocal, correction) = (model.layerBuffers(), model.layerBuffers(), model.layerBuffers())
         residual = .allocate(capacity: capacity)
     }

@@ -10,6 +10,15 @@ struct SignalMoments {
     let state: ComponentState
     let meanKey: String, varianceKey: String
 
+    /// A state with a "batches" counter and, per hidden layer l, "mean_layer<l>" and
+    /// "variance_layer<l>", and the moments of each layer over it (muprop, darn).
+    static func perLayer(_ layers: Range<Int>) -> (state: ComponentState, moments: [SignalMoments]) {
+        var reals: [String: Double] = [:]
+        for l in layers { (reals["mean_layer\(l)"], reals["variance_layer\(l)"]) = (0, 0) }
+        let state = ComponentState(integers: ["batches": 0], reals: reals)
+        return (state, layers.map { SignalMoments(state: state, meanKey: "mean_layer\($0)", varianceKey: "variance_layer\($0)") })
+    }
+
     /// Mean and variance (around that mean) of `values[0..<n]`.
     static func of(_ values: UnsafeMutableBufferPointer<Double>, count n: Int) -> (mean: Double, variance: Double) {
         let mean = (0..<n).reduce(0.0) { $0 + values[$1] } / Double(n)
