@@ -11,6 +11,7 @@ public enum EstimatorRegistry {
         ReinforceEstimator.self,
         DARNEstimator.self,
         TaylorHalfEstimator.self,
+        DARNScalarEstimator.self,
         MuPropEstimator.self,
         ARMEstimator.self,
         DisARMEstimator.self,

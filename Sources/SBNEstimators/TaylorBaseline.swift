@@ -18,3 +18,18 @@ func taylorTerm(_ model: any LatentModel, layer l: Int, expansion: any LatentMod
         term[r] = taylor
     }
 }
+
+/// Per hidden layer, every capacity row set to the centre of the unit kind's support: ½ for a
+/// Bernoulli unit, 1/K for a K-way categorical (its mean at zero logits). DARN's h̄ (Gregor et al.
+/// 2014; Gu et al. 2016 eqs. 5–7).
+func supportCentres(_ model: any LatentModel) -> [Matrix] {
+    let centre = model.layerBuffers(), zeros = model.layerBuffers(), local = model.layerBuffers()
+    let rows = model.capacityImages * model.samples
+    for l in 1..<model.layerCount {
+        for m in [centre[l], zeros[l], local[l]] { m.setRows(rows) }
+        zeros[l].pointer.update(repeating: 0, count: rows * model.width(l))
+        model.units(of: l).sample(.mean, logits: zeros[l].pointer, noise: zeros[l].pointer, values: centre[l].pointer,
+                                  local: local[l].pointer, rows: rows, temperature: 1)
+    }
+    return centre
+}

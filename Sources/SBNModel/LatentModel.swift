@@ -97,6 +97,11 @@ public protocol LatentModel: AnyObject {
     /// (plus the loss's direct gradient).
     func backwardHiddenLogits(_ batch: Batch, grads: ParameterSet)
 
+    // MARK: Parameters
+    /// Where map l's weights and biases sit in a gradient `ParameterSet` (a per-layer step size
+    /// scales exactly these).
+    func parameterIndices(ofMap l: Int) -> [Int]
+
     // MARK: Buffers
     /// Per stochastic layer, a rows × width matrix at this capacity (index 0 and L empty).
     func layerBuffers() -> [Matrix]

@@ -130,6 +130,8 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         (0..<model.layerCount).map { Matrix(rows: capacityImages * samples, cols: $0 == 0 ? 0 : model.sizes[$0]) }
     }
 
+    public func parameterIndices(ofMap l: Int) -> [Int] { model.parameterIndices(ofMap: l) }
+
     /// A second workspace of the same model, capacity, m, runner and prior term: for a
     /// deterministic pass beside the sampled one (MuProp's mean field, REBAR's relaxations).
     public func companion() -> any LatentModel {

@@ -74,6 +74,9 @@ public final class StochasticNetwork: @unchecked Sendable {
     /// The weight and bias of map l when it is linear (the SBN's W_l, b_l; d_{l−1} × d_l).
     public func weight(_ l: Int) -> Matrix { maps[l].weights[0] }
     public func bias(_ l: Int) -> Matrix { maps[l].biases[0] }
+    /// The positions in `parameters` (and in gradients of the same layout) of map l's weights
+    /// and biases: the parameters that only the layers from l on depend on through layer l.
+    public func parameterIndices(ofMap l: Int) -> [Int] { maps[l].weightIndex.flatMap { [$0, $0 + 1] } }
     /// Whether every map is one dense layer (the SBN).
     public var isLinear: Bool { maps.dropFirst().allSatisfy { $0.depth == 1 } }
 

@@ -188,7 +188,7 @@ import Testing
         #expect(r.stdout.contains("Left out: vimco: vimco needs m ≥ 2"))
         let f = try HDF5File.open(out)
         let names = try f.dataset("estimator").readStrings()
-        #expect(names == ["gs", "st-gs", "st", "st-annealed", "reinforce", "darn", "taylor-half", "muprop", "arm", "disarm", "rebar"])
+        #expect(names == ["gs", "st-gs", "st", "st-annealed", "reinforce", "darn", "taylor-half", "darn-scalar", "muprop", "arm", "disarm", "rebar"])
         let bias: [Double] = try f.dataset("relative_bias").read(), floor: [Double] = try f.dataset("noise_floor").read()
         for name in ["muprop", "arm", "disarm", "rebar"] {
             let i = names.firstIndex(of: name)!

@@ -39,7 +39,7 @@ struct ExperimentFolder {
 
     @Test func diagnosticsNameKnownApplicableEstimators() throws {
         try expectConfigError("diagnostics: {every: 10, estimators: [gs, gumbel]}\n",
-                              "diagnostics.estimators[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, taylor-half, muprop, arm, disarm, vimco, reinforce-loo, rebar)")
+                              "diagnostics.estimators[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)")
         try expectConfigError("layers: [392, {categorical: [20, 10]}, 392]\ndiagnostics: {every: 10, reference: disarm}\n",
                               "diagnostics.reference: disarm does not support categorical layers (layers[1] is categorical(20×10); it needs antithetic uniforms)")
         try expectConfigError("diagnostics: {every: 0}\n", "diagnostics.every: expected a whole number ≥ 1 or null, got 0")
@@ -90,7 +90,7 @@ struct ExperimentFolder {
         try expectConfigError("temperature: {tau: -1}\n", "temperature.tau: expected a number > 0, got -1")
     }
     @Test func unknownEstimator() throws {
-        try expectConfigError("estimator: gumbel\n", "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, taylor-half, muprop, arm, disarm, vimco, reinforce-loo, rebar)")
+        try expectConfigError("estimator: gumbel\n", "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)")
     }
     @Test func unknownSchedule() throws {
         try expectConfigError("temperature: {schedule: cosine}\n",
