@@ -8,10 +8,16 @@ BIN     := .build/release/sbnlab
 DATA    := data/binarized_mnist.h5
 EXPERIMENTS := $(patsubst experiments/%.yaml,%,$(wildcard experiments/*.yaml))
 
-.PHONY: setup build data test fuzz bench bench-pytorch list-experiments clean slurm-up slurm-down $(addprefix exp-,$(EXPERIMENTS))
+.PHONY: setup build data test fuzz bench bench-pytorch list-experiments clean slurm-up slurm-down tensorboard $(addprefix exp-,$(EXPERIMENTS))
 
 setup:
 	@bash scripts/setup.sh
+
+# TensorBoard on a run or sweep folder (each run writes its event files as it trains):
+# make tensorboard RUN=results/sbn-gs [PORT=6006]
+tensorboard: setup
+	@test -n "$(RUN)" || { echo "usage: make tensorboard RUN=<run or sweep folder> [PORT=6006]" >&2; exit 2; }
+	python3 -m tensorboard.main --logdir "$(RUN)" --host 127.0.0.1 --port $(or $(PORT),6006)
 
 # The code version is recorded beside the executable at build time (SBNStorage/Provenance.swift).
 VERSION_FILE = .build/release/sbnlab.version

@@ -12,7 +12,7 @@ let numerics = Target.Dependency.product(name: "RealModule", package: "swift-num
 /// Every module of the framework (what the SBNLab library re-exports).
 let frameworkModules: [Target.Dependency] = [
     "SBNTensor", "SBNStorage", "SBNOptions", "SBNDistributions", "SBNData", "SBNModel",
-    "SBNEstimators", "SBNConfig", "SBNTraining", "SBNSweeps", "SBNBench", "SBNFigures", "SBNDiagnostics",
+    "SBNEstimators", "SBNConfig", "SBNEvents", "SBNTraining", "SBNSweeps", "SBNBench", "SBNFigures", "SBNDiagnostics",
 ]
 
 let package = Package(
@@ -43,13 +43,14 @@ let package = Package(
         module("SBNTensor", ["CBLAS", "CKernels", numerics, .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNStorage", ["CHDF5"]),
         module("SBNOptions", []),
+        module("SBNEvents", []),
         module("SBNDistributions", ["SBNTensor", numerics]),
         module("SBNData", ["CZlib", "CKernels", "SBNStorage", "SBNTensor", "SBNDistributions"]),
         module("SBNModel", ["SBNTensor", "SBNDistributions", "SBNOptions", numerics,
                             .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions", "SBNOptions"]),
         module("SBNConfig", ["SBNEstimators", "SBNModel", "SBNData", "SBNOptions", .product(name: "Yams", package: "Yams")]),
-        module("SBNTraining", ["SBNConfig", "SBNDiagnostics", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor",
+        module("SBNTraining", ["SBNConfig", "SBNDiagnostics", "SBNEvents", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor",
                                "SBNDistributions", "SBNOptions", "CProcess", numerics, .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNSweeps", ["SBNConfig", "SBNTraining", "SBNStorage", .product(name: "Yams", package: "Yams")]),
         module("SBNBench", ["SBNConfig", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",
@@ -73,7 +74,7 @@ let package = Package(
                                                                "SBNOptions", "SBNDiagnostics"]),
         .testTarget(name: "SBNExperimentsTests", dependencies: [
             "SBNConfig", "SBNTraining", "SBNSweeps", "SBNEstimators", "SBNModel", "SBNOptions", "SBNData", "SBNStorage",
-            "SBNFigures", "SBNTestSupport", .product(name: "Yams", package: "Yams"),
+            "SBNFigures", "SBNEvents", "SBNTestSupport", .product(name: "Yams", package: "Yams"),
         ]),
     ]
 )

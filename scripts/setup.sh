@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what SBNLab needs on a fresh Debian machine: OpenBLAS, HDF5, zlib and pkg-config for
-# the Swift build, and h5py/pandas/matplotlib for the Python interop test and analysis.
+# the Swift build, and h5py/pandas/matplotlib/tensorboard for the Python tests and analysis.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
@@ -15,8 +15,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! python3 -c "import h5py" >/dev/null 2>&1; then
-  echo "setup: installing h5py"
+if ! python3 -c "import h5py, tensorboard" >/dev/null 2>&1; then
+  echo "setup: installing h5py, pandas, matplotlib and tensorboard (analysis/requirements.txt)"
   python3 -m pip install -q -r analysis/requirements.txt 2>/dev/null || python3 -m pip install -q h5py
 fi
 

@@ -75,6 +75,14 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         }
     }
 
+    /// What a run writes beside its results file, as it trains.
+    public struct Logging: Codable, Equatable, Sendable {
+        /// TensorBoard event files (`events.out.tfevents.*`) in the run's folder: the training,
+        /// validation and test metrics, the configuration and the hparams plugin's session.
+        public var tensorboard = true
+        public init() {}
+    }
+
     public var name = "unnamed"
     public var description = ""
     public var data = DataSource()
@@ -105,6 +113,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     /// validations stops as failed ("diverged at epoch N").
     public var divergence = Divergence()
     public var diagnostics = Diagnostics()
+    public var logging = Logging()
 
     public init() {}
 
@@ -143,11 +152,12 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public func sameRun(as other: ExperimentConfig) -> Bool { differences(from: other).isEmpty }
 
     /// The key paths whose values differ (name and description aside), e.g. ["lr", "seed"].
+    /// (Logging is not part of what a run computes: a resumed run may switch it.)
     public func differences(from other: ExperimentConfig) -> [String] {
         guard let a = try? ConfigNode.encode(self), let b = try? ConfigNode.encode(other) else { return ["?"] }
         let left = Dictionary(ConfigNode.leaves(a).map { ($0.path, $0.value) }, uniquingKeysWith: { x, _ in x })
         let right = Dictionary(ConfigNode.leaves(b).map { ($0.path, $0.value) }, uniquingKeysWith: { x, _ in x })
-        return Set(left.keys).union(right.keys).subtracting(["name", "description"])
+        return Set(left.keys).union(right.keys).subtracting(["name", "description", "logging.tensorboard"])
             .filter { left[$0] != right[$0] }.sorted()
     }
 

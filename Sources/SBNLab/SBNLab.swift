@@ -7,6 +7,7 @@
 @_exported import SBNModel
 @_exported import SBNEstimators
 @_exported import SBNConfig
+@_exported import SBNEvents
 @_exported import SBNTraining
 @_exported import SBNSweeps
 @_exported import SBNBench

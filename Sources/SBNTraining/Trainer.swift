@@ -20,6 +20,9 @@ public final class Trainer {
     public let resultsPath: String
     public let runtime: RuntimeOptions
     let log: (String) -> Void
+    /// This session's TensorBoard events (nil when `logging.tensorboard` is off or the file could
+    /// not be created).
+    var events: RunEvents?
 
     public init(config: ExperimentConfig, resultsPath: String, runtime: RuntimeOptions = RuntimeOptions(),
                 log: @escaping (String) -> Void = { print($0) }) {
@@ -50,6 +53,11 @@ public final class Trainer {
         let lock = try lockRun()
         defer { withExtendedLifetime(lock) {} }
         if let finished = try start(state, resume: resume, trainImages: splits.train.count) { return finished }
+        if config.logging.tensorboard {
+            events = RunEvents(config: config, folder: (resultsPath as NSString).deletingLastPathComponent, record: state.record,
+                               warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        }
+        defer { events?.flush() }
         let session = Session(elapsedBefore: state.record.elapsed)
         let firstEpoch = state.record.epochsDone + 1
         let lastEpoch = min(config.epochs, stopAfterEpochs.map { firstEpoch - 1 + $0 } ?? config.epochs)
@@ -215,6 +223,7 @@ public final class Trainer {
                     let tau = state.schedule.temperature(atStep: state.record.steps - 1)
                     state.record.diagnostics.append(try probe.measure(state.model, step: state.record.steps, epoch: epoch,
                                                                       temperature: tau, seed: config.seed))
+                    events?.diagnostics(state.record.diagnostics[state.record.diagnostics.count - 1])
                 }
                 interval = (interval.loss + loss, interval.count + 1)
                 epochLoss += loss
@@ -223,6 +232,7 @@ public final class Trainer {
                                                     loss: interval.loss / Double(interval.count),
                                                     tau: Double(state.schedule.temperature(atStep: state.record.steps - 1)),
                                                     lr: Double(state.optimizer.learningRate), wallTime: session.elapsed))
+                    events?.train(state.record.train[state.record.train.count - 1])
                     interval = (0, 0)
                 }
             }
@@ -280,6 +290,7 @@ public final class Trainer {
         let v = evaluate(state.model, split: split, samples: config.samples.valid, purpose: .validation)
         let metric = v.elbo?.mean ?? v.nll
         state.record.valid.append(.init(step: Int64(state.record.steps), epoch: Int64(epoch), nll: metric))
+        events?.valid(state.record.valid[state.record.valid.count - 1])
         if metric < state.record.bestValidNLL {
             state.record.bestValidNLL = metric
             state.record.bestEpoch = epoch
@@ -295,6 +306,7 @@ public final class Trainer {
         state.record.status = .finished
         state.record.elapsed = session.elapsed
         try state.save(to: resultsPath)
+        events?.finish(state.record)
         if let elbo = t.elbo {
             log(String(format: "test −ELBO %.3f ± %.3f nats (the paper's metric), −log p(x) ≈ %.3f ± %.3f (importance-weighted, "
                        + "m=%d, %d images, best epoch %d), total %@", elbo.mean, elbo.standardError, t.nll, t.standardError,
@@ -318,6 +330,7 @@ public final class Trainer {
     /// Marks the results file failed (its checkpoint stays) and returns the error to throw.
     func fail(_ message: String) -> TrainingError {
         if FileManager.default.fileExists(atPath: resultsPath) { try? ResultsFile.markFailed(resultsPath, error: message) }
+        events?.end(success: false)
         return TrainingError(description: message)
     }
 

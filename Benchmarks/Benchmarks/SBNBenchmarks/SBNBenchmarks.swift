@@ -1,3 +1,4 @@
+import Foundation
 import Benchmark
 import SBNLab
 
@@ -122,6 +123,24 @@ let benchmarks: @Sendable () -> Void = {
         let m = Matrix(rows: 1000, cols: 1000)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { Uniform.sample(into: m, using: &rng) }
+    }
+
+    // What TensorBoard logging adds per training row (every log_every steps): four scalar events
+    // encoded and written as TFRecords (RunEvents.train). mallocCountTotal must stay 0.
+    Benchmark("events/train row: 4 scalars encoded and written", configuration: .init(scalingFactor: .one, maxIterations: 20_000)) { benchmark in
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sbnlab-bench-events-\(getpid())").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard let writer = try? EventFileWriter(directory: dir, wallTime: 0, warn: { print($0) }) else { return }
+        var buffer = ProtoBuffer(capacity: 512)
+        let tags = ["train/loss", "train/temperature", "train/learning_rate", "train/examples_per_second"].map { Array($0.utf8) }
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations {
+            for tag in tags {
+                EventEncoding.scalar(tag: tag, value: 63.25, step: Int64(i), wallTime: 1.7e9, into: &buffer)
+                writer.write(buffer.bytes)
+            }
+        }
     }
 
     Benchmark("kernels/bernoulli NLL 2500x392", configuration: .init(scalingFactor: .one)) { benchmark in
