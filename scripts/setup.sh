@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what SBNLab needs on a fresh Debian machine: OpenBLAS, HDF5, zlib and pkg-config for
-# the Swift build, and h5py/pandas/matplotlib/tensorboard for the Python tests and analysis.
+# the Swift build, Chromium for the TensorBoard page test, and h5py/pandas/matplotlib/tensorboard
+# for the Python tests and analysis.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
 need_apt=()
-for pkg in libopenblas-dev libhdf5-dev zlib1g-dev pkg-config; do
+for pkg in libopenblas-dev libhdf5-dev zlib1g-dev pkg-config chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -196,7 +196,7 @@ import Testing
         }
         let gs = names.firstIndex(of: "gs")!
         #expect(bias[gs] > 10 * floor[gs], "the relaxation is biased for the discrete objective")
-        #expect(try f.dataset("variance_per_layer").shape == [11, 3])
+        #expect(try f.dataset("variance_per_layer").shape == [12, 3])
         let variant = try runCommand(bin, ["gradstats", "--estimators", "muprop", "--variant", "muprop{variance_normalization: false}",
                                            "--estimates", "2000"])
         #expect(variant.status == 0 && variant.stdout.contains("| muprop{variance_normalization:false} |"), "\(variant.stderr)")

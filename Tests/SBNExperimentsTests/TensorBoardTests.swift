@@ -209,6 +209,27 @@ print(json.dumps({'files': files, 'tensors': sorted(tags['tensors']),
                                                          "train/examples_per_second", "valid/nll", "test/nll"])
         let experiment = get("/data/plugin/hparams/experiment", body: #"{"experimentName": ""}"#) ?? ""
         #expect(experiment.contains("\"name\": \"seed\"") && experiment.contains("1.0") && experiment.contains("2.0"), "\(experiment)")
+        try screenshot(port: port)
+    }
+
+    /// Headless Chromium renders the scalars page: a PNG of the requested size that is not a
+    /// blank page (a blank 1600 × 1000 page compresses to a few kB; the rendered charts to > 40 kB).
+    /// docs/figures/tensorboard-*.png come from scripts/tensorboard-screenshots.sh the same way.
+    func screenshot(port: Int) throws {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            Issue.record("no chromium: .ci/run and make setup install Debian's chromium")
+            return
+        }
+        let png = folder.dir + "/scalars.png"
+        let r = try runCommand(chromium, ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1600,1000",
+                                          "--virtual-time-budget=20000", "--screenshot=\(png)",
+                                          "http://127.0.0.1:\(port)/?darkMode=false#scalars&tagFilter=valid"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: png)))
+        #expect(data.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        let width = data[16..<20].reduce(0) { $0 << 8 | Int($1) }, height = data[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        #expect(width == 1600 && height == 1000)
+        #expect(data.count > 40_000, "a blank page? \(data.count) bytes")
     }
 }
 
