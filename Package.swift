@@ -53,7 +53,7 @@ let package = Package(
         module("SBNTraining", ["SBNConfig", "SBNDiagnostics", "SBNEvents", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor",
                                "SBNDistributions", "SBNOptions", "CProcess", numerics, .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNSweeps", ["SBNConfig", "SBNTraining", "SBNStorage", .product(name: "Yams", package: "Yams")]),
-        module("SBNBench", ["SBNConfig", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",
+        module("SBNBench", ["SBNConfig", "SBNEvents", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",
                             .product(name: "Atomics", package: "swift-atomics")]),
         module("SBNFigures", ["CZlib", "SBNModel", "SBNData", "SBNDistributions", "SBNStorage", "SBNTensor"]),
         module("SBNDiagnostics", ["SBNEstimators", "SBNModel", "SBNOptions", "SBNStorage", "SBNTensor", "SBNDistributions"]),

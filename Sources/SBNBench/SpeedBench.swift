@@ -4,6 +4,7 @@ import Foundation
 import SBNConfig
 import SBNData
 import SBNDistributions
+import SBNEvents
 import SBNModel
 import SBNTensor
 import SBNTraining
@@ -44,6 +45,7 @@ public struct SpeedBench {
         lines += [""] + (try vaeTraining())
         lines += [""] + (try evaluation())
         lines += [""] + (try validation())
+        lines += [""] + (try logging())
         return lines.joined(separator: "\n")
     }
 
@@ -123,14 +125,14 @@ public struct SpeedBench {
     /// The best training time of three epochs of a real run (each epoch's `train_seconds`), with
     /// the experiment's layers or the `layers=` override given.
     func epochSeconds(estimator: String, experiment: String? = nil, layers: String? = nil,
-                      threads: Int) throws -> (seconds: Double, steps: Int, images: Int) {
+                      threads: Int, logging: Bool = true) throws -> (seconds: Double, steps: Int, images: Int) {
         let experiment = experiment ?? self.experiment
         let folder = NSTemporaryDirectory() + "sbnlab-bench-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let config = try ConfigLoader.load(experiment, overrides: [
             "estimator=\(estimator)", "estimator_options={}", "epochs=3", "data.path=\(dataPath)", "data.valid_limit=20",
-            "samples.valid=1", "data.test_limit=1", "samples.test=1",
+            "samples.valid=1", "data.test_limit=1", "samples.test=1", "logging.tensorboard=\(logging)",
         ] + (layers.map { [$0] } ?? []))
         let record = try Trainer(config: config, resultsPath: folder + "/run.h5", runtime: RuntimeOptions(threads: threads),
                                  log: { _ in }).run(resume: false)
@@ -184,6 +186,38 @@ public struct SpeedBench {
                 "|---|---|---|---|---|---|---|",
                 String(format: "| (from its file) | %d | %d | %d epochs | %.2f | %.2f | %.0f %% |", images, config.samples.valid,
                        config.validEvery, last.trainSeconds, last.validSeconds, 100 * share)]
+    }
+
+    // MARK: - TensorBoard logging
+
+    /// What the TensorBoard events cost a training run: the time to encode and write one training
+    /// row's four scalar events (best of 7 × 2000 rows, into a real event file), as a share of the
+    /// `log_every` steps of gs (one thread) that each row follows; and gs's epoch with and without
+    /// the events (best of two each; on a shared machine the difference is within the noise).
+    func logging() throws -> [String] {
+        let folder = NSTemporaryDirectory() + "sbnlab-bench-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let writer = try EventFileWriter(directory: folder, wallTime: 0) { self.log($0) }
+        var buffer = ProtoBuffer(capacity: 512)
+        let tags = ["train/loss", "train/temperature", "train/learning_rate", "train/examples_per_second"].map { Array($0.utf8) }
+        var step: Int64 = 0
+        let row = bestTime(iterations: 2000) {
+            step += 1
+            for tag in tags {
+                EventEncoding.scalar(tag: tag, value: 63.25, step: step, wallTime: 1.7e9, into: &buffer)
+                writer.write(buffer.bytes)
+            }
+        }
+        let every = try ConfigLoader.load(experiment, overrides: ["data.path=\(dataPath)"]).logEvery
+        let on = try best(epochSeconds(estimator: "gs", threads: 1), epochSeconds(estimator: "gs", threads: 1))
+        let off = try best(epochSeconds(estimator: "gs", threads: 1, logging: false), epochSeconds(estimator: "gs", threads: 1, logging: false))
+        let step1 = off.seconds / Double(off.steps)
+        log(String(format: "events: %.2f µs per training row, %.4f %% of %d gs steps", row * 1e6, 100 * row / (Double(every) * step1), every))
+        return ["| TensorBoard events, gs, 1 thread | per training row (4 scalars) | share of the \(every) steps it follows | "
+                + "epoch with events | epoch without | ratio |", "|---|---|---|---|---|---|",
+                String(format: "| (log_every %d) | %.2f µs | %.4f %% | %.3f s | %.3f s | %.3f |", every, row * 1e6,
+                       100 * row / (Double(every) * step1), on.seconds, off.seconds, on.seconds / off.seconds)]
     }
 
     static func cpuName() -> String {

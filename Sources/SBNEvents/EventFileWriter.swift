@@ -51,7 +51,7 @@ public final class EventFileWriter {
         var dataCRC = CRC32C.masked(CRC32C.checksum(data)).littleEndian
         withUnsafeBytes(of: &dataCRC) { frame.append(contentsOf: $0) }
         let written = frame.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        if written != frame.count { fail(written < 0 ? String(cString: strerror(errno)) : "short write") }
+        if written != frame.count { fail(written < 0 ? String(cString: strerror(errno)) : "short write: the disk is full or the file at its size limit") }
     }
 
     /// Puts what was written on disk (fdatasync).

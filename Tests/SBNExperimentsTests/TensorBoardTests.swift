@@ -163,6 +163,36 @@ print(json.dumps({'files': files, 'tensors': sorted(tags['tensors']),
         #expect(try #require(events.scalars["valid/nll"]).map { Int64($0[0]) } == record.valid.map(\.step))
     }
 
+    /// Events that cannot be written (here a file-size limit of 320 kB, which the results file
+    /// stays under and the event file of 2000 logged steps does not; SIGXFSZ ignored, so the
+    /// write fails with a short write, as on a full disk) cost one warning line: the run finishes,
+    /// its results file is complete, and TensorBoard reads the events up to the last whole record.
+    @Test(.enabled(if: hasTensorBoard, "python3 with tensorboard is not available (make setup installs it)"))
+    func eventsThatCannotBeWrittenDoNotStopTheRun() throws {
+        let yaml = """
+            name: limited
+            data: {path: \(TestPaths.preparedDataset), train_limit: 2000, valid_limit: 100, test_limit: 100}
+            layers: [392, 1, 392]
+            estimator: gs
+            epochs: 100
+            log_every: 1
+            samples: {train: 1, valid: 5, test: 20}
+            """
+        let path = try folder.write("limited.yaml", yaml)
+        let out = folder.dir + "/limited"
+        let bin = try #require(TestPaths.sbnlabBinary)
+        let r = try runCommand("/bin/bash", ["-c", "trap '' XFSZ; ulimit -f 320; exec \"$0\" run \"$1\" --out \"$2\"", bin, path, out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("warning: \(out)/events.out.tfevents.")
+                && lines[0].hasSuffix("cannot write TensorBoard events (short write: the disk is full or the file at its size limit); the run goes on without them"),
+                "\(r.stderr)")
+        let record = try ResultsFile.readRecord(out + "/run.h5")
+        #expect(record.status == .finished && record.train.count == 2000)
+        let steps = try #require(try readBack(out).scalars["train/loss"]).map { Int64($0[0]) }
+        #expect(steps.count > 100 && steps.count < 2000 && steps == Array(record.train.map(\.step).prefix(steps.count)))
+    }
+
     /// `logging: {tensorboard: false}` writes no event file.
     @Test func switchedOff() throws {
         let path = try folder.write("off.yaml", tinyRunYAML(epochs: 1) + "\nlogging: {tensorboard: false}\n")
