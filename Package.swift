@@ -30,12 +30,15 @@ let package = Package(
     targets: [
         // Native bindings: system libraries found through pkg-config, with shim headers for what
         // Swift cannot import.
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"]), .yum(["openblas-devel"])]),
-        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
-                       providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"]), .yum(["hdf5-devel"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"]), .yum(["zlib-devel"])]),
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"]), .yum(["openblas-devel"])]),
+        .systemLibrary(
+            name: "CHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"]), .yum(["hdf5-devel"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"]), .yum(["zlib-devel"])]),
 
         // Hot elementwise kernels in C: one source built for portable/AVX2/AVX-512, picked at run time.
         .target(name: "CKernels", exclude: ["README.md"]),
@@ -46,35 +49,55 @@ let package = Package(
         module("SBNEvents", []),
         module("SBNDistributions", ["SBNTensor", numerics]),
         module("SBNData", ["CZlib", "CKernels", "SBNStorage", "SBNTensor", "SBNDistributions"]),
-        module("SBNModel", ["SBNTensor", "SBNDistributions", "SBNOptions", numerics,
-                            .product(name: "Atomics", package: "swift-atomics")]),
+        module(
+            "SBNModel",
+            [
+                "SBNTensor", "SBNDistributions", "SBNOptions", numerics,
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]),
         module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions", "SBNOptions"]),
         module("SBNConfig", ["SBNEstimators", "SBNModel", "SBNData", "SBNOptions", .product(name: "Yams", package: "Yams")]),
-        module("SBNTraining", ["SBNConfig", "SBNDiagnostics", "SBNEvents", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor",
-                               "SBNDistributions", "SBNOptions", "CProcess", numerics, .product(name: "Atomics", package: "swift-atomics")]),
+        module(
+            "SBNTraining",
+            [
+                "SBNConfig", "SBNDiagnostics", "SBNEvents", "SBNEstimators", "SBNModel", "SBNData", "SBNStorage", "SBNTensor",
+                "SBNDistributions", "SBNOptions", "CProcess", numerics, .product(name: "Atomics", package: "swift-atomics"),
+            ]),
         module("SBNSweeps", ["SBNConfig", "SBNTraining", "SBNStorage", .product(name: "Yams", package: "Yams")]),
-        module("SBNBench", ["SBNConfig", "SBNEvents", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",
-                            .product(name: "Atomics", package: "swift-atomics")]),
+        module(
+            "SBNBench",
+            [
+                "SBNConfig", "SBNEvents", "SBNTraining", "SBNModel", "SBNData", "SBNTensor", "SBNDistributions",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]),
         module("SBNFigures", ["CZlib", "SBNModel", "SBNData", "SBNDistributions", "SBNStorage", "SBNTensor"]),
         module("SBNDiagnostics", ["SBNEstimators", "SBNModel", "SBNOptions", "SBNStorage", "SBNTensor", "SBNDistributions"]),
         .target(name: "SBNLab", dependencies: frameworkModules),
         // The framework's modules are listed here too, not only through SBNLab's re-exports: with
         // SBNLab alone, SwiftPM did not recompile sbnlab when a struct of SBNTraining changed its
         // layout (SBNLab's module file was unchanged), and the stale executable corrupted memory.
-        .executableTarget(name: "sbnlab", dependencies: [
-            "SBNLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ] + frameworkModules),
+        .executableTarget(
+            name: "sbnlab",
+            dependencies: [
+                "SBNLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ] + frameworkModules),
 
         .target(name: "SBNTestSupport", dependencies: ["SBNData", "SBNStorage"], path: "Tests/SBNTestSupport"),
         .testTarget(name: "SBNTensorTests", dependencies: ["SBNTensor", "CKernels"]),
         .testTarget(name: "SBNStorageTests", dependencies: ["SBNStorage", "SBNTestSupport"]),
         .testTarget(name: "SBNDistributionsTests", dependencies: ["SBNDistributions", "SBNTensor", "CKernels", numerics]),
         .testTarget(name: "SBNDataTests", dependencies: ["SBNData", "SBNStorage", "SBNTestSupport"]),
-        .testTarget(name: "SBNEstimatorsTests", dependencies: ["SBNEstimators", "SBNModel", "SBNTensor", "SBNDistributions",
-                                                               "SBNOptions", "SBNDiagnostics"]),
-        .testTarget(name: "SBNExperimentsTests", dependencies: [
-            "SBNConfig", "SBNTraining", "SBNSweeps", "SBNEstimators", "SBNModel", "SBNOptions", "SBNData", "SBNStorage",
-            "SBNFigures", "SBNEvents", "SBNTestSupport", .product(name: "Yams", package: "Yams"),
-        ]),
+        .testTarget(
+            name: "SBNEstimatorsTests",
+            dependencies: [
+                "SBNEstimators", "SBNModel", "SBNTensor", "SBNDistributions",
+                "SBNOptions", "SBNDiagnostics",
+            ]),
+        .testTarget(
+            name: "SBNExperimentsTests",
+            dependencies: [
+                "SBNConfig", "SBNTraining", "SBNSweeps", "SBNEstimators", "SBNModel", "SBNOptions", "SBNData", "SBNStorage",
+                "SBNFigures", "SBNEvents", "SBNTestSupport", .product(name: "Yams", package: "Yams"),
+            ]),
     ]
 )

@@ -19,7 +19,6 @@ let package = Package(
     products: fuzzTargets.map { .library(name: $0, type: .dynamic, targets: [$0]) },
     dependencies: [.package(name: "SBNLab", path: "..")],
     targets: [
-        .target(name: "FuzzSupport", dependencies: [.product(name: "SBNLab", package: "SBNLab")], path: "Targets/FuzzSupport"),
-    ] + fuzzTargets.map(target) + [
-    ]
+        .target(name: "FuzzSupport", dependencies: [.product(name: "SBNLab", package: "SBNLab")], path: "Targets/FuzzSupport")
+    ] + fuzzTargets.map(target) + []
 )

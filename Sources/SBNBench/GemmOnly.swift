@@ -39,7 +39,8 @@ struct GemmStep {
             let units = PartRunner.boundary(sizes[l + 1], align: 16)
             runner.run { p in
                 let c = PartRunner.range(p, of: sizes[l + 1], boundary: units)
-                BLAS.gemm(inputs[l].view, transposeA: true, outputs[l].view(columns: c), into: gradWeights[l].view(columns: c), beta: 1)
+                BLAS.gemm(
+                    inputs[l].view, transposeA: true, outputs[l].view(columns: c), into: gradWeights[l].view(columns: c), beta: 1)
                 if l > 0 {
                     let r = PartRunner.range(p, of: batch, boundary: rows)
                     BLAS.gemm(outputs[l].view(rows: r), weights[l].view, transposeB: true, into: gradInputs[l].view(rows: r))

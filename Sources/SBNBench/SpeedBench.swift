@@ -28,8 +28,10 @@ public struct SpeedBench {
     public let estimators: [String]
     public let log: (String) -> Void
 
-    public init(experiment: String, vaeExperiment: String = "experiments/vae-cat-gs.yaml", dataPath: String, estimators: [String],
-                log: @escaping (String) -> Void) {
+    public init(
+        experiment: String, vaeExperiment: String = "experiments/vae-cat-gs.yaml", dataPath: String, estimators: [String],
+        log: @escaping (String) -> Void
+    ) {
         self.experiment = experiment
         self.vaeExperiment = vaeExperiment
         self.dataPath = dataPath
@@ -42,10 +44,14 @@ public struct SpeedBench {
 
     /// Runs the measurements of `sections` (all by default) and returns the Markdown report.
     public func run(sections: [String] = Self.sections) throws -> String {
-        var lines = ["CPU: \(Self.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores; kernels: "
-                     + "\(FastMath.kernelLevel); OpenBLAS: \(BLAS.configuration)"]
-        let measure: [String: () throws -> [String]] = ["training": training, "vae": vaeTraining, "evaluation": evaluation,
-                                                        "validation": validation, "logging": logging]
+        var lines = [
+            "CPU: \(Self.cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores; kernels: "
+                + "\(FastMath.kernelLevel); OpenBLAS: \(BLAS.configuration)"
+        ]
+        let measure: [String: () throws -> [String]] = [
+            "training": training, "vae": vaeTraining, "evaluation": evaluation,
+            "validation": validation, "logging": logging,
+        ]
         for name in Self.sections where sections.contains(name) { lines += [""] + (try measure[name]!()) }
         return lines.joined(separator: "\n")
     }
@@ -60,19 +66,28 @@ public struct SpeedBench {
         let widths = (1...architecture.hidden.count + 1).flatMap { architecture.mapWidths($0).dropLast() } + [architecture.output]
         let gemm1 = GemmStep(workers: 1, widths: widths).seconds(), gemm2 = GemmStep(workers: 2, widths: widths).seconds()
         let gemms = GemmStep(workers: 1, widths: widths).gemmCount
-        var rows = ["| training, batch 100, VAE \(architecture) (\(config.name)) | 1 thread: examples/s | step ÷ gemm-only | "
-                    + "2 threads: examples/s | step ÷ gemm-only |", "|---|---|---|---|---|",
-                    String(format: "| gemm-only (%d gemms) | %.0f | 1.00 | %.0f | 1.00 |", gemms, 100 / gemm1, 100 / gemm2)]
+        var rows = [
+            "| training, batch 100, VAE \(architecture) (\(config.name)) | 1 thread: examples/s | step ÷ gemm-only | "
+                + "2 threads: examples/s | step ÷ gemm-only |", "|---|---|---|---|---|",
+            String(format: "| gemm-only (%d gemms) | %.0f | 1.00 | %.0f | 1.00 |", gemms, 100 / gemm1, 100 / gemm2),
+        ]
         for name in ["gs"] {
-            let one = try best(epochSeconds(estimator: name, experiment: vaeExperiment, threads: 1),
-                               epochSeconds(estimator: name, experiment: vaeExperiment, threads: 1))
-            let two = try best(epochSeconds(estimator: name, experiment: vaeExperiment, threads: 2),
-                               epochSeconds(estimator: name, experiment: vaeExperiment, threads: 2))
+            let one = try best(
+                epochSeconds(estimator: name, experiment: vaeExperiment, threads: 1),
+                epochSeconds(estimator: name, experiment: vaeExperiment, threads: 1))
+            let two = try best(
+                epochSeconds(estimator: name, experiment: vaeExperiment, threads: 2),
+                epochSeconds(estimator: name, experiment: vaeExperiment, threads: 2))
             let (step1, step2) = (one.seconds / Double(one.steps), two.seconds / Double(two.steps))
-            log(String(format: "VAE `%@`: %.3f ms/step at 1 thread, %.3f ms at 2 (gemm-only %.3f, %.3f)", name, step1 * 1e3, step2 * 1e3,
-                       gemm1 * 1e3, gemm2 * 1e3))
-            rows.append(String(format: "| `%@` | %.0f | %.2f | %.0f | %.2f |", name, Double(one.images) / one.seconds, step1 / gemm1,
-                               Double(two.images) / two.seconds, step2 / gemm2))
+            log(
+                String(
+                    format: "VAE `%@`: %.3f ms/step at 1 thread, %.3f ms at 2 (gemm-only %.3f, %.3f)", name, step1 * 1e3,
+                    step2 * 1e3,
+                    gemm1 * 1e3, gemm2 * 1e3))
+            rows.append(
+                String(
+                    format: "| `%@` | %.0f | %.2f | %.0f | %.2f |", name, Double(one.images) / one.seconds, step1 / gemm1,
+                    Double(two.images) / two.seconds, step2 / gemm2))
         }
         return rows
     }
@@ -82,20 +97,26 @@ public struct SpeedBench {
     func training() throws -> [String] {
         let oneThread = GemmStep(workers: 1).seconds(), twoThreads = GemmStep(workers: 2).seconds()
         let openBLAS = GemmStep(workers: 1).seconds(openBLASThreads: 2)
-        log(String(format: "gemm-only step: %.3f ms (1 thread), %.3f ms (2 threads as parts), %.3f ms (2 OpenBLAS threads)",
-                   oneThread * 1e3, twoThreads * 1e3, openBLAS * 1e3))
-        var rows = ["| training, batch 100, 392-200-200-392 | 1 thread: examples/s | step ÷ gemm-only | "
-                    + "2 threads: examples/s | step ÷ gemm-only | categorical step ÷ Bernoulli step (1 / 2 threads) |",
-                    "|---|---|---|---|---|---|"]
+        log(
+            String(
+                format: "gemm-only step: %.3f ms (1 thread), %.3f ms (2 threads as parts), %.3f ms (2 OpenBLAS threads)",
+                oneThread * 1e3, twoThreads * 1e3, openBLAS * 1e3))
+        var rows = [
+            "| training, batch 100, 392-200-200-392 | 1 thread: examples/s | step ÷ gemm-only | "
+                + "2 threads: examples/s | step ÷ gemm-only | categorical step ÷ Bernoulli step (1 / 2 threads) |",
+            "|---|---|---|---|---|---|",
+        ]
         rows.append(String(format: "| gemm-only (8 gemms) | %.0f | 1.00 | %.0f | 1.00 | |", 100 / oneThread, 100 / twoThreads))
         var bernoulli: [String: (Double, Double)] = [:]
         for (layers, names) in [(nil, estimators), (Self.categorical, estimators.filter { $0 != "arm" })] {
             for name in names {
                 // Best of two runs each: the second core of a shared machine is sometimes busy for seconds.
-                let one = try best(epochSeconds(estimator: name, layers: layers, threads: 1),
-                                   epochSeconds(estimator: name, layers: layers, threads: 1))
-                let two = try best(epochSeconds(estimator: name, layers: layers, threads: 2),
-                                   epochSeconds(estimator: name, layers: layers, threads: 2))
+                let one = try best(
+                    epochSeconds(estimator: name, layers: layers, threads: 1),
+                    epochSeconds(estimator: name, layers: layers, threads: 1))
+                let two = try best(
+                    epochSeconds(estimator: name, layers: layers, threads: 2),
+                    epochSeconds(estimator: name, layers: layers, threads: 2))
                 let (step1, step2) = (one.seconds / Double(one.steps), two.seconds / Double(two.steps))
                 let label = layers == nil ? "`\(name)`" : "`\(name)`, categorical 20×10"
                 log(String(format: "%@: %.3f ms/step at 1 thread, %.3f ms at 2", label, step1 * 1e3, step2 * 1e3))
@@ -105,38 +126,49 @@ public struct SpeedBench {
                 } else if let (b1, b2) = bernoulli[name] {
                     relative = String(format: "%.2f / %.2f", step1 / b1, step2 / b2)
                 }
-                rows.append(String(format: "| %@ | %.0f | %.2f | %.0f | %.2f | %@ |", label, Double(one.images) / one.seconds,
-                                   step1 / oneThread, Double(two.images) / two.seconds, step2 / twoThreads, relative))
+                rows.append(
+                    String(
+                        format: "| %@ | %.0f | %.2f | %.0f | %.2f | %@ |", label, Double(one.images) / one.seconds,
+                        step1 / oneThread, Double(two.images) / two.seconds, step2 / twoThreads, relative))
             }
         }
         let faster = twoThreads <= openBLAS ? "parts of the batch on two workers" : "OpenBLAS threading"
         rows.append("")
-        rows.append(String(format: "Two cores, the 8 gemms of a step: %.3f ms as two parts on two workers, %.3f ms with two "
-                           + "OpenBLAS threads; faster: %@ (training uses parts, which also parallelise the elementwise work).",
-                           twoThreads * 1e3, openBLAS * 1e3, faster))
+        rows.append(
+            String(
+                format: "Two cores, the 8 gemms of a step: %.3f ms as two parts on two workers, %.3f ms with two "
+                    + "OpenBLAS threads; faster: %@ (training uses parts, which also parallelise the elementwise work).",
+                twoThreads * 1e3, openBLAS * 1e3, faster))
         return rows
     }
 
     func best(_ a: (seconds: Double, steps: Int, images: Int), _ b: (seconds: Double, steps: Int, images: Int))
-        -> (seconds: Double, steps: Int, images: Int) { a.seconds <= b.seconds ? a : b }
+        -> (seconds: Double, steps: Int, images: Int)
+    { a.seconds <= b.seconds ? a : b }
 
     /// The categorical layers of Jang et al. 2017 §4.1 (the gemms are the same shapes).
     static let categorical = "layers=[392, {categorical: [20, 10]}, {categorical: [20, 10]}, 392]"
 
     /// The best training time of three epochs of a real run (each epoch's `train_seconds`), with
     /// the experiment's layers or the `layers=` override given.
-    func epochSeconds(estimator: String, experiment: String? = nil, layers: String? = nil,
-                      threads: Int, logging: Bool = true) throws -> (seconds: Double, steps: Int, images: Int) {
+    func epochSeconds(
+        estimator: String, experiment: String? = nil, layers: String? = nil,
+        threads: Int, logging: Bool = true
+    ) throws -> (seconds: Double, steps: Int, images: Int) {
         let experiment = experiment ?? self.experiment
         let folder = NSTemporaryDirectory() + "sbnlab-bench-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let config = try ConfigLoader.load(experiment, overrides: [
-            "estimator=\(estimator)", "estimator_options={}", "epochs=3", "data.path=\(dataPath)", "data.valid_limit=20",
-            "samples.valid=1", "data.test_limit=1", "samples.test=1", "logging.tensorboard=\(logging)",
-        ] + (layers.map { [$0] } ?? []))
-        let record = try Trainer(config: config, resultsPath: folder + "/run.h5", runtime: RuntimeOptions(threads: threads),
-                                 log: { _ in }).run(resume: false)
+        let config = try ConfigLoader.load(
+            experiment,
+            overrides: [
+                "estimator=\(estimator)", "estimator_options={}", "epochs=3", "data.path=\(dataPath)", "data.valid_limit=20",
+                "samples.valid=1", "data.test_limit=1", "samples.test=1", "logging.tensorboard=\(logging)",
+            ] + (layers.map { [$0] } ?? []))
+        let record = try Trainer(
+            config: config, resultsPath: folder + "/run.h5", runtime: RuntimeOptions(threads: threads),
+            log: { _ in }
+        ).run(resume: false)
         let images = try BinarizedMNIST(path: dataPath).train.count
         let steps = (images + config.batchSize - 1) / config.batchSize
         return (record.valid.map(\.trainSeconds).min() ?? .nan, steps, images)
@@ -147,7 +179,9 @@ public struct SpeedBench {
     func evaluation() throws -> [String] {
         let test = try BinarizedMNIST(path: dataPath).test
         let samples = 1000, threads = 2
-        var rows = ["| evaluation, m = 1000, \(test.count) test images, \(threads) threads | seconds | ÷ gemm-only |", "|---|---|---|"]
+        var rows = [
+            "| evaluation, m = 1000, \(test.count) test images, \(threads) threads | seconds | ÷ gemm-only |", "|---|---|---|",
+        ]
         for file in [experiment, vaeExperiment] {
             let config = try ConfigLoader.load(file, overrides: ["data.path=\(dataPath)"])
             var rng = Xoshiro256(seed: 1, purpose: .initialization)
@@ -160,9 +194,12 @@ public struct SpeedBench {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             log(String(format: "evaluation of %@: %.1f s, gemm-only %.1f s", config.name, seconds, gemmOnly))
-            rows += [String(format: "| %@: gemm-only (same chunks) | %.1f | 1.00 |", config.name, gemmOnly),
-                     String(format: "| %@: `Evaluator` (test NLL%@) | %.1f | %.2f |", config.name,
-                            model.prior == nil ? "" : " and −ELBO", seconds, seconds / gemmOnly)]
+            rows += [
+                String(format: "| %@: gemm-only (same chunks) | %.1f | 1.00 |", config.name, gemmOnly),
+                String(
+                    format: "| %@: `Evaluator` (test NLL%@) | %.1f | %.2f |", config.name,
+                    model.prior == nil ? "" : " and −ELBO", seconds, seconds / gemmOnly),
+            ]
         }
         return rows
     }
@@ -175,18 +212,27 @@ public struct SpeedBench {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let base = try ConfigLoader.load(experiment, overrides: ["data.path=\(dataPath)"])
-        let config = try ConfigLoader.load(experiment, overrides: ["epochs=\(2 * base.validEvery)", "data.path=\(dataPath)",
-                                                                   "data.test_limit=1", "samples.test=1"])
-        let record = try Trainer(config: config, resultsPath: folder + "/run.h5", runtime: RuntimeOptions(threads: 2),
-                                 log: { _ in }).run(resume: false)
+        let config = try ConfigLoader.load(
+            experiment,
+            overrides: [
+                "epochs=\(2 * base.validEvery)", "data.path=\(dataPath)",
+                "data.test_limit=1", "samples.test=1",
+            ])
+        let record = try Trainer(
+            config: config, resultsPath: folder + "/run.h5", runtime: RuntimeOptions(threads: 2),
+            log: { _ in }
+        ).run(resume: false)
         let last = record.valid[record.valid.count - 1]
         let share = last.validSeconds / (last.trainSeconds + last.validSeconds)
         let images = try BinarizedMNIST(path: dataPath).valid.prefix(config.data.validLimit).count
         log(String(format: "validation: %.2f s per %.2f s of training", last.validSeconds, last.trainSeconds))
-        return ["| validation protocol of \(config.name) | images | m | every | training s | validation s | share of wall time |",
-                "|---|---|---|---|---|---|---|",
-                String(format: "| (from its file) | %d | %d | %d epochs | %.2f | %.2f | %.0f %% |", images, config.samples.valid,
-                       config.validEvery, last.trainSeconds, last.validSeconds, 100 * share)]
+        return [
+            "| validation protocol of \(config.name) | images | m | every | training s | validation s | share of wall time |",
+            "|---|---|---|---|---|---|---|",
+            String(
+                format: "| (from its file) | %d | %d | %d epochs | %.2f | %.2f | %.0f %% |", images, config.samples.valid,
+                config.validEvery, last.trainSeconds, last.validSeconds, 100 * share),
+        ]
     }
 
     // MARK: - TensorBoard logging
@@ -218,17 +264,24 @@ public struct SpeedBench {
             off = try best(off, epochSeconds(estimator: "gs", threads: 1, logging: false))
         }
         let step1 = off.seconds / Double(off.steps)
-        log(String(format: "events: %.2f µs per training row, %.4f %% of %d gs steps", row * 1e6, 100 * row / (Double(every) * step1), every))
-        return ["| TensorBoard events, gs, 1 thread | per training row (4 scalars) | share of the \(every) steps it follows | "
+        log(
+            String(
+                format: "events: %.2f µs per training row, %.4f %% of %d gs steps", row * 1e6,
+                100 * row / (Double(every) * step1), every))
+        return [
+            "| TensorBoard events, gs, 1 thread | per training row (4 scalars) | share of the \(every) steps it follows | "
                 + "epoch with events | epoch without | ratio |", "|---|---|---|---|---|---|",
-                String(format: "| (log_every %d) | %.2f µs | %.4f %% | %.3f s | %.3f s | %.3f |", every, row * 1e6,
-                       100 * row / (Double(every) * step1), on.seconds, off.seconds, on.seconds / off.seconds)]
+            String(
+                format: "| (log_every %d) | %.2f µs | %.4f %% | %.3f s | %.3f s | %.3f |", every, row * 1e6,
+                100 * row / (Double(every) * step1), on.seconds, off.seconds, on.seconds / off.seconds),
+        ]
     }
 
     static func cpuName() -> String {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         return info.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) }
+            ?? "unknown CPU"
     }
 }
 

@@ -70,7 +70,8 @@ public enum ConfigLoader {
             let optionDefaults = try ConfigNode.encode(type.optionsType.init())
             var user = ConfigNode.get(slot.optionsPath, in: tree) ?? ConfigNode.emptyMapping
             guard user.mapping != nil else {
-                throw ConfigError(file: file, path: slot.dottedOptions, "expected a mapping of options, got \(ConfigNode.show(user))")
+                throw ConfigError(
+                    file: file, path: slot.dottedOptions, "expected a mapping of options, got \(ConfigNode.show(user))")
             }
             if let key = slot.nameInsideOptions { ConfigNode.remove(key, from: &user) }
             var options = ConfigNode.merge(optionDefaults, user)
@@ -107,11 +108,13 @@ public enum ConfigLoader {
             // An empty mapping where the configuration has a mapping is fine ({} options).
             if value.mapping?.isEmpty == true, knownPaths.contains(where: { $0.hasPrefix(path + ".") }) { continue }
             if let slot = ExperimentConfig.slots.first(where: { path.hasPrefix($0.dottedOptions + ".") }),
-               let name = ConfigNode.get(slot.namePath, in: chosen)?.scalar?.string {
+                let name = ConfigNode.get(slot.namePath, in: chosen)?.scalar?.string
+            {
                 let keys = ConfigNode.leaves(ConfigNode.get(slot.optionsPath, in: known) ?? ConfigNode.emptyMapping)
                     .map { String($0.path) }.filter { $0 != slot.nameInsideOptions }
-                throw ConfigError(file: file, path: path,
-                                  "unknown option for \(name) (known: \(keys.isEmpty ? "none" : keys.joined(separator: ", ")))")
+                throw ConfigError(
+                    file: file, path: path,
+                    "unknown option for \(name) (known: \(keys.isEmpty ? "none" : keys.joined(separator: ", ")))")
             }
             let parentIsLeaf = knownSet.contains { path.hasPrefix($0 + ".") }
             throw ConfigError(file: file, path: path, parentIsLeaf ? "expected a single value here" : "unknown key")
@@ -120,8 +123,9 @@ public enum ConfigLoader {
 
     static func decode(_ merged: Node, types: [String: any ComponentOptions.Type], file: String) throws -> ExperimentConfig {
         do {
-            return try YAMLDecoder().decode(ExperimentConfig.self, from: ConfigNode.mapKeys(merged, KeyCase.camel),
-                                            userInfo: [OptionsResolver.key: OptionsResolver(types)])
+            return try YAMLDecoder().decode(
+                ExperimentConfig.self, from: ConfigNode.mapKeys(merged, KeyCase.camel),
+                userInfo: [OptionsResolver.key: OptionsResolver(types)])
         } catch let error as DecodingError {
             throw message(for: error, in: merged, file: file)
         }
@@ -129,13 +133,14 @@ public enum ConfigLoader {
 
     /// A `DecodingError` as "file: key.path: expected …, got …".
     static func message(for error: DecodingError, in tree: Node, file: String) -> ConfigError {
-        let (codingPath, expected): ([any CodingKey], String) = switch error {
-        case .dataCorrupted(let c): (c.codingPath, c.debugDescription)
-        case .typeMismatch(let type, let c): (c.codingPath, "expected " + describe(type))
-        case .valueNotFound(let type, let c): (c.codingPath, "expected " + describe(type))
-        case .keyNotFound(let key, let c): (c.codingPath + [key], "missing")
-        @unknown default: ([], "\(error)")
-        }
+        let (codingPath, expected): ([any CodingKey], String) =
+            switch error {
+            case .dataCorrupted(let c): (c.codingPath, c.debugDescription)
+            case .typeMismatch(let type, let c): (c.codingPath, "expected " + describe(type))
+            case .valueNotFound(let type, let c): (c.codingPath, "expected " + describe(type))
+            case .keyNotFound(let key, let c): (c.codingPath + [key], "missing")
+            @unknown default: ([], "\(error)")
+            }
         var keys: ConfigNode.Path = [], dotted = ""
         for key in codingPath {
             if let i = key.intValue {

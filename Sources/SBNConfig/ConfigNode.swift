@@ -24,7 +24,9 @@ public enum ConfigNode {
             let reason = String(describing: error).split(separator: "\n").first.map(String.init) ?? "parse error"
             throw ConfigError(file: file, path: "", "not valid YAML: \(reason)")
         }
-        guard let node, node.mapping != nil else { throw ConfigError(file: file, path: "", "expected a mapping at the top level") }
+        guard let node, node.mapping != nil else {
+            throw ConfigError(file: file, path: "", "expected a mapping at the top level")
+        }
         var budget = maxValues
         guard fits(node, budget: &budget) else {
             throw ConfigError(file: file, path: "", "expands to more than \(maxValues) values (through YAML aliases?)")

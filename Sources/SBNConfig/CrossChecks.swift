@@ -33,15 +33,22 @@ extension ExperimentConfig {
 
     func workspaceMemoryProblem() -> (path: String, message: String)? {
         let architecture = family.fullArchitecture(layers: layers, options: model.options)
-        let widths = (1...architecture.hidden.count + 1).reduce(architecture.input) { $0 + architecture.mapWidths($1).dropFirst().reduce(0, +) }
+        let widths = (1...architecture.hidden.count + 1).reduce(architecture.input) {
+            $0 + architecture.mapWidths($1).dropFirst().reduce(0, +)
+        }
         let training = batchSize.multipliedReportingOverflow(by: samples.train)
-        let cases: [(String, Int, Bool)] = [("batch_size", training.partialValue, training.overflow),
-                                            ("samples.valid", samples.valid, false), ("samples.test", samples.test, false)]
+        let cases: [(String, Int, Bool)] = [
+            ("batch_size", training.partialValue, training.overflow),
+            ("samples.valid", samples.valid, false), ("samples.test", samples.test, false),
+        ]
         for (path, rows, overflow) in cases {
             let (bytes, over) = rows.multipliedReportingOverflow(by: widths * 40)
             if overflow || over || bytes > Self.maxWorkspaceBytes {
-                return (path, "a pass would need about \(overflow || over ? "more than 4" : String(bytes >> 30)) GB of buffers "
-                        + "(\(path == "batch_size" ? "batch_size × samples.train" : path) rows × \(widths) units); at most 4 GB")
+                return (
+                    path,
+                    "a pass would need about \(overflow || over ? "more than 4" : String(bytes >> 30)) GB of buffers "
+                        + "(\(path == "batch_size" ? "batch_size × samples.train" : path) rows × \(widths) units); at most 4 GB"
+                )
             }
         }
         return nil
@@ -66,17 +73,22 @@ extension ExperimentConfig {
     /// and applies to these layers and m.
     func diagnosticsCheck() -> (path: String, message: String)? {
         guard diagnostics.every != nil else { return nil }
-        let named = diagnostics.estimators.enumerated().map { ("diagnostics.estimators[\($0.offset)]", $0.element) }
+        let named =
+            diagnostics.estimators.enumerated().map { ("diagnostics.estimators[\($0.offset)]", $0.element) }
             + [("diagnostics.reference", diagnostics.referenceName(for: layers))]
         for (path, spec) in named {
             let name = String(spec.prefix { $0 != "{" })
             guard let type = EstimatorRegistry.registry.lookup(name) else {
-                return (path, "unknown estimator \"\(name)\" (known: \(EstimatorRegistry.registry.names.joined(separator: ", ")))")
+                return (
+                    path, "unknown estimator \"\(name)\" (known: \(EstimatorRegistry.registry.names.joined(separator: ", ")))"
+                )
             }
             do { _ = try EstimatorVariant(spec, file: path) } catch let e as ConfigError {
                 return (path, "\(e.path): \(e.message)")
             } catch { return (path, "\(error)") }
-            if let problem = Applicability.problem(type, units: layers.hidden, samples: samples.train) { return (path, problem.message) }
+            if let problem = Applicability.problem(type, units: layers.hidden, samples: samples.train) {
+                return (path, problem.message)
+            }
         }
         return nil
     }

@@ -16,8 +16,9 @@ public struct EstimatorVariant: Sendable {
         // Only the options are checked here (the layers and m are the caller's): m is the
         // estimator's smallest, so that e.g. vimco resolves.
         let m = EstimatorRegistry.registry.lookup(name)?.minTrainingSamples ?? 1
-        let tree = try ConfigNode.parse("name: variant\nestimator: \(name)\nestimator_options: \(options)\nsamples: {train: \(m)}\n",
-                                        file: file)
+        let tree = try ConfigNode.parse(
+            "name: variant\nestimator: \(name)\nestimator_options: \(options)\nsamples: {train: \(m)}\n",
+            file: file)
         let config = try ConfigLoader.resolve(tree, file: file)
         self.label = spec.filter { $0 != " " }
         self.name = name

@@ -63,12 +63,16 @@ public struct Layers: Codable, Equatable, Sendable {
             }
             let kinds = UnitKinds.names.joined(separator: ", ")
             guard keyed.allKeys.count == 1, let key = keyed.allKeys.first else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                        debugDescription: "expected a number or one of {\(kinds): …}"))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "expected a number or one of {\(kinds): …}"))
             }
             guard let kind = UnitKinds.lookup(key.stringValue) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [key],
-                                                        debugDescription: "unknown unit kind (known: \(kinds))"))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath + [key],
+                        debugDescription: "unknown unit kind (known: \(kinds))"))
             }
             let numbers: [Int]
             if let list = try? keyed.decode([Int].self, forKey: key) {
@@ -76,14 +80,18 @@ public struct Layers: Codable, Equatable, Sendable {
             } else if let one = try? keyed.decode(Int.self, forKey: key) {
                 numbers = [one]
             } else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [key],
-                                                        debugDescription: "expected \(kind.parametersText) as whole numbers"))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath + [key],
+                        debugDescription: "expected \(kind.parametersText) as whole numbers"))
             }
             plain = nil
             units = try Self.make(kind, numbers, at: decoder.codingPath + [key])
         }
 
-        static func make(_ kind: any StochasticUnits.Type, _ numbers: [Int], at path: [any CodingKey]) throws -> any StochasticUnits {
+        static func make(_ kind: any StochasticUnits.Type, _ numbers: [Int], at path: [any CodingKey]) throws
+            -> any StochasticUnits
+        {
             do {
                 return try kind.init(parameters: numbers)
             } catch let error as UnitsError {

@@ -7,7 +7,7 @@ import SBNStorage
 /// (attribute `sha256` of the split's group), so a changed file is an error, not a number.
 public struct BinarizedMNIST: Sendable {
     public struct Split: Sendable {
-        public let images: [UInt8]   // row-major N × 784, values 0/1
+        public let images: [UInt8]  // row-major N × 784, values 0/1
         public let labels: [UInt8]?
         public var count: Int { images.count / ImageHalves.pixels }
 
@@ -42,9 +42,13 @@ public struct BinarizedMNIST: Sendable {
                 throw DataError(file: path, "/\(name)/images has shape \(shape), expected (N, 784)")
             }
             let declared = shape[0]
-            guard declared <= Self.maxImages, UInt64(declared) * UInt64(ImageHalves.pixels) < ProcessInfo.processInfo.physicalMemory / 2 else {
-                throw DataError(file: path, "/\(name)/images declares \(declared) images; at most \(Self.maxImages) are read "
-                                + "(and no more than half the memory)")
+            guard declared <= Self.maxImages,
+                UInt64(declared) * UInt64(ImageHalves.pixels) < ProcessInfo.processInfo.physicalMemory / 2
+            else {
+                throw DataError(
+                    file: path,
+                    "/\(name)/images declares \(declared) images; at most \(Self.maxImages) are read "
+                        + "(and no more than half the memory)")
             }
             let images: [UInt8] = try ds.read()
             guard !images.isEmpty else { throw DataError(file: path, "/\(name)/images is empty") }
@@ -56,7 +60,8 @@ public struct BinarizedMNIST: Sendable {
             if file.contains(name + "/labels") {
                 let ds = try file.dataset(name + "/labels")
                 guard ds.shape == [declared] else {
-                    throw DataError(file: path, "/\(name)/labels has shape \(ds.shape) for \(declared) images, expected (\(declared),)")
+                    throw DataError(
+                        file: path, "/\(name)/labels has shape \(ds.shape) for \(declared) images, expected (\(declared),)")
                 }
                 labels = try ds.read()
             }
@@ -65,15 +70,20 @@ public struct BinarizedMNIST: Sendable {
         func verify(_ images: [UInt8], split name: String, in file: HDF5File) throws {
             let group = try file.group(name)
             guard group.hasAttribute("sha256") else {
-                throw DataError(file: path, "/\(name) has no recorded sha256 (prepared by an older sbnlab); prepare it again: sbnlab data --output \(path)")
+                throw DataError(
+                    file: path,
+                    "/\(name) has no recorded sha256 (prepared by an older sbnlab); prepare it again: sbnlab data --output \(path)"
+                )
             }
             let recorded: String
             do { recorded = try group.stringAttribute("sha256") } catch let error as HDF5Error {
                 throw DataError(file: path, "/\(name): \(error.operation); prepare it again: sbnlab data --output \(path)")
             }
             guard SHA256.hex(images) == recorded else {
-                throw DataError(file: path, "/\(name)/images does not match the sha256 `sbnlab data` recorded (altered?); "
-                                + "prepare it again: sbnlab data --output \(path)")
+                throw DataError(
+                    file: path,
+                    "/\(name)/images does not match the sha256 `sbnlab data` recorded (altered?); "
+                        + "prepare it again: sbnlab data --output \(path)")
             }
         }
         train = try load("train")

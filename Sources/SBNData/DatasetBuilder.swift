@@ -17,7 +17,7 @@ public struct DatasetBuilder {
 
     public enum Binarization: String, Sendable, CaseIterable {
         case threshold  // pixel/255 > 0.5
-        case sample     // Bernoulli(pixel/255), seeded
+        case sample  // Bernoulli(pixel/255), seeded
     }
 
     public struct Split {
@@ -55,10 +55,12 @@ public struct DatasetBuilder {
                 let g = try file.createGroup(split.name)
                 // The content's hash, which every run checks before it uses the split.
                 try g.setAttribute("sha256", SHA256.hex(split.images))
-                try g.write("images", split.images, shape: [split.count, ImageHalves.pixels],
-                            chunks: [min(1000, max(split.count, 1)), ImageHalves.pixels], compression: 4)
+                try g.write(
+                    "images", split.images, shape: [split.count, ImageHalves.pixels],
+                    chunks: [min(1000, max(split.count, 1)), ImageHalves.pixels], compression: 4)
                 if let labels = split.labels {
-                    try g.write("labels", labels, shape: [labels.count], chunks: [min(10000, max(labels.count, 1))], compression: 4)
+                    try g.write(
+                        "labels", labels, shape: [labels.count], chunks: [min(10000, max(labels.count, 1))], compression: 4)
                 }
             }
             try file.setAttribute("source", attrs.source)
@@ -81,7 +83,8 @@ public struct DatasetBuilder {
             var splits: [Split] = [], inputs: [Input] = []
             for (name, expected) in [("train", 50000), ("valid", 10000), ("test", 10000)] {
                 let entry = Checksums.binarizedMNIST[name]!
-                let loaded = try SourceFiles.load(entry, folder: folder, download: downloadTarget(SourceFiles.binarizedMNISTBaseURL))
+                let loaded = try SourceFiles.load(
+                    entry, folder: folder, download: downloadTarget(SourceFiles.binarizedMNISTBaseURL))
                 let parsed = try AmatParser.parse(loaded.content, file: loaded.path)
                 guard parsed.rows == expected else {
                     throw DataError(file: loaded.path, "\(parsed.rows) rows, expected \(expected)")
@@ -94,7 +97,8 @@ public struct DatasetBuilder {
             let folder = dataRoot + "/mnist"
             var files: [String: (content: [UInt8], path: String, sha256: String)] = [:]
             for key in ["train-images", "train-labels", "test-images", "test-labels"] {
-                files[key] = try SourceFiles.load(Checksums.mnist[key]!, folder: folder, download: downloadTarget(SourceFiles.mnistBaseURL))
+                files[key] = try SourceFiles.load(
+                    Checksums.mnist[key]!, folder: folder, download: downloadTarget(SourceFiles.mnistBaseURL))
             }
             let trainImages = try IDXParser.images(files["train-images"]!.content, file: files["train-images"]!.path)
             let testImages = try IDXParser.images(files["test-images"]!.content, file: files["test-images"]!.path)
@@ -119,7 +123,9 @@ public struct DatasetBuilder {
                 Split(name: "valid", images: Array(train[cut...]), labels: Array(trainLabels[50000...])),
                 Split(name: "test", images: test, labels: testLabels),
             ]
-            let inputs = ["train-images", "train-labels", "test-images", "test-labels"].map { (files[$0]!.path, files[$0]!.sha256) }
+            let inputs = ["train-images", "train-labels", "test-images", "test-labels"].map {
+                (files[$0]!.path, files[$0]!.sha256)
+            }
             return (splits, inputs, ("mnist", method.rawValue, method == .sample ? Int64(bitPattern: seed) : -1))
         }
     }

@@ -12,8 +12,10 @@ public enum ImageHalves {
 
     /// Copies the halves of images `indices` (rows of a row-major N×784 UInt8 array) into float
     /// matrices whose row r holds image indices[r].
-    public static func fill(top topOut: Matrix, bottom bottomOut: Matrix, from images: UnsafeBufferPointer<UInt8>,
-                            indices: some Collection<Int>) {
+    public static func fill(
+        top topOut: Matrix, bottom bottomOut: Matrix, from images: UnsafeBufferPointer<UInt8>,
+        indices: some Collection<Int>
+    ) {
         precondition(topOut.cols == top.count && bottomOut.cols == bottom.count, "ImageHalves.fill: wrong widths")
         topOut.setRows(indices.count)
         bottomOut.setRows(indices.count)
@@ -22,14 +24,18 @@ public enum ImageHalves {
 
     /// The same for rows `rows` of a batch whose row r holds image indices[r] (a part of a batch;
     /// the matrices' row counts are set by the caller).
-    public static func fill(top topOut: Matrix, bottom bottomOut: Matrix, from images: UnsafeBufferPointer<UInt8>,
-                            indices: ArraySlice<Int>, rows: Range<Int>) {
+    public static func fill(
+        top topOut: Matrix, bottom bottomOut: Matrix, from images: UnsafeBufferPointer<UInt8>,
+        indices: ArraySlice<Int>, rows: Range<Int>
+    ) {
         precondition(topOut.rows == indices.count && bottomOut.rows == indices.count, "ImageHalves.fill: row counts")
         for r in rows { copy(image: indices[indices.startIndex + r], from: images, toRow: r, top: topOut, bottom: bottomOut) }
     }
 
     @inline(__always)
-    static func copy(image i: Int, from images: UnsafeBufferPointer<UInt8>, toRow r: Int, top topOut: Matrix, bottom bottomOut: Matrix) {
+    static func copy(
+        image i: Int, from images: UnsafeBufferPointer<UInt8>, toRow r: Int, top topOut: Matrix, bottom bottomOut: Matrix
+    ) {
         let src = images.baseAddress! + i * pixels
         sbn_bytes_to_floats(src + top.lowerBound, topOut.row(r), top.count)
         sbn_bytes_to_floats(src + bottom.lowerBound, bottomOut.row(r), bottom.count)

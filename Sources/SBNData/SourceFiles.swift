@@ -23,7 +23,8 @@ public enum SourceFiles {
     /// the uncompressed (or gzip'd, for MNIST) file into `downloadFolder` first.
     /// - Returns: the decompressed content and the path and sha256 that were verified.
     public static func load(_ entry: Checksums.Entry, folder: String, download: (base: String, into: String)? = nil)
-        throws -> (content: [UInt8], path: String, sha256: String) {
+        throws -> (content: [UInt8], path: String, sha256: String)
+    {
         let fm = FileManager.default
         let gz = folder + "/" + entry.name
         let raw = folder + "/" + entry.rawName

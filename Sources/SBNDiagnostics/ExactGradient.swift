@@ -31,7 +31,9 @@ public func exactGradient(_ model: StochasticNetwork, _ batch: Batch) -> [Double
                 for j in 0..<n1 { grad[offsets[1] + j] += w * f * (h1[j] - p1[j]) }
                 for i in 0..<n1 { for j in 0..<n2 { grad[offsets[2] + i * n2 + j] += w * f * h1[i] * (h2[j] - p2[j]) } }
                 for j in 0..<n2 { grad[offsets[3] + j] += w * f * (h2[j] - p2[j]) }
-                for i in 0..<n2 { for j in 0..<n3 { grad[offsets[4] + i * n3 + j] += w * h2[i] * (ReferenceSBN.sigmoid(a3[j]) - y[j]) } }
+                for i in 0..<n2 {
+                    for j in 0..<n3 { grad[offsets[4] + i * n3 + j] += w * h2[i] * (ReferenceSBN.sigmoid(a3[j]) - y[j]) }
+                }
                 for j in 0..<n3 { grad[offsets[5] + j] += w * (ReferenceSBN.sigmoid(a3[j]) - y[j]) }
             }
         }
@@ -62,7 +64,9 @@ public func exactTwoSampleGradient(_ model: StochasticNetwork, _ batch: Batch) -
                 for i in 0..<n1 { for j in 0..<n2 { score[offsets[2] + i * n2 + j] = h1[i] * (h2[j] - p2[j]) } }
                 for j in 0..<n2 { score[offsets[3] + j] = h2[j] - p2[j] }
                 let a3 = ref.linear(3, h2)
-                for i in 0..<n2 { for j in 0..<n3 { decoder[offsets[4] + i * n3 + j] = h2[i] * (y[j] - ReferenceSBN.sigmoid(a3[j])) } }
+                for i in 0..<n2 {
+                    for j in 0..<n3 { decoder[offsets[4] + i * n3 + j] = h2[i] * (y[j] - ReferenceSBN.sigmoid(a3[j])) }
+                }
                 for j in 0..<n3 { decoder[offsets[5] + j] = y[j] - ReferenceSBN.sigmoid(a3[j]) }
                 configs.append((ref.logProb(1, h1, a1) + ref.logProb(2, h2, a2), score, -ref.outputNLL(h2, target: y), decoder))
             }
@@ -121,7 +125,9 @@ public enum ReferenceSurrogate: String, CaseIterable, Sendable {
 /// a tiny SBN with two hidden layers: Σ_h p(h|x) ĝ(h), ĝ(h) the backward pass of the sampled
 /// configuration through `surrogate`'s weights, in double precision with naive loops. What the
 /// mean of N estimates must approach, so a missing factor in any weight shows.
-public func expectedPathwiseGradient(_ model: StochasticNetwork, _ batch: Batch, surrogate: ReferenceSurrogate, slope: Double = 1) -> [Double] {
+public func expectedPathwiseGradient(_ model: StochasticNetwork, _ batch: Batch, surrogate: ReferenceSurrogate, slope: Double = 1)
+    -> [Double]
+{
     let ref = ReferenceSBN(model)
     let (n0, n1, n2, n3) = (model.sizes[0], model.sizes[1], model.sizes[2], model.sizes[3])
     var offsets = [0]
@@ -149,7 +155,9 @@ public func expectedPathwiseGradient(_ model: StochasticNetwork, _ batch: Batch,
                 let g1 = weigh(1, transposed(2, g2), a1, h1)
                 for (l, input, g) in [(0, x, g1), (2, h1, g2), (4, h2, g3)] {
                     let (rows, cols) = ([n0, n1, n2][l / 2], g.count)
-                    for i in 0..<rows where input[i] != 0 { for j in 0..<cols { grad[offsets[l] + i * cols + j] += w * input[i] * g[j] } }
+                    for i in 0..<rows where input[i] != 0 {
+                        for j in 0..<cols { grad[offsets[l] + i * cols + j] += w * input[i] * g[j] }
+                    }
                     for j in 0..<cols { grad[offsets[l + 1] + j] += w * g[j] }
                 }
             }

@@ -43,8 +43,10 @@ public struct GradientStatistics: Sendable {
         public var microseconds: Double
         public var forwardEquivalents: Double
 
-        public init(estimator: String, biasNorm: Double, relativeBias: Double, noiseFloor: Double, varianceTrace: Double,
-                    variancePerLayer: [Double], cosine: Double, minLayerCosine: Double, microseconds: Double, forwardEquivalents: Double) {
+        public init(
+            estimator: String, biasNorm: Double, relativeBias: Double, noiseFloor: Double, varianceTrace: Double,
+            variancePerLayer: [Double], cosine: Double, minLayerCosine: Double, microseconds: Double, forwardEquivalents: Double
+        ) {
             (self.estimator, self.biasNorm, self.relativeBias, self.noiseFloor) = (estimator, biasNorm, relativeBias, noiseFloor)
             (self.varianceTrace, self.variancePerLayer, self.cosine) = (varianceTrace, variancePerLayer, cosine)
             self.minLayerCosine = minLayerCosine
@@ -70,15 +72,20 @@ public struct GradientStatistics: Sendable {
     /// An estimator to measure: its registry name, options and the label of its row.
     public struct Subject: Sendable {
         public var label: String, name: String, options: AnyOptions?
-        public init(label: String, name: String, options: AnyOptions? = nil) { (self.label, self.name, self.options) = (label, name, options) }
+        public init(label: String, name: String, options: AnyOptions? = nil) {
+            (self.label, self.name, self.options) = (label, name, options)
+        }
     }
 
     /// `measure` of registry names with their default options.
-    public static func measure(estimators: [String], model: StochasticNetwork, batch: Batch, samples: Int, estimates: Int,
-                               temperature: Float, seed: UInt64, reference: Reference = .exact,
-                               timing: Bool = true) throws -> GradientStatistics {
-        try measure(subjects: estimators.map { Subject(label: $0, name: $0) }, model: model, batch: batch, samples: samples,
-                    estimates: estimates, temperature: temperature, seed: seed, reference: reference, timing: timing)
+    public static func measure(
+        estimators: [String], model: StochasticNetwork, batch: Batch, samples: Int, estimates: Int,
+        temperature: Float, seed: UInt64, reference: Reference = .exact,
+        timing: Bool = true
+    ) throws -> GradientStatistics {
+        try measure(
+            subjects: estimators.map { Subject(label: $0, name: $0) }, model: model, batch: batch, samples: samples,
+            estimates: estimates, temperature: temperature, seed: seed, reference: reference, timing: timing)
     }
 
     /// Measures `subjects` (registry names with options) on `model` and `batch` with the m-sample objective
@@ -86,11 +93,14 @@ public struct GradientStatistics: Sendable {
     /// `reference`.
     /// Estimators of the single-sample objective (`reinforce-loo`) at m > 1 are compared with that
     /// objective's gradient: exact, or the estimated `singleSampleReference` (left out without one).
-    public static func measure(subjects: [Subject], model: StochasticNetwork, batch: Batch, samples: Int, estimates: Int,
-                               temperature: Float, seed: UInt64, reference: Reference = .exact,
-                               singleSampleReference: Reference? = nil, timing: Bool = true) throws -> GradientStatistics {
-        let (target, targetVariance, text) = try referenceGradient(reference, model: model, batch: batch, samples: samples,
-                                                                   temperature: temperature, seed: seed)
+    public static func measure(
+        subjects: [Subject], model: StochasticNetwork, batch: Batch, samples: Int, estimates: Int,
+        temperature: Float, seed: UInt64, reference: Reference = .exact,
+        singleSampleReference: Reference? = nil, timing: Bool = true
+    ) throws -> GradientStatistics {
+        let (target, targetVariance, text) = try referenceGradient(
+            reference, model: model, batch: batch, samples: samples,
+            temperature: temperature, seed: seed)
         let forward = timing ? forwardMicroseconds(model: model, batch: batch, samples: samples) : .nan
         var rows: [Row] = [], skipped: [String] = [], notes: [String] = []
         for subject in subjects {
@@ -108,23 +118,27 @@ public struct GradientStatistics: Sendable {
                     continue
                 }
                 let text: String
-                (goal, goalVariance, text) = try referenceGradient(single, model: model, batch: batch, samples: 1,
-                                                                  temperature: temperature, seed: seed)
+                (goal, goalVariance, text) = try referenceGradient(
+                    single, model: model, batch: batch, samples: 1,
+                    temperature: temperature, seed: seed)
                 notes.append("\(name): against the single-sample objective's gradient (\(text)), which it estimates")
             }
             let estimator = try make(type, model: model, batch: batch, samples: samples, options: subject.options)
             let m = moments(estimator, model: model, batch: batch, estimates: estimates, temperature: temperature, seed: seed)
             rows.append(row(name, m, model: model, reference: goal, referenceVariance: goalVariance, forward: forward))
         }
-        return GradientStatistics(architecture: model.architecture.description, samples: samples, estimates: estimates,
-                                  temperature: temperature, referenceNorm: norm(target), referenceText: text,
-                                  referenceRelativeError: targetVariance.squareRoot() / norm(target), rows: rows, skipped: skipped,
-                                  notes: notes)
+        return GradientStatistics(
+            architecture: model.architecture.description, samples: samples, estimates: estimates,
+            temperature: temperature, referenceNorm: norm(target), referenceText: text,
+            referenceRelativeError: targetVariance.squareRoot() / norm(target), rows: rows, skipped: skipped,
+            notes: notes)
     }
 
     /// The reference gradient, the variance of its entries summed (0 when exact), and its description.
-    static func referenceGradient(_ reference: Reference, model: StochasticNetwork, batch: Batch, samples: Int, temperature: Float,
-                                  seed: UInt64) throws -> ([Double], Double, String) {
+    static func referenceGradient(
+        _ reference: Reference, model: StochasticNetwork, batch: Batch, samples: Int, temperature: Float,
+        seed: UInt64
+    ) throws -> ([Double], Double, String) {
         switch reference {
         case .exact:
             precondition(samples == 1 || samples == 2, "GradientStatistics: the exact reference covers m = 1 and m = 2")
@@ -132,9 +146,12 @@ public struct GradientStatistics: Sendable {
             return (samples == 1 ? exactGradient(model, batch) : exactTwoSampleGradient(model, batch), 0, "exact (enumeration)")
         case .estimated(let subject, let n):
             let type = try lookup(subject.name)
-            if let reason = unsupported(type, model: model, samples: samples) { throw Failure("reference \(subject.label): \(reason)") }
-            let m = moments(try make(type, model: model, batch: batch, samples: samples, options: subject.options), model: model,
-                            batch: batch, estimates: n, temperature: temperature, seed: seed ^ 0x5EED)
+            if let reason = unsupported(type, model: model, samples: samples) {
+                throw Failure("reference \(subject.label): \(reason)")
+            }
+            let m = moments(
+                try make(type, model: model, batch: batch, samples: samples, options: subject.options), model: model,
+                batch: batch, estimates: n, temperature: temperature, seed: seed ^ 0x5EED)
             return (m.mean, m.variance.reduce(0, +) / Double(n), "\(subject.label), \(n) estimates")
         }
     }
@@ -144,8 +161,10 @@ public struct GradientStatistics: Sendable {
         return type
     }
 
-    static func make(_ type: any GradientEstimator.Type, model: StochasticNetwork, batch: Batch, samples: Int,
-                     options: AnyOptions? = nil) throws -> any GradientEstimator {
+    static func make(
+        _ type: any GradientEstimator.Type, model: StochasticNetwork, batch: Batch, samples: Int,
+        options: AnyOptions? = nil
+    ) throws -> any GradientEstimator {
         let ws = NetworkWorkspace(model: model, capacityImages: batch.count, samples: samples)
         return try type.make(model: ws, options: options ?? AnyOptions(type.optionsType.init()))
     }
@@ -164,8 +183,10 @@ public struct GradientStatistics: Sendable {
         var mean: [Double], variance: [Double], seconds: Double, estimates: Int
     }
 
-    static func moments(_ estimator: any GradientEstimator, model: StochasticNetwork, batch: Batch, estimates: Int, temperature: Float,
-                        seed: UInt64) -> Moments {
+    static func moments(
+        _ estimator: any GradientEstimator, model: StochasticNetwork, batch: Batch, estimates: Int, temperature: Float,
+        seed: UInt64
+    ) -> Moments {
         let grads = model.makeGradients()
         var rng = Xoshiro256(seed: seed)
         var sum = [Double](repeating: 0, count: model.parameters.scalarCount), sumSq = sum
@@ -173,8 +194,9 @@ public struct GradientStatistics: Sendable {
         for step in 0..<estimates {
             grads.zero()
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = estimator.estimate(batch, grads: grads, context: StepContext(step: step, temperature: temperature, learningRate: 0),
-                                   using: &rng)
+            _ = estimator.estimate(
+                batch, grads: grads, context: StepContext(step: step, temperature: temperature, learningRate: 0),
+                using: &rng)
             seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             var k = 0
             for t in grads.tensors {
@@ -187,29 +209,36 @@ public struct GradientStatistics: Sendable {
         }
         let n = Double(estimates)
         let mean = sum.map { $0 / n }
-        return Moments(mean: mean, variance: zip(sumSq, mean).map { max($0 / n - $1 * $1, 0) }, seconds: seconds / n,
-                       estimates: estimates)
+        return Moments(
+            mean: mean, variance: zip(sumSq, mean).map { max($0 / n - $1 * $1, 0) }, seconds: seconds / n,
+            estimates: estimates)
     }
 
     /// One row: the estimator's moments against the reference (whose summed variance is
     /// `referenceVariance`).
-    static func row(_ name: String, _ m: Moments, model: StochasticNetwork, reference: [Double], referenceVariance: Double, forward: Double) -> Row {
+    static func row(
+        _ name: String, _ m: Moments, model: StochasticNetwork, reference: [Double], referenceVariance: Double, forward: Double
+    ) -> Row {
         let bias = norm(zip(m.mean, reference).map { $0 - $1 }), size = norm(reference)
         var perLayer: [Double] = [], minLayerCosine = 1.0, k = 0
         for l in 1...model.layerCount {
             let block = k..<(k + model.weight(l).count + model.bias(l).count)
             perLayer.append(m.variance[block].reduce(0, +))
             let (mean, goal) = (Array(m.mean[block]), Array(reference[block]))
-            if norm(goal) > 0 { minLayerCosine = min(minLayerCosine, zip(mean, goal).reduce(0) { $0 + $1.0 * $1.1 } / (norm(mean) * norm(goal))) }
+            if norm(goal) > 0 {
+                minLayerCosine = min(minLayerCosine, zip(mean, goal).reduce(0) { $0 + $1.0 * $1.1 } / (norm(mean) * norm(goal)))
+            }
             k = block.upperBound
         }
         let trace = m.variance.reduce(0, +)
         let cosine = zip(m.mean, reference).reduce(0) { $0 + $1.0 * $1.1 } / (norm(m.mean) * size)
         let microseconds = m.seconds * 1e6
-        return Row(estimator: name, biasNorm: bias, relativeBias: bias / size,
-                   noiseFloor: (trace / Double(m.estimates) + referenceVariance).squareRoot() / size,
-                   varianceTrace: trace, variancePerLayer: perLayer, cosine: cosine, minLayerCosine: minLayerCosine, microseconds: microseconds,
-                   forwardEquivalents: microseconds / forward)
+        return Row(
+            estimator: name, biasNorm: bias, relativeBias: bias / size,
+            noiseFloor: (trace / Double(m.estimates) + referenceVariance).squareRoot() / size,
+            varianceTrace: trace, variancePerLayer: perLayer, cosine: cosine, minLayerCosine: minLayerCosine,
+            microseconds: microseconds,
+            forwardEquivalents: microseconds / forward)
     }
 
     /// Microseconds of one forward pass with exact samples (best of 5 runs of 200).

@@ -5,18 +5,27 @@ extension GradientStatistics {
     /// The table as Markdown, one row per estimator.
     public func markdown() -> String {
         let layers = rows.first?.variancePerLayer.count ?? 0
-        var lines = ["\(architecture), m = \(samples), τ = \(temperature), \(estimates) estimates each; ‖∇‖ = "
-                     + String(format: "%.4g", referenceNorm) + " (reference: \(referenceText)"
-                     + (referenceRelativeError > 0 ? String(format: ", relative standard error %.4f", referenceRelativeError) : "") + ")", "",
-                     "| estimator | ‖bias‖ | relative bias | noise floor | variance (trace) | "
-                     + (1...max(layers, 1)).map { "var. layer \($0)" }.joined(separator: " | ")
-                     + " | cosine | min layer cosine | µs per estimate | forward passes |",
-                     "|" + String(repeating: "---|", count: 9 + max(layers, 1))]
+        var lines = [
+            "\(architecture), m = \(samples), τ = \(temperature), \(estimates) estimates each; ‖∇‖ = "
+                + String(format: "%.4g", referenceNorm) + " (reference: \(referenceText)"
+                + (referenceRelativeError > 0 ? String(format: ", relative standard error %.4f", referenceRelativeError) : "")
+                + ")", "",
+            "| estimator | ‖bias‖ | relative bias | noise floor | variance (trace) | "
+                + (1...max(layers, 1)).map { "var. layer \($0)" }.joined(separator: " | ")
+                + " | cosine | min layer cosine | µs per estimate | forward passes |",
+            "|" + String(repeating: "---|", count: 9 + max(layers, 1)),
+        ]
         for r in rows {
-            let cells = [r.estimator, String(format: "%.4g", r.biasNorm), String(format: "%.3f", r.relativeBias),
-                         String(format: "%.3f", r.noiseFloor), String(format: "%.4g", r.varianceTrace)]
+            let cells =
+                [
+                    r.estimator, String(format: "%.4g", r.biasNorm), String(format: "%.3f", r.relativeBias),
+                    String(format: "%.3f", r.noiseFloor), String(format: "%.4g", r.varianceTrace),
+                ]
                 + r.variancePerLayer.map { String(format: "%.4g", $0) }
-                + [String(format: "%.4f", r.cosine), String(format: "%.4f", r.minLayerCosine), String(format: "%.1f", r.microseconds), String(format: "%.2f", r.forwardEquivalents)]
+                + [
+                    String(format: "%.4f", r.cosine), String(format: "%.4f", r.minLayerCosine),
+                    String(format: "%.1f", r.microseconds), String(format: "%.2f", r.forwardEquivalents),
+                ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         if !notes.isEmpty { lines += ["", "Note: " + notes.joined(separator: "; ")] }

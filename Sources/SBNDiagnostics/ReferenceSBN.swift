@@ -110,7 +110,8 @@ public enum TinyNet: String, CaseIterable, CustomStringConvertible, Sendable {
         switch self {
         case .bernoulli: .bernoulli([6, 3, 3, 6])
         case .categorical:
-            Architecture(input: 6, hidden: [CategoricalUnits(groups: 2, classes: 3), CategoricalUnits(groups: 2, classes: 3)], output: 6)
+            Architecture(
+                input: 6, hidden: [CategoricalUnits(groups: 2, classes: 3), CategoricalUnits(groups: 2, classes: 3)], output: 6)
         }
     }
     public var description: String { rawValue }

@@ -21,33 +21,41 @@ public struct Bernoulli {
     /// `draw` and, when `score` is given, `score` over `count` units, vectorised (CKernels):
     /// what the exact surrogate and the evaluator run. `z` may be `uniforms` (in place).
     @inlinable
-    public static func draw(logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>,
-                            score: UnsafeMutablePointer<Float>?, count: Int) {
+    public static func draw(
+        logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>,
+        score: UnsafeMutablePointer<Float>?, count: Int
+    ) {
         sbn_bernoulli_sample(logits, uniforms, z, score, count, 0)
     }
 
     /// `draw` and, when `derivative` is given, `meanDerivative` over `count` units, vectorised:
     /// what the straight-through surrogate runs.
     @inlinable
-    public static func drawStraightThrough(logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>,
-                                           into z: UnsafeMutablePointer<Float>, derivative: UnsafeMutablePointer<Float>?,
-                                           count: Int) {
+    public static func drawStraightThrough(
+        logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>,
+        into z: UnsafeMutablePointer<Float>, derivative: UnsafeMutablePointer<Float>?,
+        count: Int
+    ) {
         sbn_bernoulli_sample(logits, uniforms, z, derivative, count, 1)
     }
 
     /// d = s/2 where |s·a| < 1, else 0: the derivative of the hard sigmoid max(0, min(1, (s·a + 1)/2))
     /// of slope s (Chung et al. 2017), vectorised (CKernels).
     @inlinable
-    public static func hardSigmoidDerivative(logits: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int,
-                                             slope: Float) {
+    public static func hardSigmoidDerivative(
+        logits: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int,
+        slope: Float
+    ) {
         sbn_hard_sigmoid_slope(logits, d, count, slope)
     }
 
     /// p = σ(a) and, when `derivative` is given, σ′(a) = p(1 − p) over `count` units: a
     /// mean-field layer (MuProp's deterministic pass).
     @inlinable
-    public static func mean(logits: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>,
-                            derivative: UnsafeMutablePointer<Float>?, count: Int) {
+    public static func mean(
+        logits: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>,
+        derivative: UnsafeMutablePointer<Float>?, count: Int
+    ) {
         for i in 0..<count { p[i] = FastMath.sigmoid(logits[i]) }
         if let derivative { for i in 0..<count { derivative[i] = p[i] * (1 - p[i]) } }
     }

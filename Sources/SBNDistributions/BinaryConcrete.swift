@@ -28,8 +28,9 @@ public struct BinaryConcrete {
     /// y = σ((a + L)/τ) for given noise L (deterministic: used by the gradient checks).
     public func relax(noise: Matrix, into y: Matrix) {
         precondition(y.count == logits.count && noise.count == logits.count, "BinaryConcrete: size mismatch")
-        Self.relax(logits: logits.pointer, noise: noise.pointer, into: y.pointer, derivative: nil, count: y.count,
-                   temperature: temperature)
+        Self.relax(
+            logits: logits.pointer, noise: noise.pointer, into: y.pointer, derivative: nil, count: y.count,
+            temperature: temperature)
     }
 
     // Per-unit functions: the block kernel below, one unit at a time (tested bit for bit against
@@ -45,8 +46,10 @@ public struct BinaryConcrete {
     /// the relaxed value over `count` units, vectorised (CKernels): what the `gs` and `st-gs`
     /// Bernoulli surrogates run.
     @inlinable
-    public static func relax(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                             derivative: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float, hard: Bool = false) {
+    public static func relax(
+        logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+        derivative: UnsafeMutablePointer<Float>?, count: Int, temperature tau: Float, hard: Bool = false
+    ) {
         sbn_binary_concrete(logits, noise, y, derivative, count, tau, hard ? 1 : 0)
     }
 

@@ -12,7 +12,8 @@ public struct Categorical {
     public var groups: Int { logits.count / classes }
 
     public init(logits: Matrix, classes: Int) {
-        precondition(classes >= 2 && logits.cols % classes == 0, "Categorical: \(logits.cols) columns are not groups of \(classes)")
+        precondition(
+            classes >= 2 && logits.cols % classes == 0, "Categorical: \(logits.cols) columns are not groups of \(classes)")
         self.logits = logits
         self.classes = classes
     }
@@ -21,15 +22,19 @@ public struct Categorical {
     /// of `uniforms`); with `local`, the score one-hot − softmax(a) (Williams 1992), or with
     /// `straightThrough` softmax(a). Vectorised in CKernels; `z` may be `uniforms`.
     @inlinable
-    public static func draw(logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>,
-                            local: UnsafeMutablePointer<Float>?, groups: Int, classes: Int, straightThrough: Bool = false) {
+    public static func draw(
+        logits: UnsafePointer<Float>, uniforms: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>,
+        local: UnsafeMutablePointer<Float>?, groups: Int, classes: Int, straightThrough: Bool = false
+    ) {
         sbn_categorical_sample(logits, uniforms, z, local, groups, classes, straightThrough ? 1 : 0)
     }
 
     /// p = softmax(scale · a) per group, vectorised (CKernels).
     @inlinable
-    public static func softmax(logits: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, groups: Int, classes: Int,
-                               scale: Float = 1) {
+    public static func softmax(
+        logits: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>, groups: Int, classes: Int,
+        scale: Float = 1
+    ) {
         sbn_softmax_scaled(logits, p, groups, classes, scale)
     }
 
@@ -38,8 +43,10 @@ public struct Categorical {
     /// uniform point 1/K times the score; exact in expectation when the loss is linear in z.
     /// z is read off the score: its one positive entry (an all-zero score, softmax(a) one-hot
     /// on the drawn class, gives zero whichever class is taken).
-    public static func taylorBackward(gradValues g: UnsafePointer<Float>, score: UnsafePointer<Float>,
-                                      into gradLogits: UnsafeMutablePointer<Float>, groups: Int, classes: Int) {
+    public static func taylorBackward(
+        gradValues g: UnsafePointer<Float>, score: UnsafePointer<Float>,
+        into gradLogits: UnsafeMutablePointer<Float>, groups: Int, classes: Int
+    ) {
         for group in 0..<groups {
             let base = group * classes
             var chosen = base, total: Float = 0
@@ -92,8 +99,9 @@ public struct GumbelMaxCategorical {
     public func sample(into indices: UnsafeMutableBufferPointer<Int32>, scratch: Matrix, using rng: inout Xoshiro256) {
         precondition(indices.count >= logits.rows && scratch.count == logits.count, "GumbelMaxCategorical: size mismatch")
         Gumbel.sample(into: scratch, using: &rng)
-        GumbelSoftmax.relax(logits: logits.pointer, noise: scratch.pointer, into: scratch.pointer, soft: nil,
-                            groups: logits.rows, classes: logits.cols, temperature: 1, hard: true)
+        GumbelSoftmax.relax(
+            logits: logits.pointer, noise: scratch.pointer, into: scratch.pointer, soft: nil,
+            groups: logits.rows, classes: logits.cols, temperature: 1, hard: true)
         for r in 0..<logits.rows {
             let row = scratch.row(r)
             indices[r] = Int32((0..<logits.cols).first { row[$0] == 1 }!)
@@ -121,25 +129,30 @@ public struct GumbelSoftmax {
     public func rsample(into y: Matrix, noise: Matrix, using rng: inout Xoshiro256) {
         precondition(y.count == logits.count && noise.count == logits.count, "GumbelSoftmax: size mismatch")
         Gumbel.sample(into: noise, using: &rng)
-        Self.relax(logits: logits.pointer, noise: noise.pointer, into: y.pointer, soft: nil, groups: logits.count / classes,
-                   classes: classes, temperature: temperature)
+        Self.relax(
+            logits: logits.pointer, noise: noise.pointer, into: y.pointer, soft: nil, groups: logits.count / classes,
+            classes: classes, temperature: temperature)
     }
 
     /// y = softmax((a + g)/τ) per group, or with `hard` the one-hot argmax(a + g) with the
     /// relaxed softmax in `soft` (straight-through); without `hard`, `soft` gets a copy of y.
     /// Vectorised in CKernels: what the `gs` and `st-gs` categorical layers run. `y` may be `noise`.
     @inlinable
-    public static func relax(logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                             soft: UnsafeMutablePointer<Float>?, groups: Int, classes: Int, temperature tau: Float,
-                             hard: Bool = false) {
+    public static func relax(
+        logits: UnsafePointer<Float>, noise: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+        soft: UnsafeMutablePointer<Float>?, groups: Int, classes: Int, temperature tau: Float,
+        hard: Bool = false
+    ) {
         sbn_gumbel_softmax(logits, noise, y, soft, groups, classes, tau, hard ? 1 : 0)
     }
 
     /// ∂/∂a of ⟨gy, s⟩ for s = softmax(x), x = a/scale⁻¹: ga = scale · s ⊙ (gy − ⟨s, gy⟩) per group
     /// (the softmax Jacobian, Jang et al. 2017 eq. 2 with scale 1/τ).
     @inlinable
-    public static func backward(gradValues gy: UnsafePointer<Float>, softmax s: UnsafePointer<Float>,
-                                into ga: UnsafeMutablePointer<Float>, groups: Int, classes: Int, scale: Float) {
+    public static func backward(
+        gradValues gy: UnsafePointer<Float>, softmax s: UnsafePointer<Float>,
+        into ga: UnsafeMutablePointer<Float>, groups: Int, classes: Int, scale: Float
+    ) {
         sbn_softmax_backward(gy, s, ga, groups, classes, scale)
     }
 

@@ -48,8 +48,10 @@ public final class AntitheticPairs {
 
     deinit { fTilde.deallocate() }
 
-    func estimate<Weight: AntitheticWeight>(_ batch: Batch, grads: ParameterSet, weight: Weight.Type,
-                                            using rng: inout Xoshiro256) -> Double {
+    func estimate<Weight: AntitheticWeight>(
+        _ batch: Batch, grads: ParameterSet, weight: Weight.Type,
+        using rng: inout Xoshiro256
+    ) -> Double {
         let ws = model
         ws.computeFirstLogits(batch)
         let invB = 1 / Float(batch.count)

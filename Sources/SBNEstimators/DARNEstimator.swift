@@ -32,7 +32,8 @@ public final class DARNEstimator: GradientEstimator {
     }
 
     public static let name = "darn"
-    public static let summary = "DARN: Gu et al.'s per-unit 1/2 estimator (Taylor term around 1/2 or 1/K, f' at the sample), VN as a per-layer step; biased"
+    public static let summary =
+        "DARN: Gu et al.'s per-unit 1/2 estimator (Taylor term around 1/2 or 1/K, f' at the sample), VN as a per-layer step; biased"
     public static let requirements: UnitCapabilities = .taylor
     public static let maxTrainingSamples: Int? = 1
 

@@ -41,7 +41,8 @@ public final class DARNScalarEstimator: GradientEstimator {
     }
 
     public static let name = "darn-scalar"
-    public static let summary = "scalar Taylor-term signal around 1/2 (or 1/K) with C and VN: the literal reading of Jang et al.'s DARN; fails at scale"
+    public static let summary =
+        "scalar Taylor-term signal around 1/2 (or 1/K) with C and VN: the literal reading of Jang et al.'s DARN; fails at scale"
     /// Exact samples and their score; the mean-field continuation for the baseline's f and f′.
     public static let requirements: UnitCapabilities = [.score, .meanField]
     public static let maxTrainingSamples: Int? = 1
@@ -84,8 +85,9 @@ public final class DARNScalarEstimator: GradientEstimator {
     private func layerGradient(_ l: Int, _ batch: Batch) {
         let n = model.imageCount, cols = model.width(l)
         centre[l].setRows(model.rowCount)  // every capacity row holds h̄ already
-        expansion.forwardMean(batch, layer: l, values: options.derivativeAtSample ? model.units[l] : centre[l],
-                              logits: model.logits[l])
+        expansion.forwardMean(
+            batch, layer: l, values: options.derivativeAtSample ? model.units[l] : centre[l],
+            logits: model.logits[l])
         taylorTerm(model, layer: l, expansion: expansion, point: centre[l], into: signal)
         if options.residualSignal {
             for r in 0..<n { signal[r] = Double(model.rowLoss[r]) - Double(expansion.rowLoss[r]) - signal[r] }

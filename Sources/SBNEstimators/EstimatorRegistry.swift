@@ -3,20 +3,23 @@ import SBNOptions
 /// Estimators by the name experiment files use. Adding an estimator: one file with a type that
 /// conforms to `GradientEstimator`, plus one line here.
 public enum EstimatorRegistry {
-    public static let registry = Registry<any GradientEstimator.Type>(kind: "estimator", [
-        GumbelSoftmaxEstimator.self,
-        STGumbelSoftmaxEstimator.self,
-        StraightThroughEstimator.self,
-        StraightThroughAnnealedEstimator.self,
-        ReinforceEstimator.self,
-        DARNEstimator.self,
-        TaylorHalfEstimator.self,
-        DARNScalarEstimator.self,
-        MuPropEstimator.self,
-        ARMEstimator.self,
-        DisARMEstimator.self,
-        VIMCOEstimator.self,
-        ReinforceLOOEstimator.self,
-        REBAREstimator.self,
-    ]) { $0 }
+    public static let registry = Registry<any GradientEstimator.Type>(
+        kind: "estimator",
+        [
+            GumbelSoftmaxEstimator.self,
+            STGumbelSoftmaxEstimator.self,
+            StraightThroughEstimator.self,
+            StraightThroughAnnealedEstimator.self,
+            ReinforceEstimator.self,
+            DARNEstimator.self,
+            TaylorHalfEstimator.self,
+            DARNScalarEstimator.self,
+            MuPropEstimator.self,
+            ARMEstimator.self,
+            DisARMEstimator.self,
+            VIMCOEstimator.self,
+            ReinforceLOOEstimator.self,
+            REBAREstimator.self,
+        ]
+    ) { $0 }
 }

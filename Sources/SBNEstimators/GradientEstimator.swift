@@ -67,7 +67,8 @@ extension GradientEstimator {
     /// so all of them), the unit kinds it supports and its range of m.
     public static var applicability: String {
         let kinds = UnitKinds.all.filter { $0.capabilities.isSuperset(of: requirements) }.map { $0.kind }
-        let m = maxTrainingSamples.map { $0 == minTrainingSamples ? "m = \($0)" : "\(minTrainingSamples) ≤ m ≤ \($0)" }
+        let m =
+            maxTrainingSamples.map { $0 == minTrainingSamples ? "m = \($0)" : "\(minTrainingSamples) ≤ m ≤ \($0)" }
             ?? (minTrainingSamples > 1 ? "m ≥ \(minTrainingSamples)" : "any m")
         return "families: \(ModelFamilies.registry.names.joined(separator: ", ")); units: \(kinds.joined(separator: ", ")); \(m)"
     }
@@ -90,12 +91,17 @@ public enum Applicability {
     public struct Refused: Error, CustomStringConvertible { public let description: String }
 
     /// The first problem as (key path, message), or nil.
-    public static func problem(_ estimator: any GradientEstimator.Type, units: [any StochasticUnits],
-                               samples: Int) -> (path: String, message: String)? {
+    public static func problem(
+        _ estimator: any GradientEstimator.Type, units: [any StochasticUnits],
+        samples: Int
+    ) -> (path: String, message: String)? {
         for (i, layer) in units.enumerated() where !estimator.supports(layer) {
             let missing = estimator.requirements.subtracting(type(of: layer).capabilities)
-            return ("estimator", "\(estimator.name) does not support \(type(of: layer).kind) layers (layers[\(i + 1)] is \(layer); "
-                    + "it needs \(missing))")
+            return (
+                "estimator",
+                "\(estimator.name) does not support \(type(of: layer).kind) layers (layers[\(i + 1)] is \(layer); "
+                    + "it needs \(missing))"
+            )
         }
         if let most = estimator.maxTrainingSamples, samples > most {
             return ("samples.train", "\(estimator.name) supports m ≤ \(most), got \(samples)")

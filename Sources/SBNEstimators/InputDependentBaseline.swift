@@ -93,9 +93,11 @@ public final class InputDependentBaseline {
         }
         runner.run { part in
             let units = PartRunner.range(part, of: hidden.cols, boundary: unitBoundary)
-            BLAS.gemm(input.view, transposeA: true, gradHidden.view(columns: units), into: grads["W1"].view(columns: units), beta: 1)
-            Kernels.accumulateColumnSums(of: gradHidden.view(columns: units), into: grads["b1"].pointer + units.lowerBound,
-                                         count: units.count)
+            BLAS.gemm(
+                input.view, transposeA: true, gradHidden.view(columns: units), into: grads["W1"].view(columns: units), beta: 1)
+            Kernels.accumulateColumnSums(
+                of: gradHidden.view(columns: units), into: grads["b1"].pointer + units.lowerBound,
+                count: units.count)
         }
     }
 }

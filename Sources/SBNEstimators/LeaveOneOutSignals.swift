@@ -20,8 +20,10 @@ final class LeaveOneOutSignals {
     /// Samples, backpropagates the decoder (with the multi-sample bound's posterior weights, or
     /// 1/m each when `uniformWeights`), fills `signal` image by image, and runs the score-function
     /// pass. Returns the batch-mean multi-sample loss.
-    func estimate(_ batch: Batch, grads: ParameterSet, uniformWeights: Bool, using rng: inout Xoshiro256,
-                  signals: (_ image: Int) -> Void) -> Double {
+    func estimate(
+        _ batch: Batch, grads: ParameterSet, uniformWeights: Bool, using rng: inout Xoshiro256,
+        signals: (_ image: Int) -> Void
+    ) -> Double {
         let ws = model
         let loss = ws.forward(batch, surrogate: .exact, temperature: 1, using: &rng)
         if uniformWeights { for r in 0..<ws.rowCount { ws.rowWeight[r] = 1 / Float(ws.samples) } }

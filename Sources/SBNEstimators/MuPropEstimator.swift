@@ -93,10 +93,12 @@ public final class MuPropEstimator: GradientEstimator {
         mu[l].setRows(n)  // one call each: an array literal would allocate every step
         muLocal[l].setRows(n)
         correction[l].setRows(n)
-        layer.sample(.mean, logits: ws.logits[l].pointer, noise: ws.logits[l].pointer, values: mu[l].pointer,
-                     local: muLocal[l].pointer, rows: n, temperature: 1)
-        layer.backward(.mean, gradValues: meanField.gradUnits[l].pointer, local: muLocal[l].pointer,
-                       gradLogits: correction[l].pointer, rows: n, temperature: 1)
+        layer.sample(
+            .mean, logits: ws.logits[l].pointer, noise: ws.logits[l].pointer, values: mu[l].pointer,
+            local: muLocal[l].pointer, rows: n, temperature: 1)
+        layer.backward(
+            .mean, gradValues: meanField.gradUnits[l].pointer, local: muLocal[l].pointer,
+            gradLogits: correction[l].pointer, rows: n, temperature: 1)
         // VN scales the whole estimate, the analytic correction with the residual term: a step
         // size that depends on earlier batches only, so the direction stays unbiased. (Scaling the
         // residual alone, as Gu et al.'s Algorithm 1 reads, tilts E[ĝ] toward the correction.)

@@ -30,7 +30,8 @@ public final class REBAREstimator: GradientEstimator {
     }
 
     public static let name = "rebar"
-    public static let summary = "REBAR: relaxed control variate with conditional reparameterisation; unbiased (Tucker et al. 2017)"
+    public static let summary =
+        "REBAR: relaxed control variate with conditional reparameterisation; unbiased (Tucker et al. 2017)"
     /// Exact samples, their score and the logistic reparameterisation's conditional (Bernoulli
     /// algebra; RELAX's categorical form would be another estimator).
     public static let requirements: UnitCapabilities = [.score, .conditionalLogistic, .meanField]

@@ -32,7 +32,8 @@ public final class ReinforceEstimator: GradientEstimator {
     }
 
     public static let name = "reinforce"
-    public static let summary = "score function with moving-average and input-dependent baselines and variance normalization (NVIL)"
+    public static let summary =
+        "score function with moving-average and input-dependent baselines and variance normalization (NVIL)"
     public static let requirements = UnitCapabilities.score
 
     let model: any LatentModel
@@ -47,12 +48,15 @@ public final class ReinforceEstimator: GradientEstimator {
     public init(model: any LatentModel, options: Options) throws {
         self.model = model
         self.options = options
-        baseline = options.inputBaseline
-            ? InputDependentBaseline(observedWidth: model.observedWidth, hiddenUnits: options.baselineHidden, capacity: model.capacityImages,
-                                     learningRate: Float(options.baselineLr), runner: model.runner)
+        baseline =
+            options.inputBaseline
+            ? InputDependentBaseline(
+                observedWidth: model.observedWidth, hiddenUnits: options.baselineHidden, capacity: model.capacityImages,
+                learningRate: Float(options.baselineLr), runner: model.runner)
             : nil
-        state = ComponentState(integers: ["batches": 0], reals: ["mean": 0, "variance": 0],
-                               parts: baseline.map { [("baseline", $0.state)] } ?? [])
+        state = ComponentState(
+            integers: ["batches": 0], reals: ["mean": 0, "variance": 0],
+            parts: baseline.map { [("baseline", $0.state)] } ?? [])
         moments = SignalMoments(state: state, meanKey: "mean", varianceKey: "variance")
         signal = .allocate(capacity: model.capacityImages * model.samples)
         centred = .allocate(capacity: model.capacityImages)

@@ -15,7 +15,8 @@ import SBNTensor
 /// with DisARM's antithetic pair. Every unit kind.
 public final class ReinforceLOOEstimator: GradientEstimator {
     public static let name = "reinforce-loo"
-    public static let summary = "REINFORCE with leave-one-out baselines over m samples of the single-sample objective (Kool et al. 2019)"
+    public static let summary =
+        "REINFORCE with leave-one-out baselines over m samples of the single-sample objective (Kool et al. 2019)"
     public static let requirements = UnitCapabilities.score
     public static let minTrainingSamples = 2
     public static let estimatesSingleSampleObjective = true

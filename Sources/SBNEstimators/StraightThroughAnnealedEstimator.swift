@@ -13,7 +13,8 @@ import SBNOptions
 /// the hard sigmoid forward; this estimator samples Bernoulli(σ(a)), as Jang et al.'s wording has it.
 public final class StraightThroughAnnealedEstimator: PathwiseEstimator {
     public static let name = "st-annealed"
-    public static let summary = "slope-annealed straight-through: exact sample forward, hard sigmoid / softmax of slope 1/τ backward"
+    public static let summary =
+        "slope-annealed straight-through: exact sample forward, hard sigmoid / softmax of slope 1/τ backward"
     public static let surrogate = UnitSurrogate.slopeAnnealed
 
     public let model: any LatentModel

@@ -8,8 +8,10 @@ import SBNTensor
 /// is the Taylor baseline of Gu et al. 2016, eq. 3 (Jang et al. 2017 §3.2). f′(h̄) = ∂f/∂h_l is
 /// read from `expansion` (a companion model that has run a `forwardMean` pass) and h̄_l from
 /// `point`: the mean-field values for MuProp, ½ or 1/K for DARN. m = 1, so rows are images.
-func taylorTerm(_ model: any LatentModel, layer l: Int, expansion: any LatentModel, point: Matrix,
-                into term: UnsafeMutableBufferPointer<Double>) {
+func taylorTerm(
+    _ model: any LatentModel, layer l: Int, expansion: any LatentModel, point: Matrix,
+    into term: UnsafeMutableBufferPointer<Double>
+) {
     let cols = model.width(l)
     for r in 0..<model.imageCount {
         let h = model.units[l].row(r), hBar = point.row(r), fPrime = expansion.gradUnits[l].row(r)
@@ -28,8 +30,9 @@ func supportCentres(_ model: any LatentModel) -> [Matrix] {
     for l in 1..<model.layerCount {
         for m in [centre[l], zeros[l], local[l]] { m.setRows(rows) }
         zeros[l].pointer.update(repeating: 0, count: rows * model.width(l))
-        model.units(of: l).sample(.mean, logits: zeros[l].pointer, noise: zeros[l].pointer, values: centre[l].pointer,
-                                  local: local[l].pointer, rows: rows, temperature: 1)
+        model.units(of: l).sample(
+            .mean, logits: zeros[l].pointer, noise: zeros[l].pointer, values: centre[l].pointer,
+            local: local[l].pointer, rows: rows, temperature: 1)
     }
     return centre
 }

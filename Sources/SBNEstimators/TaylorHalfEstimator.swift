@@ -16,7 +16,8 @@ import SBNOptions
 /// biased, which `ExactGradientTests` measures.
 public final class TaylorHalfEstimator: PathwiseEstimator {
     public static let name = "taylor-half"
-    public static let summary = "Gu et al.'s 1/2 estimator: per-unit Taylor term around 1/2 (or 1/K) times the score, backpropagated; biased"
+    public static let summary =
+        "Gu et al.'s 1/2 estimator: per-unit Taylor term around 1/2 (or 1/K) times the score, backpropagated; biased"
     public static let surrogate = UnitSurrogate.taylor
 
     public let model: any LatentModel

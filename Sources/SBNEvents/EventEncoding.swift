@@ -6,7 +6,9 @@
 /// for a scalar event, and the read-back tests parse our files with TensorBoard itself.
 public enum EventEncoding {
     /// Event fields.
-    enum Event { static let wallTime: UInt64 = 1, step: UInt64 = 2, fileVersion: UInt64 = 3, summary: UInt64 = 5, sessionLog: UInt64 = 7 }
+    enum Event {
+        static let wallTime: UInt64 = 1, step: UInt64 = 2, fileVersion: UInt64 = 3, summary: UInt64 = 5, sessionLog: UInt64 = 7
+    }
     /// Summary.Value fields (`value` is field 1 of Summary).
     enum Value { static let tag: UInt64 = 1, simpleValue: UInt64 = 2, tensor: UInt64 = 8, metadata: UInt64 = 9 }
 
@@ -58,8 +60,10 @@ public enum EventEncoding {
     /// The hparams plugin's SessionStartInfo: this run's hyperparameters, so that the HParams
     /// dashboard lists it (it infers the experiment and metrics from the runs when, as here, no
     /// experiment summary is written).
-    public static func hparamsSessionStart(_ hparams: [(name: String, value: HParam)], group: String, startTime: Double,
-                                           wallTime: Double, into b: inout ProtoBuffer) {
+    public static func hparamsSessionStart(
+        _ hparams: [(name: String, value: HParam)], group: String, startTime: Double,
+        wallTime: Double, into b: inout ProtoBuffer
+    ) {
         var data = ProtoBuffer()
         data.message(3) { start in  // HParamsPluginData.session_start_info
             for (name, value) in hparams {
@@ -100,8 +104,10 @@ public enum EventEncoding {
     }
 
     /// An event holding one summary value with plugin metadata and a tensor.
-    static func summary(tag: String, plugin: String, content: [UInt8], step: Int64, wallTime: Double, into b: inout ProtoBuffer,
-                        tensor: (inout ProtoBuffer) -> Void) {
+    static func summary(
+        tag: String, plugin: String, content: [UInt8], step: Int64, wallTime: Double, into b: inout ProtoBuffer,
+        tensor: (inout ProtoBuffer) -> Void
+    ) {
         b.removeAll()
         b.double(Event.wallTime, wallTime)
         b.int(Event.step, step)

@@ -20,7 +20,9 @@ public final class EventFileWriter {
     /// file: a resumed run starts a new file, as TensorBoard's own writers do after a restart).
     public init(directory: String, wallTime: Double, warn: @escaping (String) -> Void) throws(EventFileError) {
         var host = [CChar](repeating: 0, count: 256)
-        let name = gethostname(&host, host.count) == 0 ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
+        let name =
+            gethostname(&host, host.count) == 0
+            ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
         var seconds = Int(wallTime)
         var candidate = ""
         repeat {  // a name later than any this folder already has, so files sort in the order written
@@ -29,7 +31,9 @@ public final class EventFileWriter {
         } while access(candidate, F_OK) == 0
         path = candidate
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw EventFileError(description: "\(path): cannot create the event file (\(String(cString: strerror(errno))))") }
+        guard descriptor >= 0 else {
+            throw EventFileError(description: "\(path): cannot create the event file (\(String(cString: strerror(errno))))")
+        }
         self.warn = warn
         frame.reserveCapacity(1024)
     }
@@ -51,7 +55,9 @@ public final class EventFileWriter {
         var dataCRC = CRC32C.masked(CRC32C.checksum(data)).littleEndian
         withUnsafeBytes(of: &dataCRC) { frame.append(contentsOf: $0) }
         let written = frame.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        if written != frame.count { fail(written < 0 ? String(cString: strerror(errno)) : "short write: the disk is full or the file at its size limit") }
+        if written != frame.count {
+            fail(written < 0 ? String(cString: strerror(errno)) : "short write: the disk is full or the file at its size limit")
+        }
     }
 
     /// Puts what was written on disk (fdatasync).

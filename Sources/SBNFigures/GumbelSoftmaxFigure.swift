@@ -13,8 +13,10 @@ public struct GumbelSoftmaxFigure {
     public var draws: Int
 
     /// Seven classes with an uneven distribution, like the paper's figure.
-    public init(probabilities: [Double] = [0.04, 0.17, 0.42, 0.12, 0.05, 0.14, 0.06],
-                temperatures: [Float] = [0.1, 0.5, 1, 10], draws: Int = 20_000) {
+    public init(
+        probabilities: [Double] = [0.04, 0.17, 0.42, 0.12, 0.05, 0.14, 0.06],
+        temperatures: [Float] = [0.1, 0.5, 1, 10], draws: Int = 20_000
+    ) {
         logits = probabilities.map { Float(Double.log($0)) }
         self.temperatures = temperatures
         self.draws = draws
@@ -60,8 +62,9 @@ public struct GumbelSoftmaxFigure {
                 drawBars(&canvas, bars, x: x0, y: y0, width: panelW, height: panelH, categorical: col == 0)
             }
         }
-        canvas.text("(A) EXPECTATION OF A CATEGORICAL AND OF GUMBEL-SOFTMAX, (B) ONE SAMPLE EACH",
-                    x: 12, y: 12, scale: 2, (90, 90, 90))
+        canvas.text(
+            "(A) EXPECTATION OF A CATEGORICAL AND OF GUMBEL-SOFTMAX, (B) ONE SAMPLE EACH",
+            x: 12, y: 12, scale: 2, (90, 90, 90))
         return canvas
     }
 

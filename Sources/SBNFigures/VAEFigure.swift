@@ -43,7 +43,9 @@ public struct VAEFigure {
         let recon = reconstructions(images: images, count: count, draws: draws, rng: &rng)
         for n in 0..<count {
             paint(&canvas, x: gap, y: y) { Float(images[n * ImageHalves.pixels + $0]) }
-            for d in 0..<draws { paint(&canvas, x: gap + (d + 1) * (cell + gap), y: y) { recon[(n * draws + d) * ImageHalves.pixels + $0] } }
+            for d in 0..<draws {
+                paint(&canvas, x: gap + (d + 1) * (cell + gap), y: y) { recon[(n * draws + d) * ImageHalves.pixels + $0] }
+            }
             y += cell + gap
         }
         canvas.text("DECODED FROM PRIOR SAMPLES", x: gap, y: y + 4, scale: 1, (255, 255, 255))
@@ -92,7 +94,8 @@ public struct VAEFigure {
         let prior = model.priorLogits(1)!
         for r in 0..<n { logits.row(r).update(from: prior.pointer, count: width) }
         Uniform.sample(into: noise, using: &rng)
-        units.sample(.exact, logits: logits.pointer, noise: noise.pointer, values: values.pointer, local: nil, rows: n, temperature: 1)
+        units.sample(
+            .exact, logits: logits.pointer, noise: noise.pointer, values: values.pointer, local: nil, rows: n, temperature: 1)
         return values
     }
 

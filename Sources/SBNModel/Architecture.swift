@@ -10,18 +10,22 @@ public struct Architecture: Sendable, Equatable, CustomStringConvertible {
     /// The nonlinearity between a map's dense layers.
     public var activation: Activation
 
-    public init(input: Int, hidden: [any StochasticUnits], output: Int, mapHidden: [[Int]]? = nil, activation: Activation = .relu) {
+    public init(input: Int, hidden: [any StochasticUnits], output: Int, mapHidden: [[Int]]? = nil, activation: Activation = .relu)
+    {
         self.input = input
         self.hidden = hidden
         self.output = output
         self.mapHidden = mapHidden ?? Array(repeating: [], count: hidden.count + 1)
         self.activation = activation
-        precondition(self.mapHidden.count == hidden.count + 1, "Architecture: \(self.mapHidden.count) maps for \(hidden.count) hidden layers")
+        precondition(
+            self.mapHidden.count == hidden.count + 1,
+            "Architecture: \(self.mapHidden.count) maps for \(hidden.count) hidden layers")
     }
 
     /// Bernoulli hidden layers and linear maps: sizes [d0, d1, …, dL].
     public static func bernoulli(_ sizes: [Int]) -> Architecture {
-        Architecture(input: sizes.first!, hidden: sizes.dropFirst().dropLast().map { BernoulliUnits(width: $0) }, output: sizes.last!)
+        Architecture(
+            input: sizes.first!, hidden: sizes.dropFirst().dropLast().map { BernoulliUnits(width: $0) }, output: sizes.last!)
     }
 
     /// Widths [d0, d1, …, dL] of every stochastic (and the input and output) layer.
@@ -36,14 +40,18 @@ public struct Architecture: Sendable, Equatable, CustomStringConvertible {
     /// e.g. "392-bernoulli(200)-bernoulli(200)-392", or with MLP maps
     /// "784-[512-256]-categorical(20×10)-[256-512]-784".
     public var description: String {
-        func map(_ l: Int) -> [String] { mapHidden[l - 1].isEmpty ? [] : ["[" + mapHidden[l - 1].map(String.init).joined(separator: "-") + "]"] }
+        func map(_ l: Int) -> [String] {
+            mapHidden[l - 1].isEmpty ? [] : ["[" + mapHidden[l - 1].map(String.init).joined(separator: "-") + "]"]
+        }
         var parts = [String(input)]
         for (i, units) in hidden.enumerated() { parts += map(i + 1) + [units.description] }
         parts += map(hidden.count + 1) + [String(output)]
         return parts.joined(separator: "-")
     }
 
-    public static func == (a: Architecture, b: Architecture) -> Bool { a.description == b.description && a.activation == b.activation }
+    public static func == (a: Architecture, b: Architecture) -> Bool {
+        a.description == b.description && a.activation == b.activation
+    }
 }
 
 /// The prior term of a model's stochastic layers (the discrete VAE's p(z), Jang et al. 2017 §4.2):
@@ -80,8 +88,11 @@ enum Choice {
     static func decode<T: RawRepresentable & CaseIterable>(_ decoder: any Decoder) throws -> T where T.RawValue == String {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = T(rawValue: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
-                "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\""))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription:
+                        "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\""))
         }
         return value
     }

@@ -10,7 +10,9 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
     public static let maxWidth = 1 << 16
 
     /// Every surrogate, and the Bernoulli algebra of ARM, DisARM and REBAR.
-    public static let capabilities: UnitCapabilities = UnitCapabilities.surrogates.union([.antitheticUniform, .conditionalLogistic])
+    public static let capabilities: UnitCapabilities = UnitCapabilities.surrogates.union([
+        .antitheticUniform, .conditionalLogistic,
+    ])
 
     public static let example = BernoulliUnits(width: 1)
 
@@ -21,7 +23,9 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
     }
 
     public init(parameters: [Int]) throws {
-        guard parameters.count == 1, let d = parameters.first, d >= 1 else { throw UnitsError("expected one number of units ≥ 1") }
+        guard parameters.count == 1, let d = parameters.first, d >= 1 else {
+            throw UnitsError("expected one number of units ≥ 1")
+        }
         guard d <= Self.maxWidth else { throw UnitsError("expected at most \(Self.maxWidth) units, not \(d)") }
         width = d
     }
@@ -42,12 +46,15 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
     /// slopeAnnealed: z = 1[u < σ(a)], local = s/2 · 1[|s·a| < 1], s = 1/τ (Chung et al. 2017);
     /// mean: h = σ(a), local = σ(a)(1 − σ(a)) (no noise read);
     /// taylor: z = 1[u < σ(a)], local = (z − ½)(z − σ(a)) = ½|z − σ(a)| (DARN; its mean over z is σ′(a)).
-    public func sample(_ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
-                       values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float) {
+    public func sample(
+        _ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
+        values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float
+    ) {
         let n = rows * width
         switch surrogate {
         case .exact: Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: local, count: n)
-        case .straightThrough: Bernoulli.drawStraightThrough(logits: logits, uniforms: noise, into: values, derivative: local, count: n)
+        case .straightThrough:
+            Bernoulli.drawStraightThrough(logits: logits, uniforms: noise, into: values, derivative: local, count: n)
         case .slopeAnnealed:
             Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: nil, count: n)
             if let local { Bernoulli.hardSigmoidDerivative(logits: logits, into: local, count: n, slope: 1 / temperature) }
@@ -56,14 +63,17 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
             Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: local, count: n)
             if let local { for i in 0..<n { local[i] = 0.5 * abs(local[i]) } }
         case .relaxed, .straightThroughRelaxed:
-            BinaryConcrete.relax(logits: logits, noise: noise, into: values, derivative: local, count: n, temperature: temperature,
-                                 hard: surrogate == .straightThroughRelaxed)
+            BinaryConcrete.relax(
+                logits: logits, noise: noise, into: values, derivative: local, count: n, temperature: temperature,
+                hard: surrogate == .straightThroughRelaxed)
         }
     }
 
     /// Independent units: ∂loss/∂a = ∂loss/∂h · local, unit by unit.
-    public func backward(_ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
-                         gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float) {
+    public func backward(
+        _ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
+        gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float
+    ) {
         for i in 0..<(rows * width) { gradLogits[i] = gradValues[i] * local[i] }
     }
 }

@@ -52,13 +52,16 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
     /// slopeAnnealed: a one-hot draw, local = softmax(a/τ) (slope 1/τ, Chung et al. 2017);
     /// mean: h = local = softmax(a) (no noise read);
     /// taylor: a one-hot draw, local = the score, as exact (DARN's backward needs it and the draw).
-    public func sample(_ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
-                       values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float) {
+    public func sample(
+        _ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
+        values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float
+    ) {
         let n = rows * groups
         switch surrogate {
         case .exact, .straightThrough, .taylor:
-            Categorical.draw(logits: logits, uniforms: noise, into: values, local: local, groups: n, classes: classes,
-                             straightThrough: surrogate == .straightThrough)
+            Categorical.draw(
+                logits: logits, uniforms: noise, into: values, local: local, groups: n, classes: classes,
+                straightThrough: surrogate == .straightThrough)
         case .slopeAnnealed:
             Categorical.draw(logits: logits, uniforms: noise, into: values, local: nil, groups: n, classes: classes)
             if let local { Categorical.softmax(logits: logits, into: local, groups: n, classes: classes, scale: 1 / temperature) }
@@ -66,8 +69,9 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
             Categorical.softmax(logits: logits, into: values, groups: n, classes: classes)
             if let local { local.update(from: values, count: n * classes) }
         case .relaxed, .straightThroughRelaxed:
-            GumbelSoftmax.relax(logits: logits, noise: noise, into: values, soft: local, groups: n, classes: classes,
-                                temperature: temperature, hard: surrogate == .straightThroughRelaxed)
+            GumbelSoftmax.relax(
+                logits: logits, noise: noise, into: values, soft: local, groups: n, classes: classes,
+                temperature: temperature, hard: surrogate == .straightThroughRelaxed)
         }
     }
 
@@ -75,14 +79,18 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
     /// and slope-annealed surrogates (s = softmax((a + g)/τ) or softmax(a/τ)), without the 1/τ
     /// for straight-through and the mean (s = softmax(a)); for taylor, DARN's
     /// ⟨∂loss/∂h, h − 1/K⟩ · (h − softmax(a)) per group (`Categorical.taylorBackward`).
-    public func backward(_ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
-                         gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float) {
+    public func backward(
+        _ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
+        gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float
+    ) {
         if surrogate == .taylor {
-            return Categorical.taylorBackward(gradValues: gradValues, score: local, into: gradLogits, groups: rows * groups,
-                                              classes: classes)
+            return Categorical.taylorBackward(
+                gradValues: gradValues, score: local, into: gradLogits, groups: rows * groups,
+                classes: classes)
         }
         let scale: Float = surrogate == .straightThrough || surrogate == .mean ? 1 : 1 / temperature
-        GumbelSoftmax.backward(gradValues: gradValues, softmax: local, into: gradLogits, groups: rows * groups, classes: classes,
-                               scale: scale)
+        GumbelSoftmax.backward(
+            gradValues: gradValues, softmax: local, into: gradLogits, groups: rows * groups, classes: classes,
+            scale: scale)
     }
 }

@@ -9,8 +9,10 @@ public final class ComponentState: @unchecked Sendable {
     public var reals: [String: Double]
     public let parts: [(name: String, state: ComponentState)]
 
-    public init(tensors: ParameterSet = ParameterSet([]), integers: [String: Int64] = [:], reals: [String: Double] = [:],
-                parts: [(name: String, state: ComponentState)] = []) {
+    public init(
+        tensors: ParameterSet = ParameterSet([]), integers: [String: Int64] = [:], reals: [String: Double] = [:],
+        parts: [(name: String, state: ComponentState)] = []
+    ) {
         self.tensors = tensors
         self.integers = integers
         self.reals = reals

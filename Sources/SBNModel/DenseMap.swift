@@ -105,8 +105,10 @@ public struct DenseMap: @unchecked Sendable {
     /// which `afterRows(part, rows)` runs on the same part's rows (the layer below's backward).
     /// One `runner.run` per dense layer: the gradient of layer k's weights needs every row of the
     /// gradient above it.
-    public func backward(_ input: Matrix, gradOutput: Matrix, scratch: Scratch, grads: ParameterSet?, gradInput: Matrix?,
-                         runner: PartRunner, rowRange: (Int) -> Range<Int>, afterRows: (Int, Range<Int>) -> Void = { _, _ in }) {
+    public func backward(
+        _ input: Matrix, gradOutput: Matrix, scratch: Scratch, grads: ParameterSet?, gradInput: Matrix?,
+        runner: PartRunner, rowRange: (Int) -> Range<Int>, afterRows: (Int, Range<Int>) -> Void = { _, _ in }
+    ) {
         for k in stride(from: depth - 1, through: 0, by: -1) {
             let x = k == 0 ? input : scratch.hidden[k - 1]
             let g = k == depth - 1 ? gradOutput : scratch.gradHidden[k]
@@ -115,12 +117,14 @@ public struct DenseMap: @unchecked Sendable {
                     let columns = PartRunner.range(part, of: widths[k + 1], boundary: columnBoundary[k])
                     let gw = grads.tensors[weightIndex[k]], gb = grads.tensors[weightIndex[k] + 1]
                     BLAS.gemm(x.view, transposeA: true, g.view(columns: columns), into: gw.view(columns: columns), beta: 1)
-                    Kernels.accumulateColumnSums(of: g.view(columns: columns), into: gb.pointer + columns.lowerBound,
-                                                 count: columns.count)
+                    Kernels.accumulateColumnSums(
+                        of: g.view(columns: columns), into: gb.pointer + columns.lowerBound,
+                        count: columns.count)
                 }
                 let rows = rowRange(part)
                 if k > 0 {
-                    BLAS.gemm(g.view(rows: rows), weights[k].view, transposeB: true, into: scratch.gradHidden[k - 1].view(rows: rows))
+                    BLAS.gemm(
+                        g.view(rows: rows), weights[k].view, transposeB: true, into: scratch.gradHidden[k - 1].view(rows: rows))
                     activationBackward(scratch.gradHidden[k - 1], values: scratch.hidden[k - 1], rows: rows)
                 } else if let gradInput {
                     BLAS.gemm(g.view(rows: rows), weights[k].view, transposeB: true, into: gradInput.view(rows: rows))

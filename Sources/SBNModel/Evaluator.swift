@@ -48,8 +48,10 @@ public enum Evaluator {
     /// single-threaded, so the result does not depend on `threads` to the last bit. Worker threads
     /// each own a workspace, which parallelises the elementwise work as well as the gemms.
     /// Leaves `BLAS.threads` at 1.
-    public static func evaluate(model: StochasticNetwork, count: Int, samples: Int, seed: UInt64, purpose: RandomStream = .evaluation,
-                                threads: Int, fill: @Sendable (Batch, Range<Int>) -> Void) -> Evaluation {
+    public static func evaluate(
+        model: StochasticNetwork, count: Int, samples: Int, seed: UInt64, purpose: RandomStream = .evaluation,
+        threads: Int, fill: @Sendable (Batch, Range<Int>) -> Void
+    ) -> Evaluation {
         let chunk = chunkImages(samples: samples)
         let chunks = (count + chunk - 1) / chunk
         let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(count, 1))
@@ -66,9 +68,11 @@ public enum Evaluator {
         // Chunks go to whichever worker is free (a shared counter), so a slower core does fewer.
         let next = ManagedAtomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            let ws = NetworkWorkspace(model: model, capacityImages: chunk, samples: samples, keepsLocal: false, divergence: .sampled)
-            let batch = Batch(capacity: chunk, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount],
-                              targetIsInput: model.reconstructsInput)
+            let ws = NetworkWorkspace(
+                model: model, capacityImages: chunk, samples: samples, keepsLocal: false, divergence: .sampled)
+            let batch = Batch(
+                capacity: chunk, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount],
+                targetIsInput: model.reconstructsInput)
             while true {
                 let c = next.loadThenWrappingIncrement(ordering: .relaxed)
                 guard c < chunks else { break }
@@ -85,8 +89,9 @@ public enum Evaluator {
             }
         }
         let nll = MeanWithError(Array(results.prefix(count)))
-        return Evaluation(nll: nll.mean, standardError: nll.standardError, samples: samples, images: count, perImage: nll.values,
-                          elbo: model.prior == nil ? nil : MeanWithError(Array(elbos.prefix(count))))
+        return Evaluation(
+            nll: nll.mean, standardError: nll.standardError, samples: samples, images: count, perImage: nll.values,
+            elbo: model.prior == nil ? nil : MeanWithError(Array(elbos.prefix(count))))
     }
 }
 

@@ -64,12 +64,16 @@ public protocol LatentModel: AnyObject {
     func applyLayer(_ l: Int, surrogate: UnitSurrogate, temperature: Float)
     /// Samples layers `layer` … L−1 and scores the output: the loss downstream of a configuration.
     @discardableResult
-    func propagate(_ batch: Batch, from layer: Int, surrogate: UnitSurrogate, temperature: Float,
-                   using rng: inout Xoshiro256, outputGradient: Bool) -> Double
+    func propagate(
+        _ batch: Batch, from layer: Int, surrogate: UnitSurrogate, temperature: Float,
+        using rng: inout Xoshiro256, outputGradient: Bool
+    ) -> Double
     /// The whole forward pass; returns the batch mean of the m-sample objective.
     @discardableResult
-    func forward(_ batch: Batch, surrogate: UnitSurrogate, temperature: Float, using rng: inout Xoshiro256,
-                 outputGradient: Bool) -> Double
+    func forward(
+        _ batch: Batch, surrogate: UnitSurrogate, temperature: Float, using rng: inout Xoshiro256,
+        outputGradient: Bool
+    ) -> Double
     /// The loss of each row (`rowLoss`), the sample weights and the per-image objective, from the
     /// current layers; with `outputGradient`, ∂f/∂a_L into `gradLogits[L]`.
     @discardableResult

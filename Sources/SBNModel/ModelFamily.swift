@@ -16,11 +16,13 @@ public struct Task: Sendable, Equatable {
     public let paperMetric: String
 
     /// Jang et al. 2017 §4.1: the bottom half of a 28 × 28 digit from its top half.
-    public static let imageHalves = Task(name: "image-halves", inputSize: 392, outputSize: 392, targetIsInput: false,
-                                         selectionMetric: "nll", paperMetric: "nll")
+    public static let imageHalves = Task(
+        name: "image-halves", inputSize: 392, outputSize: 392, targetIsInput: false,
+        selectionMetric: "nll", paperMetric: "nll")
     /// §4.2: the whole digit, through a latent code.
-    public static let fullImage = Task(name: "full-image", inputSize: 784, outputSize: 784, targetIsInput: true,
-                                       selectionMetric: "neg_elbo", paperMetric: "neg_elbo")
+    public static let fullImage = Task(
+        name: "full-image", inputSize: 784, outputSize: 784, targetIsInput: true,
+        selectionMetric: "neg_elbo", paperMetric: "neg_elbo")
 
     /// The loss of predicting every pixel with probability ½: output · ln 2 (the divergence
     /// guard's ceiling).
@@ -45,7 +47,9 @@ extension ModelFamily {
         return typed
     }
 
-    public static func problem(layers: Architecture, options: AnyOptions, trainingSamples: Int) -> (path: String, message: String)? {
+    public static func problem(layers: Architecture, options: AnyOptions, trainingSamples: Int) -> (
+        path: String, message: String
+    )? {
         problem(layers: layers, options: typed(options), trainingSamples: trainingSamples)
     }
 
@@ -63,8 +67,11 @@ extension ModelFamily {
     /// The task's input and output sizes, as the first and last entries of `layers`.
     static func sizeProblem(_ layers: Architecture, _ what: String) -> (path: String, message: String)? {
         guard layers.input != task.inputSize || layers.output != task.outputSize else { return nil }
-        return ("layers", "expected input size \(task.inputSize) and output size \(task.outputSize) (\(what)), "
-                + "got \(layers.input) and \(layers.output)")
+        return (
+            "layers",
+            "expected input size \(task.inputSize) and output size \(task.outputSize) (\(what)), "
+                + "got \(layers.input) and \(layers.output)"
+        )
     }
 }
 
@@ -76,7 +83,8 @@ public enum SBNFamily: ModelFamily {
     public static let summary = "stochastic binary network, top half → bottom half of the digit (Jang et al. 2017 §4.1)"
     public static let task = Task.imageHalves
 
-    public static func problem(layers: Architecture, options: NoOptions, trainingSamples: Int) -> (path: String, message: String)? {
+    public static func problem(layers: Architecture, options: NoOptions, trainingSamples: Int) -> (path: String, message: String)?
+    {
         sizeProblem(layers, "the two image halves")
     }
 
@@ -85,8 +93,11 @@ public enum SBNFamily: ModelFamily {
 
 /// The model families experiment files may name under `model.family`.
 public enum ModelFamilies {
-    public static let registry = Registry<any ModelFamily.Type>(kind: "model family", [
-        SBNFamily.self,
-        VAEFamily.self,
-    ]) { $0 }
+    public static let registry = Registry<any ModelFamily.Type>(
+        kind: "model family",
+        [
+            SBNFamily.self,
+            VAEFamily.self,
+        ]
+    ) { $0 }
 }

@@ -79,8 +79,10 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     public private(set) var imageBoundary = 0
     public var rowCount: Int { imageCount * samples }
 
-    public init(model: StochasticNetwork, capacityImages: Int, samples: Int = 1, runner: PartRunner = .serial,
-                keepsLocal: Bool = true, divergence: LatentPrior.Divergence? = nil) {
+    public init(
+        model: StochasticNetwork, capacityImages: Int, samples: Int = 1, runner: PartRunner = .serial,
+        keepsLocal: Bool = true, divergence: LatentPrior.Divergence? = nil
+    ) {
         precondition(capacityImages > 0 && samples > 0, "NetworkWorkspace: capacity and samples must be > 0")
         self.model = model
         self.keepsLocal = keepsLocal
@@ -103,7 +105,9 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         rowBuffers = logits + units + local + noise + gradLogits + gradUnits
         mapScratch = (0...L).map { l in model.maps[l].makeScratch(rows: l == 0 ? 0 : l == 1 ? capacityImages : rows) }
         self.divergence = model.prior.map { divergence ?? $0.divergence }
-        priorScratch = (0...L).map { l in Matrix(rows: model.prior == nil ? 0 : rows, cols: (1..<L).contains(l) ? model.sizes[l] : 0) }
+        priorScratch = (0...L).map { l in
+            Matrix(rows: model.prior == nil ? 0 : rows, cols: (1..<L).contains(l) ? model.sizes[l] : 0)
+        }
         ones = .allocate(capacity: rows)
         ones.initialize(repeating: 1)
         rowLoss = .allocate(capacity: rows)
@@ -213,19 +217,23 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
 
     func applyLayer(_ l: Int, surrogate: UnitSurrogate, temperature: Float, rows: Range<Int>) {
         let cols = logits[l].cols, start = rows.lowerBound * cols
-        model.layer(l).sample(surrogate, logits: logits[l].pointer + start, noise: noise[l].pointer + start,
-                              values: units[l].pointer + start, local: keepsLocal ? local[l].pointer + start : nil,
-                              rows: rows.count, temperature: temperature)
+        model.layer(l).sample(
+            surrogate, logits: logits[l].pointer + start, noise: noise[l].pointer + start,
+            values: units[l].pointer + start, local: keepsLocal ? local[l].pointer + start : nil,
+            rows: rows.count, temperature: temperature)
         model.maps[l + 1].forward(units[l], rows: rows, into: logits[l + 1], scratch: mapScratch[l + 1])
     }
 
     /// The whole forward pass: layer-1 logits, every hidden layer with `surrogate`, and the
     /// output score. Returns the batch mean of the multi-sample loss.
     @discardableResult
-    public func forward(_ batch: Batch, surrogate: UnitSurrogate, temperature: Float, using rng: inout Xoshiro256,
-                        outputGradient: Bool) -> Double {
+    public func forward(
+        _ batch: Batch, surrogate: UnitSurrogate, temperature: Float, using rng: inout Xoshiro256,
+        outputGradient: Bool
+    ) -> Double {
         computeFirstLogits(batch)
-        return propagate(batch, from: 1, surrogate: surrogate, temperature: temperature, using: &rng, outputGradient: outputGradient)
+        return propagate(
+            batch, from: 1, surrogate: surrogate, temperature: temperature, using: &rng, outputGradient: outputGradient)
     }
 
     /// The deterministic mean-field pass h̄_l = E[h_l | h̄_{l−1}] (every layer `.mean`, no noise
@@ -245,7 +253,9 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         resize(images: batch.count)
         units[l].copy(from: values)
         if divergence != nil { logits[l].copy(from: layerLogits) }
-        runner.run { part in model.maps[l + 1].forward(units[l], rows: rowRange(part), into: logits[l + 1], scratch: mapScratch[l + 1]) }
+        runner.run { part in
+            model.maps[l + 1].forward(units[l], rows: rowRange(part), into: logits[l + 1], scratch: mapScratch[l + 1])
+        }
         for k in (l + 1)..<model.layerCount { applyLayer(k, surrogate: .mean, temperature: 1) }
         let loss = scoreOutput(batch)
         backwardUnits(downTo: l)
@@ -257,8 +267,10 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     /// configurations (ARM's antithetic pair) set a layer's noise or values, call `applyLayer`
     /// for it, then `propagate(from: layer + 1, …)`.
     @discardableResult
-    public func propagate(_ batch: Batch, from layer: Int, surrogate: UnitSurrogate, temperature: Float,
-                          using rng: inout Xoshiro256, outputGradient: Bool = true) -> Double {
+    public func propagate(
+        _ batch: Batch, from layer: Int, surrogate: UnitSurrogate, temperature: Float,
+        using rng: inout Xoshiro256, outputGradient: Bool = true
+    ) -> Double {
         for l in layer..<model.layerCount { sampleLayer(l, surrogate: surrogate, temperature: temperature, using: &rng) }
         return scoreOutput(batch, outputGradient: outputGradient)
     }
@@ -270,8 +282,9 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     public func scoreOutput(_ batch: Batch, outputGradient: Bool) -> Double {
         let L = model.layerCount
         runner.run { part in
-            Kernels.bernoulliNLL(logits: logits[L], rows: rowRange(part), targets: batch.target, targetRepeat: samples,
-                                 nll: rowLoss, gradient: outputGradient ? gradLogits[L] : nil, scratch: outputScratch[part])
+            Kernels.bernoulliNLL(
+                logits: logits[L], rows: rowRange(part), targets: batch.target, targetRepeat: samples,
+                nll: rowLoss, gradient: outputGradient ? gradLogits[L] : nil, scratch: outputScratch[part])
             if let divergence { addPriorTerms(divergence, rows: rowRange(part)) }
         }
         var total = 0.0
@@ -297,9 +310,10 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     private func addPriorTerms(_ divergence: LatentPrior.Divergence, rows: Range<Int>) {
         for l in 1..<model.layerCount {
             let cols = model.sizes[l], start = rows.lowerBound * cols
-            model.layer(l).addPriorTerm(divergence, values: units[l].pointer + start, logits: logits[l].pointer + start,
-                                        prior: model.priorLogits(l)!.pointer, rows: rows.count, rowLoss: rowLoss.baseAddress! + rows.lowerBound,
-                                        scratch: priorScratch[l].pointer + start)
+            model.layer(l).addPriorTerm(
+                divergence, values: units[l].pointer + start, logits: logits[l].pointer + start,
+                prior: model.priorLogits(l)!.pointer, rows: rows.count, rowLoss: rowLoss.baseAddress! + rows.lowerBound,
+                scratch: priorScratch[l].pointer + start)
         }
     }
 
@@ -318,12 +332,13 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     private func addPriorGradient(_ l: Int, rows: Range<Int>, weights: UnsafeMutableBufferPointer<Float>, values: Bool) {
         guard let divergence else { return }
         let cols = model.sizes[l], start = rows.lowerBound * cols
-        model.layer(l).addPriorTermGradient(divergence, values: units[l].pointer + start, logits: logits[l].pointer + start,
-                                            prior: model.priorLogits(l)!.pointer, rows: rows.count,
-                                            weights: weights.baseAddress! + rows.lowerBound,
-                                            gradValues: values ? gradUnits[l].pointer + start : nil,
-                                            gradLogits: values ? nil : gradLogits[l].pointer + start, gradPrior: nil,
-                                            scratch: priorScratch[l].pointer + start)
+        model.layer(l).addPriorTermGradient(
+            divergence, values: units[l].pointer + start, logits: logits[l].pointer + start,
+            prior: model.priorLogits(l)!.pointer, rows: rows.count,
+            weights: weights.baseAddress! + rows.lowerBound,
+            gradValues: values ? gradUnits[l].pointer + start : nil,
+            gradLogits: values ? nil : gradLogits[l].pointer + start, gradPrior: nil,
+            scratch: priorScratch[l].pointer + start)
     }
 
     /// A learned prior's gradient, Σ_rows rowScale · ∂f/∂b, over every row in order (one serial
@@ -332,10 +347,11 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         guard let divergence else { return }
         for l in 1..<model.layerCount {
             guard let gradPrior = model.priorGradient(l, in: grads) else { continue }
-            model.layer(l).addPriorTermGradient(divergence, values: units[l].pointer, logits: logits[l].pointer,
-                                                prior: model.priorLogits(l)!.pointer, rows: rowCount,
-                                                weights: rowScale.baseAddress!, gradValues: nil, gradLogits: nil,
-                                                gradPrior: gradPrior.pointer, scratch: priorScratch[l].pointer)
+            model.layer(l).addPriorTermGradient(
+                divergence, values: units[l].pointer, logits: logits[l].pointer,
+                prior: model.priorLogits(l)!.pointer, rows: rowCount,
+                weights: rowScale.baseAddress!, gradValues: nil, gradLogits: nil,
+                gradPrior: gradPrior.pointer, scratch: priorScratch[l].pointer)
         }
     }
 
@@ -363,13 +379,16 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         let L = model.layerCount
         for l in stride(from: L, through: lowest + 1, by: -1) {
             let below = model.layer(l - 1), cols = model.sizes[l - 1]
-            model.maps[l].backward(units[l - 1], gradOutput: gradLogits[l], scratch: mapScratch[l], grads: grads,
-                                   gradInput: gradUnits[l - 1], runner: runner, rowRange: rowRange) { _, rows in
+            model.maps[l].backward(
+                units[l - 1], gradOutput: gradLogits[l], scratch: mapScratch[l], grads: grads,
+                gradInput: gradUnits[l - 1], runner: runner, rowRange: rowRange
+            ) { _, rows in
                 let start = rows.lowerBound * cols
                 if divergence != nil { addPriorGradientValues(l - 1, rows: rows, weights: weights) }
-                below.backward(surrogates[l - 1], gradValues: gradUnits[l - 1].pointer + start,
-                               local: local[l - 1].pointer + start, gradLogits: gradLogits[l - 1].pointer + start,
-                               rows: rows.count, temperature: temperatures[l - 1])
+                below.backward(
+                    surrogates[l - 1], gradValues: gradUnits[l - 1].pointer + start,
+                    local: local[l - 1].pointer + start, gradLogits: gradLogits[l - 1].pointer + start,
+                    rows: rows.count, temperature: temperatures[l - 1])
                 if divergence != nil { addPriorGradientLogits(l - 1, rows: rows, weights: weights) }
             }
         }
@@ -379,8 +398,9 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     public func backwardDecoder(grads: ParameterSet) {
         let L = model.layerCount
         scaleOutputGradientByWeights()
-        model.maps[L].backward(units[L - 1], gradOutput: gradLogits[L], scratch: mapScratch[L], grads: grads, gradInput: nil,
-                               runner: runner, rowRange: rowRange)
+        model.maps[L].backward(
+            units[L - 1], gradOutput: gradLogits[L], scratch: mapScratch[L], grads: grads, gradInput: nil,
+            runner: runner, rowRange: rowRange)
     }
 
     /// Score-function gradient of the hidden layers: ∂a_l = signal[row] · score_l / B, where
@@ -411,8 +431,9 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
             }
         }
         for l in 2..<model.layerCount {
-            model.maps[l].backward(units[l - 1], gradOutput: gradLogits[l], scratch: mapScratch[l], grads: grads, gradInput: nil,
-                                   runner: runner, rowRange: rowRange)
+            model.maps[l].backward(
+                units[l - 1], gradOutput: gradLogits[l], scratch: mapScratch[l], grads: grads, gradInput: nil,
+                runner: runner, rowRange: rowRange)
         }
         backwardFirstLayer(batch, grads: grads)
         accumulatePriorGradients(grads: grads)
@@ -441,7 +462,8 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
             }
         }
         let gradient = samples == 1 ? gradLogits[1] : firstGradPerImage
-        model.maps[1].backward(batch.input, gradOutput: gradient, scratch: mapScratch[1], grads: grads, gradInput: nil,
-                               runner: runner, rowRange: imageRange)
+        model.maps[1].backward(
+            batch.input, gradOutput: gradient, scratch: mapScratch[1], grads: grads, gradInput: nil,
+            runner: runner, rowRange: imageRange)
     }
 }

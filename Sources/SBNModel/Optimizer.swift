@@ -59,8 +59,9 @@ public final class SGDMomentum: Optimizer {
     public func step(_ parameters: ParameterSet, gradients: ParameterSet, runner: PartRunner) -> String? {
         gradients.partwise(runner: runner) { i, r in
             let o = r.lowerBound
-            return sbn_sgd_momentum_update(velocity.tensors[i].pointer + o, gradients.tensors[i].pointer + o,
-                                           parameters.tensors[i].pointer + o, r.count, momentum, learningRate) != 0
+            return sbn_sgd_momentum_update(
+                velocity.tensors[i].pointer + o, gradients.tensors[i].pointer + o,
+                parameters.tensors[i].pointer + o, r.count, momentum, learningRate) != 0
         }
     }
 }
@@ -101,9 +102,10 @@ public final class Adam: Optimizer {
         let epsHat = epsilon * c2.squareRoot()
         return gradients.partwise(runner: runner) { i, r in
             let o = r.lowerBound
-            return sbn_adam_update(firstMoments.tensors[i].pointer + o, secondMoments.tensors[i].pointer + o,
-                                   gradients.tensors[i].pointer + o, parameters.tensors[i].pointer + o, r.count,
-                                   beta1, beta2, stepSize, epsHat) != 0
+            return sbn_adam_update(
+                firstMoments.tensors[i].pointer + o, secondMoments.tensors[i].pointer + o,
+                gradients.tensors[i].pointer + o, parameters.tensors[i].pointer + o, r.count,
+                beta1, beta2, stepSize, epsHat) != 0
         }
     }
 }

@@ -77,7 +77,8 @@ extension ParameterSet {
     /// A set that refers to (does not copy) the tensors of several sets, each name prefixed, so
     /// that restoring the joined set restores its parts in place.
     public convenience init(joining parts: [(prefix: String, set: ParameterSet)]) {
-        self.init(names: parts.flatMap { p in p.set.names.map { p.prefix + $0 } },
-                  tensors: parts.flatMap { $0.set.tensors })
+        self.init(
+            names: parts.flatMap { p in p.set.names.map { p.prefix + $0 } },
+            tensors: parts.flatMap { $0.set.tensors })
     }
 }

@@ -11,9 +11,11 @@ import SBNTensor
 extension BernoulliUnits {
     /// Per unit, log q(h|a) − log p(h|b) = h(a − b) − softplus(a) + softplus(b) (for h ∈ {0, 1}
     /// and, with the same formula, relaxed h); KL is the same at h = σ(a).
-    public func addPriorTerm(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
-                             prior: UnsafePointer<Float>, rows: Int, rowLoss: UnsafeMutablePointer<Float>,
-                             scratch: UnsafeMutablePointer<Float>) {
+    public func addPriorTerm(
+        _ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
+        prior: UnsafePointer<Float>, rows: Int, rowLoss: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
         for r in 0..<rows {
             var total = 0.0
             for j in 0..<width {
@@ -27,10 +29,12 @@ extension BernoulliUnits {
 
     /// sampled: ∂/∂h = a − b, ∂/∂a = h − σ(a), ∂/∂b = σ(b) − h;
     /// analytic: ∂/∂a = σ′(a)(a − b), ∂/∂b = σ(b) − σ(a).
-    public func addPriorTermGradient(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
-                                     prior: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
-                                     gradValues: UnsafeMutablePointer<Float>?, gradLogits: UnsafeMutablePointer<Float>?,
-                                     gradPrior: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) {
+    public func addPriorTermGradient(
+        _ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
+        prior: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        gradValues: UnsafeMutablePointer<Float>?, gradLogits: UnsafeMutablePointer<Float>?,
+        gradPrior: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>
+    ) {
         let sampled = divergence == .sampled
         for r in 0..<rows {
             let w = weights[r]
@@ -49,9 +53,11 @@ extension CategoricalUnits {
     /// Per group, Σ_k h_k (log softmax(a)_k − log softmax(b)_k); KL is the same at h = softmax(a).
     /// softmax(a) comes from the vectorised kernel into `scratch`; log softmax(a)_k = a_k − z_a
     /// with z_a = a_j − log π_j at the group's most probable class j (one log per group).
-    public func addPriorTerm(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
-                             prior: UnsafePointer<Float>, rows: Int, rowLoss: UnsafeMutablePointer<Float>,
-                             scratch: UnsafeMutablePointer<Float>) {
+    public func addPriorTerm(
+        _ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
+        prior: UnsafePointer<Float>, rows: Int, rowLoss: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
         Categorical.softmax(logits: logits, into: scratch, groups: rows * groups, classes: classes)
         withPriorNormalisers(prior) { zb in
             for r in 0..<rows {
@@ -73,10 +79,12 @@ extension CategoricalUnits {
 
     /// sampled: ∂/∂h_k = log π_k − log ρ_k, ∂/∂a_k = h_k − π_k Σh, ∂/∂b_k = ρ_k Σh − h_k
     /// (π = softmax(a), ρ = softmax(b)); analytic: ∂/∂a_k = π_k (log π_k − log ρ_k − KL), ∂/∂b_k = ρ_k − π_k.
-    public func addPriorTermGradient(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
-                                     prior: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
-                                     gradValues: UnsafeMutablePointer<Float>?, gradLogits: UnsafeMutablePointer<Float>?,
-                                     gradPrior: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) {
+    public func addPriorTermGradient(
+        _ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
+        prior: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        gradValues: UnsafeMutablePointer<Float>?, gradLogits: UnsafeMutablePointer<Float>?,
+        gradPrior: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>
+    ) {
         let sampled = divergence == .sampled
         Categorical.softmax(logits: logits, into: scratch, groups: rows * groups, classes: classes)
         withPriorNormalisers(prior) { zb in
@@ -98,7 +106,9 @@ extension CategoricalUnits {
                         } else {
                             gradLogits?[o + k] += w * pi[k] * (la - lb - kl)
                         }
-                        if let gradPrior { gradPrior[g * classes + k] += w * (FastMath.exp(lb) * (sampled ? mass : 1) - (sampled ? h[k] : pi[k])) }
+                        if let gradPrior {
+                            gradPrior[g * classes + k] += w * (FastMath.exp(lb) * (sampled ? mass : 1) - (sampled ? h[k] : pi[k]))
+                        }
                     }
                 }
             }

@@ -32,9 +32,12 @@ public final class StochasticNetwork: @unchecked Sendable {
 
     /// The parameter layout: each map's dense layers in order (`DenseMap.parameterLayout`: W1, b1,
     /// W2, b2, … for linear maps), then a learned prior's logits `prior<l>`.
-    public static func parameterLayout(_ architecture: Architecture, prior: LatentPrior?) -> [(name: String, rows: Int, cols: Int)] {
+    public static func parameterLayout(_ architecture: Architecture, prior: LatentPrior?) -> [(
+        name: String, rows: Int, cols: Int
+    )] {
         let maps = (1..<architecture.sizes.count).flatMap { DenseMap.parameterLayout(architecture.mapWidths($0), map: $0) }
-        let priors = prior?.kind == .learned
+        let priors =
+            prior?.kind == .learned
             ? architecture.hidden.enumerated().map { ("prior\($0.offset + 1)", 1, $0.element.width) } : []
         return maps + priors
     }
@@ -45,7 +48,8 @@ public final class StochasticNetwork: @unchecked Sendable {
     /// A learned prior starts at zero logits (uniform).
     public init(architecture: Architecture, prior: LatentPrior? = nil, reconstructsInput: Bool = false, rng: inout Xoshiro256) {
         let sizes = architecture.sizes
-        precondition(sizes.count >= 3 && sizes.allSatisfy { $0 > 0 }, "network: need ≥ 1 hidden layer and positive sizes, got \(sizes)")
+        precondition(
+            sizes.count >= 3 && sizes.allSatisfy { $0 > 0 }, "network: need ≥ 1 hidden layer and positive sizes, got \(sizes)")
         self.architecture = architecture
         self.prior = prior
         self.reconstructsInput = reconstructsInput
@@ -55,8 +59,9 @@ public final class StochasticNetwork: @unchecked Sendable {
         var maps = [DenseMap.none]
         var index = 0
         for l in 1..<sizes.count {
-            let map = DenseMap(widths: architecture.mapWidths(l), activation: architecture.activation, parameters: parameters,
-                               firstIndex: index)
+            let map = DenseMap(
+                widths: architecture.mapWidths(l), activation: architecture.activation, parameters: parameters,
+                firstIndex: index)
             for k in 0..<map.depth {
                 let bound = 1 / Float(map.widths[k]).squareRoot()
                 for t in [map.weights[k], map.biases[k]] {
@@ -102,8 +107,10 @@ extension StochasticNetwork {
     }
 
     /// A network of the same shape holding a copy of `parameters` (e.g. the best-so-far set).
-    public convenience init(architecture: Architecture, prior: LatentPrior? = nil, reconstructsInput: Bool = false,
-                            copying parameters: ParameterSet) {
+    public convenience init(
+        architecture: Architecture, prior: LatentPrior? = nil, reconstructsInput: Bool = false,
+        copying parameters: ParameterSet
+    ) {
         var unused = Xoshiro256(seed: 0)
         self.init(architecture: architecture, prior: prior, reconstructsInput: reconstructsInput, rng: &unused)
         self.parameters.copy(from: parameters)

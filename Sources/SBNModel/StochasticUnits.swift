@@ -97,26 +97,30 @@ public protocol StochasticUnits: Sendable, CustomStringConvertible {
     func noise(for surrogate: UnitSurrogate) -> UnitNoise
     /// Values (and, when `local` is given, what `backward` or a score-function estimator needs)
     /// for `rows` rows of logits and noise.
-    func sample(_ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
-                values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float)
+    func sample(
+        _ surrogate: UnitSurrogate, logits: UnsafePointer<Float>, noise: UnsafePointer<Float>,
+        values: UnsafeMutablePointer<Float>, local: UnsafeMutablePointer<Float>?, rows: Int, temperature: Float)
     /// The pathwise backward pass of a pathwise `surrogate`: ∂loss/∂logits from ∂loss/∂values and
     /// the `local` that `sample` wrote.
-    func backward(_ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
-                  gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float)
+    func backward(
+        _ surrogate: UnitSurrogate, gradValues: UnsafePointer<Float>, local: UnsafePointer<Float>,
+        gradLogits: UnsafeMutablePointer<Float>, rows: Int, temperature: Float)
 
     /// The prior term of `rows` rows, added to `rowLoss` (`scratch`: rows × width floats of the
     /// caller's, for vectorised intermediate values): log q(h | a) − log p(h | b) at the values
     /// h (`sampled`), or KL(q(· | a) ‖ p(· | b)) (`analytic`), with b the prior's logits (one row,
     /// shared). See `PriorTerms.swift`.
-    func addPriorTerm(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
-                      prior: UnsafePointer<Float>, rows: Int, rowLoss: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>)
+    func addPriorTerm(
+        _ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
+        prior: UnsafePointer<Float>, rows: Int, rowLoss: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>)
     /// Adds weight[r] times the prior term's derivatives: ∂/∂h into `gradValues` (sampled only:
     /// the analytic KL does not depend on h), ∂/∂a at fixed h into `gradLogits`, and ∂/∂b summed
     /// over the rows into `gradPrior`.
-    func addPriorTermGradient(_ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
-                              prior: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
-                              gradValues: UnsafeMutablePointer<Float>?, gradLogits: UnsafeMutablePointer<Float>?,
-                              gradPrior: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>)
+    func addPriorTermGradient(
+        _ divergence: LatentPrior.Divergence, values: UnsafePointer<Float>, logits: UnsafePointer<Float>,
+        prior: UnsafePointer<Float>, rows: Int, weights: UnsafePointer<Float>,
+        gradValues: UnsafeMutablePointer<Float>?, gradLogits: UnsafeMutablePointer<Float>?,
+        gradPrior: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>)
 }
 
 extension StochasticUnits {

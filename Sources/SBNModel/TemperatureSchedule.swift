@@ -63,7 +63,8 @@ public struct SlopeTemperature: TemperatureSchedule {
     }
 
     public static let name = "slope"
-    public static let summary = "τ = 1/s, s = min(slope_max, slope + increase·⌊t/every⌋): Chung et al. 2017's linear slope annealing"
+    public static let summary =
+        "τ = 1/s, s = min(slope_max, slope + increase·⌊t/every⌋): Chung et al. 2017's linear slope annealing"
     let options: Options
     public init(options: Options) { self.options = options }
     public func temperature(atStep step: Int) -> Float {
@@ -75,5 +76,6 @@ public struct SlopeTemperature: TemperatureSchedule {
 /// Schedules by name. Adding one: a type above (or in its own file) plus one line here.
 public enum ScheduleRegistry {
     public static let registry = Registry<any TemperatureSchedule.Type>(
-        kind: "schedule", [FixedTemperature.self, ExponentialTemperature.self, SlopeTemperature.self]) { $0 }
+        kind: "schedule", [FixedTemperature.self, ExponentialTemperature.self, SlopeTemperature.self]
+    ) { $0 }
 }

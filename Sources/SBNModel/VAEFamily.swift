@@ -27,7 +27,8 @@ public enum VAEFamily: ModelFamily {
     }
 
     public static let name = "vae"
-    public static let summary = "discrete-latent VAE: encoder → one stochastic layer → decoder, the whole digit (Jang et al. 2017 §4.2)"
+    public static let summary =
+        "discrete-latent VAE: encoder → one stochastic layer → decoder, the whole digit (Jang et al. 2017 §4.2)"
     public static let task = Task.fullImage
 
     public static func problem(layers: Architecture, options: Options, trainingSamples: Int) -> (path: String, message: String)? {
@@ -42,14 +43,18 @@ public enum VAEFamily: ModelFamily {
             if widths.count > 8 { return (key, "expected at most 8 hidden layers, got \(widths.count)") }
         }
         if options.kl == .analytic && trainingSamples > 1 {
-            return ("model.kl", "analytic KL is the m = 1 objective; the m-sample bound (samples.train = \(trainingSamples)) needs kl: sampled")
+            return (
+                "model.kl",
+                "analytic KL is the m = 1 objective; the m-sample bound (samples.train = \(trainingSamples)) needs kl: sampled"
+            )
         }
         return nil
     }
 
     public static func architecture(layers: Architecture, options: Options) -> (Architecture, LatentPrior?) {
-        let architecture = Architecture(input: layers.input, hidden: layers.hidden, output: layers.output,
-                                        mapHidden: [options.encoderHidden, options.decoderHidden], activation: options.activation)
+        let architecture = Architecture(
+            input: layers.input, hidden: layers.hidden, output: layers.output,
+            mapHidden: [options.encoderHidden, options.decoderHidden], activation: options.activation)
         return (architecture, LatentPrior(kind: options.prior, divergence: options.kl))
     }
 }

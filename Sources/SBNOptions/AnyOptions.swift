@@ -17,9 +17,12 @@ public struct AnyOptions: Codable, Equatable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         guard let resolver = decoder.userInfo[OptionsResolver.key] as? OptionsResolver,
-              let type = resolver.types[decoder.codingPath.map(\.stringValue).joined(separator: ".")] else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "no options type known here"))
+            let type = resolver.types[decoder.codingPath.map(\.stringValue).joined(separator: ".")]
+        else {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "no options type known here"))
         }
         value = try type.init(from: decoder)
     }

@@ -41,7 +41,8 @@ public enum AtomicFile {
             // Name the file asked for, not the temporary one, with what the system said.
             let ns = error as NSError
             guard ns.domain == NSCocoaErrorDomain else { throw error }
-            let code = (ns.userInfo[NSUnderlyingErrorKey] as? NSError)?.code
+            let code =
+                (ns.userInfo[NSUnderlyingErrorKey] as? NSError)?.code
                 ?? [NSFileWriteNoPermissionError: Int(EACCES), NSFileWriteOutOfSpaceError: Int(ENOSPC)][ns.code] ?? Int(EIO)
             throw Failure(description: "\(path): not written (\(String(cString: strerror(Int32(code)))))")
         }

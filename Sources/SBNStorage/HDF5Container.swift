@@ -26,8 +26,9 @@ extension HDF5Container {
     }
 
     public func createGroup(_ name: String) throws -> HDF5Group {
-        let gid = try check(id: H5Gcreate2(id, name, sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
-                            "create group \(childPath(name)) in \(file.filePath)")
+        let gid = try check(
+            id: H5Gcreate2(id, name, sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
+            "create group \(childPath(name)) in \(file.filePath)")
         return HDF5Group(id: gid, file: file, path: childPath(name))
     }
 
@@ -53,8 +54,10 @@ extension HDF5Container {
     ///   - maxShape: per-dimension maximum, `nil` for unlimited (extendable) dimensions; defaults to `shape`.
     ///   - chunks: chunk dimensions; required for extendable or compressed datasets.
     ///   - compression: deflate level 1–9 (with the shuffle filter), or `nil` for none.
-    public func createDataset<T: HDF5Element>(_ name: String, of: T.Type, shape: [Int], maxShape: [Int?]? = nil,
-                                              chunks: [Int]? = nil, compression: Int? = nil) throws -> HDF5Dataset {
+    public func createDataset<T: HDF5Element>(
+        _ name: String, of: T.Type, shape: [Int], maxShape: [Int?]? = nil,
+        chunks: [Int]? = nil, compression: Int? = nil
+    ) throws -> HDF5Dataset {
         let dims = shape.map { hsize_t($0) }
         let maxDims = (maxShape ?? shape.map { Optional($0) }).map { $0.map { hsize_t($0) } ?? sbn_H5S_UNLIMITED() }
         precondition(maxDims.count == dims.count, "createDataset: maxShape rank differs from shape rank")
@@ -70,15 +73,18 @@ extension HDF5Container {
                 try check(H5Pset_deflate(dcpl, UInt32(level)), "deflate filter of \(childPath(name))")
             }
         }
-        let did = try check(id: H5Dcreate2(id, name, T.hdf5Type, space, sbn_H5P_DEFAULT(), dcpl, sbn_H5P_DEFAULT()),
-                            "create dataset \(childPath(name)) in \(file.filePath)")
+        let did = try check(
+            id: H5Dcreate2(id, name, T.hdf5Type, space, sbn_H5P_DEFAULT(), dcpl, sbn_H5P_DEFAULT()),
+            "create dataset \(childPath(name)) in \(file.filePath)")
         return HDF5Dataset(id: did, file: file, path: childPath(name))
     }
 
     /// Creates a dataset and writes `values` into it in one call.
     @discardableResult
-    public func write<T: HDF5Element>(_ name: String, _ values: [T], shape: [Int]? = nil,
-                                      chunks: [Int]? = nil, compression: Int? = nil) throws -> HDF5Dataset {
+    public func write<T: HDF5Element>(
+        _ name: String, _ values: [T], shape: [Int]? = nil,
+        chunks: [Int]? = nil, compression: Int? = nil
+    ) throws -> HDF5Dataset {
         let ds = try createDataset(name, of: T.self, shape: shape ?? [values.count], chunks: chunks, compression: compression)
         try ds.write(values)
         return ds
@@ -93,8 +99,9 @@ extension HDF5Container {
         let dims = [hsize_t(values.count)]
         let space = try check(id: H5Screate_simple(1, dims, nil), "dataspace for \(childPath(name))")
         defer { H5Sclose(space) }
-        let did = try check(id: H5Dcreate2(id, name, type, space, sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
-                            "create dataset \(childPath(name)) in \(file.filePath)")
+        let did = try check(
+            id: H5Dcreate2(id, name, type, space, sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
+            "create dataset \(childPath(name)) in \(file.filePath)")
         let ds = HDF5Dataset(id: did, file: file, path: childPath(name))
         var pointers: [UnsafeMutablePointer<CChar>?] = values.map { strdup($0) }
         defer { for p in pointers { free(p) } }
@@ -106,11 +113,14 @@ extension HDF5Container {
 
     /// Creates an extendable dataset with zero rows: 1-D when `columns` is nil, else (0, columns).
     /// Rows are added with `HDF5Dataset.append`.
-    public func createExtendable<T: HDF5Element>(_ name: String, of: T.Type, columns: Int? = nil,
-                                                 chunkRows: Int = 256) throws -> HDF5Dataset {
+    public func createExtendable<T: HDF5Element>(
+        _ name: String, of: T.Type, columns: Int? = nil,
+        chunkRows: Int = 256
+    ) throws -> HDF5Dataset {
         if let columns {
-            return try createDataset(name, of: T.self, shape: [0, columns], maxShape: [nil, columns],
-                                     chunks: [chunkRows, columns])
+            return try createDataset(
+                name, of: T.self, shape: [0, columns], maxShape: [nil, columns],
+                chunks: [chunkRows, columns])
         }
         return try createDataset(name, of: T.self, shape: [0], maxShape: [nil], chunks: [chunkRows])
     }

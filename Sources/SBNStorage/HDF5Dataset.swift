@@ -88,7 +88,8 @@ public final class HDF5Dataset: HDF5Node {
         let counts = [hsize_t(range.count)] + dims.dropFirst().map { hsize_t($0) }
         try withHyperslab(start: start, counts: counts) { fileSpace, memSpace in
             try values.withUnsafeMutableBufferPointer { buf in
-                try check(H5Dread(id, T.hdf5Type, memSpace, fileSpace, sbn_H5P_DEFAULT(), buf.baseAddress), "read rows of \(location)")
+                try check(
+                    H5Dread(id, T.hdf5Type, memSpace, fileSpace, sbn_H5P_DEFAULT(), buf.baseAddress), "read rows of \(location)")
             }
         }
         return values
@@ -114,7 +115,8 @@ public final class HDF5Dataset: HDF5Node {
         let counts = [hsize_t(newRows)] + dims.dropFirst().map { hsize_t($0) }
         try withHyperslab(start: start, counts: counts) { fileSpace, memSpace in
             try values.withUnsafeBufferPointer { buf in
-                try check(H5Dwrite(id, T.hdf5Type, memSpace, fileSpace, sbn_H5P_DEFAULT(), buf.baseAddress), "append to \(location)")
+                try check(
+                    H5Dwrite(id, T.hdf5Type, memSpace, fileSpace, sbn_H5P_DEFAULT(), buf.baseAddress), "append to \(location)")
             }
         }
     }
@@ -136,7 +138,8 @@ public final class HDF5Dataset: HDF5Node {
         for d in cur {
             let (product, overflow) = total.multipliedReportingOverflow(by: d)
             guard !overflow, product <= Self.maxElements else {
-                throw HDF5Error(operation: "\(location): declares shape \(cur), more than \(Self.maxElements) elements", hdf5Message: "")
+                throw HDF5Error(
+                    operation: "\(location): declares shape \(cur), more than \(Self.maxElements) elements", hdf5Message: "")
             }
             total = product
         }

@@ -18,13 +18,15 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
     static func current(_ operation: String) -> HDF5Error {
         var messages: [String] = []
         withUnsafeMutablePointer(to: &messages) { ptr in
-            _ = H5Ewalk2(sbn_H5E_DEFAULT(), H5E_WALK_DOWNWARD, { _, err, context in
-                guard let err, let desc = err.pointee.desc, let context else { return 0 }
-                let list = context.assumingMemoryBound(to: [String].self)
-                let text = String(cString: desc)
-                if !text.isEmpty && !list.pointee.contains(text) { list.pointee.append(text) }
-                return 0
-            }, ptr)
+            _ = H5Ewalk2(
+                sbn_H5E_DEFAULT(), H5E_WALK_DOWNWARD,
+                { _, err, context in
+                    guard let err, let desc = err.pointee.desc, let context else { return 0 }
+                    let list = context.assumingMemoryBound(to: [String].self)
+                    let text = String(cString: desc)
+                    if !text.isEmpty && !list.pointee.contains(text) { list.pointee.append(text) }
+                    return 0
+                }, ptr)
         }
         H5Eclear2(sbn_H5E_DEFAULT())
         return HDF5Error(operation: operation, hdf5Message: messages.prefix(3).joined(separator: "; "))

@@ -40,8 +40,9 @@ public final class HDF5File: HDF5Container {
     /// Creates a new file, replacing any existing file at `path`.
     public static func create(_ path: String) throws -> HDF5File {
         quietHDF5()
-        let id = try check(id: H5Fcreate(path, sbn_H5F_ACC_TRUNC(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
-                           "\(path): cannot create HDF5 file")
+        let id = try check(
+            id: H5Fcreate(path, sbn_H5F_ACC_TRUNC(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
+            "\(path): cannot create HDF5 file")
         return HDF5File(id: id, filePath: path)
     }
 

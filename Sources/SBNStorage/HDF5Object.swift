@@ -126,13 +126,15 @@ extension HDF5Object {
 
     private func writeAttribute(_ name: String, type: hid_t, dims: [hsize_t], body: (hid_t) throws -> Void) throws {
         if hasAttribute(name) { try check(H5Adelete(id, name), "replace attribute \(name) of \(location)") }
-        let space = dims.isEmpty
+        let space =
+            dims.isEmpty
             ? H5Screate(H5S_SCALAR)
             : dims.withUnsafeBufferPointer { H5Screate_simple(1, $0.baseAddress, nil) }
         _ = try check(id: space, "dataspace for attribute \(name)")
         defer { H5Sclose(space) }
-        let attr = try check(id: H5Acreate2(id, name, type, space, sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
-                             "create attribute \(name) of \(location)")
+        let attr = try check(
+            id: H5Acreate2(id, name, type, space, sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
+            "create attribute \(name) of \(location)")
         defer { H5Aclose(attr) }
         try body(attr)
     }
@@ -151,8 +153,10 @@ func stringFromCBuffer(_ buf: [CChar]) -> String {
 
 /// The names HDF5 lists by index (links, attributes): `fetch(i, nil, 0)` gives a name's length,
 /// `fetch(i, buffer, size)` copies it.
-func namesByIndex(_ count: hsize_t, _ operation: @autoclosure () -> String,
-                  fetch: (hsize_t, UnsafeMutablePointer<CChar>?, Int) -> Int) throws -> [String] {
+func namesByIndex(
+    _ count: hsize_t, _ operation: @autoclosure () -> String,
+    fetch: (hsize_t, UnsafeMutablePointer<CChar>?, Int) -> Int
+) throws -> [String] {
     try (0..<count).map { i in
         let len = fetch(i, nil, 0)
         guard len >= 0 else { throw HDF5Error.current(operation()) }

@@ -21,8 +21,9 @@ public final class RunLock {
     /// writers of this run killed mid-write left behind (`AtomicFile`'s `<results>.tmp-<pid>`
     /// whose process is gone): only the lock holder may, so no live write loses its file.
     public convenience init(results: String) throws {
-        try self.init(lockFile: results + ".lock", results: results,
-                      busy: { "\(results): another process is writing this run (\($0)); wait for it or stop it" })
+        try self.init(
+            lockFile: results + ".lock", results: results,
+            busy: { "\(results): another process is writing this run (\($0)); wait for it or stop it" })
     }
 
     /// A lock on `lockFile`; `busy(holder)` is the message when another process holds it, and

@@ -38,10 +38,12 @@ public struct SlurmExecutor {
     /// from any folder).
     public func script(jobsFile: String) -> String {
         let sweep = runner.sweep, out = absolute(runner.outputFolder)
-        var directives = ["--job-name=\(sweep.name)", "--array=0-\(sweep.points.count - 1)",
-                          "--cpus-per-task=\(options.cpusPerTask ?? runner.threadsPerJob)",
-                          "--output=\(out)/slurm-%A_%a.out", "--open-mode=append", "--chdir=\(FileManager.default.currentDirectoryPath)",
-                          "--signal=B:USR1@\(options.warning)", "--requeue"]
+        var directives = [
+            "--job-name=\(sweep.name)", "--array=0-\(sweep.points.count - 1)",
+            "--cpus-per-task=\(options.cpusPerTask ?? runner.threadsPerJob)",
+            "--output=\(out)/slurm-%A_%a.out", "--open-mode=append", "--chdir=\(FileManager.default.currentDirectoryPath)",
+            "--signal=B:USR1@\(options.warning)", "--requeue",
+        ]
         if let p = options.partition { directives.append("--partition=\(p)") }
         if let t = options.time { directives.append("--time=\(t)") }
         directives += options.sbatchArgs
@@ -90,7 +92,8 @@ public struct SlurmExecutor {
         let script = try write(executable: executable)
         let result = try Self.command("sbatch", ["--parsable", script])
         guard result.status == 0, let id = result.output.split(separator: ";").first.map(String.init), !id.isEmpty else {
-            throw Failure(description: "sbatch \(script): \(result.output.isEmpty ? "exit status \(result.status)" : result.output)")
+            throw Failure(
+                description: "sbatch \(script): \(result.output.isEmpty ? "exit status \(result.status)" : result.output)")
         }
         log("submitted job array \(id) (\(runner.sweep.points.count) tasks) from \(script)")
         return id.trimmingCharacters(in: .whitespacesAndNewlines)

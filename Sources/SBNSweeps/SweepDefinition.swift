@@ -50,20 +50,25 @@ public struct SweepDefinition: Sendable {
         try validateAxes([("sweep", sweep), ("zip", zip)], base: base, file: file)
         let excluded = try exclusions(tree, axes: sweep + zip, file: file)
         let combos = combinations(sweep: sweep, zip: zip).filter { combo in
-            !excluded.contains { rule in rule.allSatisfy { axis, values in combo.contains { $0.axis == axis && values.contains(ConfigNode.text($0.value)) } } }
+            !excluded.contains { rule in
+                rule.allSatisfy { axis, values in combo.contains { $0.axis == axis && values.contains(ConfigNode.text($0.value)) }
+                }
+            }
         }
         let points = try combos.enumerated().map { index, combo -> Point in
             var t = base
             for (axis, value) in combo { ConfigNode.set(value, at: ConfigNode.path(axis), in: &t) }
-            return Point(index: index, assignments: combo.map { ($0.axis, ConfigNode.text($0.value)) },
-                         config: try ConfigLoader.resolve(t, file: file))
+            return Point(
+                index: index, assignments: combo.map { ($0.axis, ConfigNode.text($0.value)) },
+                config: try ConfigLoader.resolve(t, file: file))
         }
         if let duplicate = Dictionary(grouping: points, by: \.name).first(where: { $0.value.count > 1 })?.key {
             throw ConfigError(file: file, path: "sweep", "point \(duplicate) appears more than once")
         }
         let axes = sweep.map(\.axis) + zip.map(\.axis)
-        return SweepDefinition(file: file, name: base["name"]?.string ?? "sweep", description: base["description"]?.string ?? "",
-                               axes: axes, points: points, selection: try SweepSelection.parse(tree, axes: axes, file: file))
+        return SweepDefinition(
+            file: file, name: base["name"]?.string ?? "sweep", description: base["description"]?.string ?? "",
+            axes: axes, points: points, selection: try SweepSelection.parse(tree, axes: axes, file: file))
     }
 
     typealias Axis = (axis: String, values: [Node])
@@ -75,7 +80,9 @@ public struct SweepDefinition: Sendable {
     ///     exclude: [{estimator: [reinforce, darn], temperature.rate: [1.0e-5]}]
     static func exclusions(_ tree: Node, axes: [Axis], file: String) throws -> [[(axis: String, values: Set<String>)]] {
         guard let raw = tree["exclude"] else { return [] }
-        guard let rules = raw.sequence else { throw ConfigError(file: file, path: "exclude", "expected a list of {axis: [values]} rules") }
+        guard let rules = raw.sequence else {
+            throw ConfigError(file: file, path: "exclude", "expected a list of {axis: [values]} rules")
+        }
         return try rules.enumerated().map { i, rule in
             guard rule.mapping?.isEmpty == false else {
                 throw ConfigError(file: file, path: "exclude[\(i)]", "expected a mapping of sweep axes to lists of values")
@@ -107,7 +114,9 @@ public struct SweepDefinition: Sendable {
                     var t = base
                     ConfigNode.set(v, at: ConfigNode.path(axis), in: &t)
                     if section == "zip" {
-                        for other in axes where other.axis != axis { ConfigNode.set(other.values[i], at: ConfigNode.path(other.axis), in: &t) }
+                        for other in axes where other.axis != axis {
+                            ConfigNode.set(other.values[i], at: ConfigNode.path(other.axis), in: &t)
+                        }
                     }
                     do { _ = try ConfigLoader.resolve(t, file: file) } catch let e as ConfigError where e.path.hasPrefix(axis) {
                         throw ConfigError(file: file, path: "\(section).\(axis)[\(i)]", e.message)
@@ -152,8 +161,9 @@ public struct SweepDefinition: Sendable {
             // times. (Zipped axes repeat values by design; their tuples are checked as point names.)
             for (i, v) in list.enumerated() where key == "sweep" {
                 if let j = list.prefix(i).firstIndex(where: { sameValue($0, v) }) {
-                    throw ConfigError(file: file, path: "\(key).\(path)[\(i)]",
-                                      "\(ConfigNode.text(v)) is the same value as \(key).\(path)[\(j)] (\(ConfigNode.text(list[j])))")
+                    throw ConfigError(
+                        file: file, path: "\(key).\(path)[\(i)]",
+                        "\(ConfigNode.text(v)) is the same value as \(key).\(path)[\(j)] (\(ConfigNode.text(list[j])))")
                 }
             }
             return (path, Array(list))

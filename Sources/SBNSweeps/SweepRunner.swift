@@ -34,8 +34,10 @@ public struct SweepRunner {
     public func command(for point: SweepDefinition.Point, executable: String? = nil, absolutePaths: Bool = false) -> [String] {
         let cwd = FileManager.default.currentDirectoryPath
         func path(_ p: String) -> String { absolutePaths && !p.hasPrefix("/") ? cwd + "/" + p : p }
-        return [executable ?? self.executable, "run", path(definition(of: point)), "--out", path(folder(of: point)), "--resume",
-                "--threads", "\(threadsPerJob)"]
+        return [
+            executable ?? self.executable, "run", path(definition(of: point)), "--out", path(folder(of: point)), "--resume",
+            "--threads", "\(threadsPerJob)",
+        ]
     }
 
     /// Writes each point's resolved definition (JSON, a valid experiment file) into its folder.
@@ -48,8 +50,9 @@ public struct SweepRunner {
             let json = point.config.json + "\n"
             if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
                 guard let saved = try? ExperimentConfig(json: existing), saved.sameRun(as: point.config) else {
-                    throw ConfigError(file: sweep.file, path: "sweep",
-                                      "\(path) holds another definition for point \(point.name); use another --out")
+                    throw ConfigError(
+                        file: sweep.file, path: "sweep",
+                        "\(path) holds another definition for point \(point.name); use another --out")
                 }
                 if existing == json { continue }
             }
@@ -69,8 +72,9 @@ public struct SweepRunner {
     public func run() throws -> [PointState] {
         // One sweep per folder: a second would start the same points and interleave their logs.
         try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
-        let lock = try RunLock(lockFile: outputFolder + "/sweep.lock", results: outputFolder + "/summary.h5",
-                               busy: { "\(outputFolder): another sweep holds this folder (\($0)); wait for it or stop it" })
+        let lock = try RunLock(
+            lockFile: outputFolder + "/sweep.lock", results: outputFolder + "/summary.h5",
+            busy: { "\(outputFolder): another sweep holds this folder (\($0)); wait for it or stop it" })
         defer { withExtendedLifetime(lock) {} }
         try prepare()
         var states = try run(sweep.points, stage: "")
@@ -99,8 +103,9 @@ public struct SweepRunner {
     private func run(_ points: [SweepDefinition.Point], stage: String) throws -> [PointState] {
         var states = points.map { Self.state(ofResults: results(of: $0)) == .finished ? PointState.finished : .pending }
         let skipped = states.filter { $0 == .finished }.count
-        log("sweep \(sweep.name)\(stage): \(points.count) points, \(skipped) already finished, \(jobs) parallel jobs, "
-            + "\(threadsPerJob) threads each → \(outputFolder)")
+        log(
+            "sweep \(sweep.name)\(stage): \(points.count) points, \(skipped) already finished, \(jobs) parallel jobs, "
+                + "\(threadsPerJob) threads each → \(outputFolder)")
         var running: [Int: Process] = [:]
         var durations: [Double] = []
         var started: [Int: Date] = [:]
@@ -167,7 +172,8 @@ public struct SweepRunner {
         guard fd >= 0 else { throw AtomicFile.Failure(description: "\(path): cannot open (\(String(cString: strerror(errno))))") }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         let stamp = ISO8601DateFormatter().string(from: Date())
-        let header = "=== \(stamp) session of sweep pid \(getpid()) on \(ProcessInfo.processInfo.hostName): "
+        let header =
+            "=== \(stamp) session of sweep pid \(getpid()) on \(ProcessInfo.processInfo.hostName): "
             + command.map(quote).joined(separator: " ") + "\n"
         try handle.write(contentsOf: Data(header.utf8))
         return handle
@@ -176,7 +182,8 @@ public struct SweepRunner {
     /// The status recorded in a results file, or nil when there is none (or it is unreadable).
     public static func state(ofResults path: String) -> RunRecord.Status? {
         guard FileManager.default.fileExists(atPath: path), let f = try? HDF5File.open(path),
-              let s = try? f.stringAttribute("status") else { return nil }
+            let s = try? f.stringAttribute("status")
+        else { return nil }
         return RunRecord.Status(rawValue: s)
     }
 
@@ -199,6 +206,7 @@ public struct SweepRunner {
     }
 
     static func quote(_ s: String) -> String {
-        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=~,:".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=~,:".contains($0) }
+            ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

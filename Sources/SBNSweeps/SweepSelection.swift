@@ -26,8 +26,9 @@ public struct SweepSelection: Sendable, Equatable {
     static func parse(_ tree: Node, axes: [String], file: String) throws -> SweepSelection? {
         guard let raw = tree["select"] else { return nil }
         guard let section = raw.mapping, let node = section["axis"],
-              let selected = node.string.map({ [$0] }) ?? node.sequence?.compactMap(\.string), !selected.isEmpty,
-              node.string != nil || selected.count == node.sequence?.count else {
+            let selected = node.string.map({ [$0] }) ?? node.sequence?.compactMap(\.string), !selected.isEmpty,
+            node.string != nil || selected.count == node.sequence?.count
+        else {
             throw ConfigError(file: file, path: "select", "expected {axis: <sweep axis or list of axes>, seeds: [..]}")
         }
         if let extra = section.keys.compactMap { $0.string }.first(where: { !["axis", "seeds"].contains($0) }) {
@@ -36,10 +37,13 @@ public struct SweepSelection: Sendable, Equatable {
         if let axis = selected.first(where: { !axes.contains($0) || $0 == "seed" }) {
             throw ConfigError(file: file, path: "select.axis", "\(axis) is not an axis of sweep: or zip: (other than seed)")
         }
-        guard Set(selected).count == selected.count else { throw ConfigError(file: file, path: "select.axis", "an axis is listed twice") }
+        guard Set(selected).count == selected.count else {
+            throw ConfigError(file: file, path: "select.axis", "an axis is listed twice")
+        }
         guard axes.contains("seed") else { throw ConfigError(file: file, path: "select", "needs seed as a sweep axis") }
         guard let list = section["seeds"]?.sequence, !list.isEmpty,
-              let seeds = Optional(list.compactMap { $0.int.flatMap { $0 >= 0 ? UInt64($0) : nil } }), seeds.count == list.count else {
+            let seeds = Optional(list.compactMap { $0.int.flatMap { $0 >= 0 ? UInt64($0) : nil } }), seeds.count == list.count
+        else {
             throw ConfigError(file: file, path: "select.seeds", "expected a non-empty list of seeds ≥ 0")
         }
         return SweepSelection(axes: selected, seeds: seeds)
@@ -48,15 +52,20 @@ public struct SweepSelection: Sendable, Equatable {
     /// The points of the second stage, given each grid point's best validation NLL (nil while it
     /// has not run, +∞ when it failed): for each group, its chosen point with each seed the grid
     /// lacks. Groups with points still to run choose nothing yet.
-    public func points(of grid: [SweepDefinition.Point], bestValid: (SweepDefinition.Point) -> Double?) -> [SweepDefinition.Point] {
-        let groups = Dictionary(grouping: grid) { p in p.assignments.filter { !axes.contains($0.axis) && $0.axis != "seed" }.map(\.value) }
+    public func points(of grid: [SweepDefinition.Point], bestValid: (SweepDefinition.Point) -> Double?) -> [SweepDefinition.Point]
+    {
+        let groups = Dictionary(grouping: grid) { p in
+            p.assignments.filter { !axes.contains($0.axis) && $0.axis != "seed" }.map(\.value)
+        }
         var extra: [SweepDefinition.Point] = []
         for key in groups.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let members = groups[key]!
             let valid = members.map(bestValid)
             guard valid.allSatisfy({ $0 != nil }) else { continue }
             let rows = zip(members, valid).map { (value: $0.selected(axes), seed: $0.value(of: "seed") ?? "", valid: $1!) }
-            guard let chosen = Self.choose(rows), let point = members.first(where: { $0.selected(axes) == chosen }) else { continue }
+            guard let chosen = Self.choose(rows), let point = members.first(where: { $0.selected(axes) == chosen }) else {
+                continue
+            }
             let gridSeeds = Set(members.compactMap { $0.value(of: "seed") })
             for seed in seeds where !gridSeeds.contains("\(seed)") {
                 extra.append(point.withSeed(seed, index: grid.count + extra.count))
@@ -92,7 +101,8 @@ extension SweepDefinition.Point {
     func withSeed(_ seed: UInt64, index: Int) -> SweepDefinition.Point {
         var config = self.config
         config.seed = seed
-        return SweepDefinition.Point(index: index, assignments: assignments.map { $0.axis == "seed" ? ($0.axis, "\(seed)") : $0 },
-                                     config: config)
+        return SweepDefinition.Point(
+            index: index, assignments: assignments.map { $0.axis == "seed" ? ($0.axis, "\(seed)") : $0 },
+            config: config)
     }
 }

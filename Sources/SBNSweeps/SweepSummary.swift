@@ -50,7 +50,9 @@ public struct SweepSummary: Sendable {
     /// Reads every `run.h5` below `folder` (with `points`, only those of these point folders: a
     /// sweep's summary leaves out runs of points no longer in its definition). Unreadable files
     /// become rows with status `unreadable`.
-    public static func collect(_ folder: String, points: Set<String>? = nil, selectionAxes: [String]? = nil) throws -> SweepSummary {
+    public static func collect(_ folder: String, points: Set<String>? = nil, selectionAxes: [String]? = nil) throws
+        -> SweepSummary
+    {
         // Without a definition (`sbnlab collect`), the axes the folder's previous summary selected.
         let selected = selectionAxes ?? (try? read(folder + "/summary.h5").selectionAxes) ?? ["lr"]
         guard let walker = FileManager.default.enumerator(atPath: folder) else {
@@ -69,16 +71,21 @@ public struct SweepSummary: Sendable {
             do {
                 let r = try ResultsFile.readRecord(folder + "/" + rel)
                 flat.append(Self.flatten(r.configJSON))
-                rows.append(Row(point: point, path: rel, estimator: r.config.estimator,
-                                paperColumn: PaperColumn(r.config)?.rawValue ?? "", status: r.status.rawValue, params: [:],
-                                bestValidNLL: r.bestValidNLL,
-                                testNLL: r.test?.nll ?? .nan, testSEM: r.test?.sem ?? .nan,
-                                testNegELBO: r.test?.negELBO ?? .nan, testNegELBOSem: r.test?.negELBOSem ?? .nan, epochs: r.epochsDone,
-                                wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll)))
+                rows.append(
+                    Row(
+                        point: point, path: rel, estimator: r.config.estimator,
+                        paperColumn: PaperColumn(r.config)?.rawValue ?? "", status: r.status.rawValue, params: [:],
+                        bestValidNLL: r.bestValidNLL,
+                        testNLL: r.test?.nll ?? .nan, testSEM: r.test?.sem ?? .nan,
+                        testNegELBO: r.test?.negELBO ?? .nan, testNegELBOSem: r.test?.negELBOSem ?? .nan, epochs: r.epochsDone,
+                        wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll)))
             } catch {
                 flat.append([:])
-                rows.append(Row(point: point, path: rel, estimator: "", paperColumn: "", status: "unreadable", params: [:], bestValidNLL: .nan, testNLL: .nan,
-                                testSEM: .nan, epochs: 0, wallTime: 0, error: "\(error)", validCurve: []))
+                rows.append(
+                    Row(
+                        point: point, path: rel, estimator: "", paperColumn: "", status: "unreadable", params: [:],
+                        bestValidNLL: .nan, testNLL: .nan,
+                        testSEM: .nan, epochs: 0, wallTime: 0, error: "\(error)", validCurve: []))
             }
         }
         let keys = Set(flat.flatMap(\.keys)).subtracting(["name", "description"])
@@ -94,7 +101,8 @@ public struct SweepSummary: Sendable {
     /// no axis of its own.
     static func followsComponent(_ k: String, _ flat: [[String: String]]) -> Bool {
         guard let slot = ExperimentConfig.components.first(where: { k == $0.options || k.hasPrefix($0.options + ".") }),
-              k != slot.name else { return false }
+            k != slot.name
+        else { return false }
         let groups = Dictionary(grouping: flat, by: { $0[slot.name] ?? "" })
         return groups.values.allSatisfy { runs in Set(runs.map { $0[k] ?? "" }).count <= 1 }
     }
@@ -115,18 +123,24 @@ public struct SweepSummary: Sendable {
         let valid: [Double] = try f.dataset("best_valid_nll").read(), test: [Double] = try f.dataset("test_nll").read()
         let sem: [Double] = try f.dataset("test_nll_sem").read(), wall: [Double] = try f.dataset("wall_time").read()
         let epochs: [Int64] = try f.dataset("epochs").read()
-        let estimators = f.contains("estimator") ? try f.dataset("estimator").readStrings() : Array(repeating: "", count: points.count)
-        let paperColumns = f.contains("paper_column") ? try f.dataset("paper_column").readStrings() : Array(repeating: "", count: points.count)
+        let estimators =
+            f.contains("estimator") ? try f.dataset("estimator").readStrings() : Array(repeating: "", count: points.count)
+        let paperColumns =
+            f.contains("paper_column") ? try f.dataset("paper_column").readStrings() : Array(repeating: "", count: points.count)
         let negELBO: [Double]? = f.contains("test_neg_elbo") ? try f.dataset("test_neg_elbo").read() : nil
         let negELBOSem: [Double]? = f.contains("test_neg_elbo_sem") ? try f.dataset("test_neg_elbo_sem").read() : nil
         // One value per run in every column (a shorter hand-edited column trapped in `show`).
-        let lengths: [(String, Int)] = [("path", paths.count), ("status", status.count), ("error", errors.count),
-                                        ("best_valid_nll", valid.count), ("test_nll", test.count), ("test_nll_sem", sem.count),
-                                        ("wall_time", wall.count), ("epochs", epochs.count), ("estimator", estimators.count),
-                                        ("paper_column", paperColumns.count), ("test_neg_elbo", negELBO?.count ?? points.count),
-                                        ("test_neg_elbo_sem", negELBOSem?.count ?? points.count)]
+        let lengths: [(String, Int)] = [
+            ("path", paths.count), ("status", status.count), ("error", errors.count),
+            ("best_valid_nll", valid.count), ("test_nll", test.count), ("test_nll_sem", sem.count),
+            ("wall_time", wall.count), ("epochs", epochs.count), ("estimator", estimators.count),
+            ("paper_column", paperColumns.count), ("test_neg_elbo", negELBO?.count ?? points.count),
+            ("test_neg_elbo_sem", negELBOSem?.count ?? points.count),
+        ]
         if let odd = lengths.first(where: { $0.1 != points.count }) {
-            throw HDF5Error(operation: "\(path): /\(odd.0) has \(odd.1) values but /point has \(points.count) (a damaged or hand-edited file)")
+            throw HDF5Error(
+                operation: "\(path): /\(odd.0) has \(odd.1) values but /point has \(points.count) (a damaged or hand-edited file)"
+            )
         }
         let params = try f.group("params")
         var columns: [String: [String]] = [:]
@@ -138,18 +152,22 @@ public struct SweepSummary: Sendable {
                 columns[axis] = (try ds.read() as [Double]).map { "\($0)" }
             }
             if columns[axis]?.count != points.count {
-                throw HDF5Error(operation: "\(path): /params/\(axis) has \(columns[axis]?.count ?? 0) values but /point has \(points.count) "
-                                + "(a damaged or hand-edited file)")
+                throw HDF5Error(
+                    operation: "\(path): /params/\(axis) has \(columns[axis]?.count ?? 0) values but /point has \(points.count) "
+                        + "(a damaged or hand-edited file)")
             }
         }
         let rows = points.indices.map { i in
-            Row(point: points[i], path: paths[i], estimator: estimators[i], paperColumn: paperColumns[i], status: status[i],
+            Row(
+                point: points[i], path: paths[i], estimator: estimators[i], paperColumn: paperColumns[i], status: status[i],
                 params: columns.mapValues { $0[i] }, bestValidNLL: valid[i], testNLL: test[i], testSEM: sem[i],
                 testNegELBO: negELBO?[i] ?? .nan, testNegELBOSem: negELBOSem?[i] ?? .nan,
                 epochs: Int(epochs[i]), wallTime: wall[i], error: errors[i], validCurve: [])
         }
-        let selected = f.hasAttribute("selection_axes")
-            ? (try ConfigNode.parse("a: " + f.stringAttribute("selection_axes"), file: path))["a"]?.sequence?.compactMap(\.string) ?? ["lr"]
+        let selected =
+            f.hasAttribute("selection_axes")
+            ? (try ConfigNode.parse("a: " + f.stringAttribute("selection_axes"), file: path))["a"]?.sequence?.compactMap(\.string)
+                ?? ["lr"]
             : ["lr"]
         return SweepSummary(name: try f.stringAttribute("sweep"), axes: axes, rows: rows, selectionAxes: selected)
     }
@@ -179,7 +197,11 @@ public struct SweepSummary: Sendable {
             for axis in axes {
                 let values = rows.map { $0.params[axis] ?? "" }
                 let numbers = values.compactMap(Double.init)
-                if numbers.count == values.count { try params.write(axis, numbers) } else { try params.writeStrings(axis, values) }
+                if numbers.count == values.count {
+                    try params.write(axis, numbers)
+                } else {
+                    try params.writeStrings(axis, values)
+                }
             }
         }
     }
@@ -196,27 +218,40 @@ public struct SweepSummary: Sendable {
         // The VAE's columns are −ELBO (the paper's §4.2 metric, what its runs select on); the SBN's the NLL.
         let vae = rows.contains { $0.paperColumn.hasPrefix("vae") }
         let metric = vae ? "−ELBO" : "NLL"
-        let header = ["| " + (groupAxes + ["runs", "best valid \(metric)", "test \(metric) (mean ± sd over seeds)", "paper"]).joined(separator: " | ") + " |",
-                      "|" + String(repeating: "---|", count: groupAxes.count + 4)]
+        let header = [
+            "| "
+                + (groupAxes + ["runs", "best valid \(metric)", "test \(metric) (mean ± sd over seeds)", "paper"]).joined(
+                    separator: " | ") + " |",
+            "|" + String(repeating: "---|", count: groupAxes.count + 4),
+        ]
         func line(_ k: [String], mark: String) -> String {
             let g = groups[k]!
             let finished = g.filter { $0.status == "finished" }
             let tests = finished.map(\.paperMetric.value)
             let test: String
-            if tests.isEmpty { test = "—" } else if tests.count == 1 {
+            if tests.isEmpty {
+                test = "—"
+            } else if tests.count == 1 {
                 test = String(format: "%.2f ± %.2f (sem)", tests[0], finished[0].paperMetric.sem)
-            } else { test = String(format: "%.2f ± %.2f", Self.mean(tests), Self.sd(tests)) }
+            } else {
+                test = String(format: "%.2f ± %.2f", Self.mean(tests), Self.sd(tests))
+            }
             let valid = Self.mean(finished.map(\.bestValidNLL).filter(\.isFinite))
             let column = g.first.flatMap { PaperColumn(rawValue: $0.paperColumn) }
             let paper = PaperNumbers.nll(for: g.first?.estimator ?? "", column: column).map { String(format: "%.1f", $0) } ?? "—"
             let status = finished.count == g.count ? "\(g.count)" : "\(finished.count)/\(g.count) finished"
-            return "| " + (k + [status, (valid.isFinite ? String(format: "%.2f", valid) : "—") + mark, test, paper]).joined(separator: " | ") + " |"
+            return "| "
+                + (k + [status, (valid.isFinite ? String(format: "%.2f", valid) : "—") + mark, test, paper]).joined(
+                    separator: " | ") + " |"
         }
         var lines = header + keys.map { line($0, mark: best.contains($0) ? " ★" : "") }
         if !best.isEmpty {
             let setting = selectionAxes == ["lr"] ? "learning rate" : "setting (\(selectionAxes.joined(separator: ", ")))"
-            lines += ["", "At the \(setting) chosen on validation (starred above; Jang et al. 2017 §4's protocol), "
-                      + "test \(metric) as mean ± sd over seeds (± sem for a single run):", ""]
+            lines += [
+                "",
+                "At the \(setting) chosen on validation (starred above; Jang et al. 2017 §4's protocol), "
+                    + "test \(metric) as mean ± sd over seeds (± sem for a single run):", "",
+            ]
             lines += header + keys.filter(best.contains).map { line($0, mark: "") }
         }
         return lines.joined(separator: "\n")
@@ -248,7 +283,8 @@ public struct SweepSummary: Sendable {
         var best: Set<[String]> = []
         for (rest, candidates) in byRest {
             guard let chosen = SweepSelection.choose(candidates),
-                  let key = keyOf[rest.joined(separator: "\u{1}") + "\u{2}" + chosen] else { continue }
+                let key = keyOf[rest.joined(separator: "\u{1}") + "\u{2}" + chosen]
+            else { continue }
             best.insert(key)
         }
         return best

@@ -13,16 +13,20 @@ public enum BLAS {
 
     /// C ← alpha · op(A) · op(B) + beta · C, row-major, through `cblas_sgemm`.
     /// With `beta = 1` the product accumulates into C (used for gradient accumulation).
-    public static func gemm(_ a: Matrix, transposeA: Bool = false,
-                            _ b: Matrix, transposeB: Bool = false,
-                            into c: Matrix, alpha: Float = 1, beta: Float = 0) {
+    public static func gemm(
+        _ a: Matrix, transposeA: Bool = false,
+        _ b: Matrix, transposeB: Bool = false,
+        into c: Matrix, alpha: Float = 1, beta: Float = 0
+    ) {
         gemm(a.view, transposeA: transposeA, b.view, transposeB: transposeB, into: c.view, alpha: alpha, beta: beta)
     }
 
     /// The same on windows of matrices (a part of a batch's rows, a part of a layer's columns).
-    public static func gemm(_ a: MatrixView, transposeA: Bool = false,
-                            _ b: MatrixView, transposeB: Bool = false,
-                            into c: MatrixView, alpha: Float = 1, beta: Float = 0) {
+    public static func gemm(
+        _ a: MatrixView, transposeA: Bool = false,
+        _ b: MatrixView, transposeB: Bool = false,
+        into c: MatrixView, alpha: Float = 1, beta: Float = 0
+    ) {
         let m = transposeA ? a.cols : a.rows
         let k = transposeA ? a.rows : a.cols
         let kb = transposeB ? b.cols : b.rows
@@ -37,13 +41,14 @@ public enum BLAS {
             }
             return
         }
-        cblas_sgemm(CblasRowMajor,
-                    transposeA ? CblasTrans : CblasNoTrans,
-                    transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha,
-                    a.base, Int32(max(a.stride, 1)),
-                    b.base, Int32(max(b.stride, 1)),
-                    beta, c.base, Int32(max(c.stride, 1)))
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha,
+            a.base, Int32(max(a.stride, 1)),
+            b.base, Int32(max(b.stride, 1)),
+            beta, c.base, Int32(max(c.stride, 1)))
     }
 
     static func scale(_ x: UnsafeMutableBufferPointer<Float>, by factor: Float) {

@@ -44,35 +44,43 @@ public enum Kernels {
     /// Row r is scored against target row r / `targetRepeat`, so m samples of one image can share
     /// its target row without copying it m times.
     /// `scratch` (at least `logits.cols` floats) avoids a temporary allocation per call.
-    public static func bernoulliNLL(logits: Matrix, targets: Matrix, targetRepeat: Int = 1,
-                                    nll: UnsafeMutableBufferPointer<Float>,
-                                    gradient: Matrix? = nil, scratch: UnsafeMutableBufferPointer<Float>? = nil) {
-        precondition(logits.cols == targets.cols && logits.rows == targets.rows * targetRepeat,
-                     "bernoulliNLL: \(logits.rows)x\(logits.cols) logits for \(targets.rows)x\(targets.cols) targets ×\(targetRepeat)")
+    public static func bernoulliNLL(
+        logits: Matrix, targets: Matrix, targetRepeat: Int = 1,
+        nll: UnsafeMutableBufferPointer<Float>,
+        gradient: Matrix? = nil, scratch: UnsafeMutableBufferPointer<Float>? = nil
+    ) {
+        precondition(
+            logits.cols == targets.cols && logits.rows == targets.rows * targetRepeat,
+            "bernoulliNLL: \(logits.rows)x\(logits.cols) logits for \(targets.rows)x\(targets.cols) targets ×\(targetRepeat)")
         precondition(nll.count >= logits.rows, "bernoulliNLL: output too short")
         if let scratch {
-            bernoulliNLL(logits: logits, rows: 0..<logits.rows, targets: targets, targetRepeat: targetRepeat, nll: nll,
-                         gradient: gradient, scratch: scratch)
+            bernoulliNLL(
+                logits: logits, rows: 0..<logits.rows, targets: targets, targetRepeat: targetRepeat, nll: nll,
+                gradient: gradient, scratch: scratch)
         } else {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: logits.cols) {
-                bernoulliNLL(logits: logits, rows: 0..<logits.rows, targets: targets, targetRepeat: targetRepeat, nll: nll,
-                             gradient: gradient, scratch: $0)
+                bernoulliNLL(
+                    logits: logits, rows: 0..<logits.rows, targets: targets, targetRepeat: targetRepeat, nll: nll,
+                    gradient: gradient, scratch: $0)
             }
         }
     }
 
     /// The same for rows `rows` only (a part of a batch). The C kernel (CKernels: AVX-512, AVX2
     /// or portable) sums each row with eight accumulators in a fixed order.
-    public static func bernoulliNLL(logits: Matrix, rows: Range<Int>, targets: Matrix, targetRepeat: Int,
-                                    nll: UnsafeMutableBufferPointer<Float>, gradient: Matrix?,
-                                    scratch: UnsafeMutableBufferPointer<Float>) {
+    public static func bernoulliNLL(
+        logits: Matrix, rows: Range<Int>, targets: Matrix, targetRepeat: Int,
+        nll: UnsafeMutableBufferPointer<Float>, gradient: Matrix?,
+        scratch: UnsafeMutableBufferPointer<Float>
+    ) {
         precondition(scratch.count >= logits.cols, "bernoulliNLL: scratch shorter than a row")
         precondition(rows.lowerBound % targetRepeat == 0, "bernoulliNLL: a part starts inside an image's samples")
         guard !rows.isEmpty else { return }
         let first = rows.lowerBound, cols = logits.cols
-        sbn_bernoulli_nll_rows(logits.pointer + first * cols, targets.pointer + (first / targetRepeat) * cols, rows.count, cols,
-                               targetRepeat, nll.baseAddress! + first, gradient.map { $0.pointer + first * cols },
-                               scratch.baseAddress!)
+        sbn_bernoulli_nll_rows(
+            logits.pointer + first * cols, targets.pointer + (first / targetRepeat) * cols, rows.count, cols,
+            targetRepeat, nll.baseAddress! + first, gradient.map { $0.pointer + first * cols },
+            scratch.baseAddress!)
     }
 
     /// Scales each row r of x (rows `range`) by s[r].

@@ -51,7 +51,8 @@ public final class Matrix: @unchecked Sendable {
     public func fill(_ value: Float) { buffer.update(repeating: value) }
 
     public func copy(from other: Matrix) {
-        precondition(other.rows == rows && other.cols == cols, "Matrix.copy: shape \(other.rows)x\(other.cols) into \(rows)x\(cols)")
+        precondition(
+            other.rows == rows && other.cols == cols, "Matrix.copy: shape \(other.rows)x\(other.cols) into \(rows)x\(cols)")
         pointer.update(from: other.pointer, count: count)
     }
 }

@@ -19,7 +19,8 @@ struct DiagnosticsProbe {
         guard let every = config.diagnostics.every else { return nil }
         self.every = every
         settings = config.diagnostics
-        subjects = settings.estimators.isEmpty
+        subjects =
+            settings.estimators.isEmpty
             ? [GradientStatistics.Subject(label: config.estimator, name: config.estimator, options: config.estimatorOptions)]
             : try settings.estimators.map { spec in
                 let v = try EstimatorVariant(spec, file: "diagnostics.estimators")
@@ -30,17 +31,22 @@ struct DiagnosticsProbe {
         samples = config.samples.train
         let split = valid.prefix(settings.images)
         batch = Batch(capacity: split.count, inputSize: config.layers.input, outputSize: config.layers.output)
-        split.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: 0..<split.count) }
+        split.images.withUnsafeBufferPointer {
+            ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: 0..<split.count)
+        }
     }
 
     func due(afterStep step: Int) -> Bool { step % every == 0 }
 
-    func measure(_ model: StochasticNetwork, step: Int, epoch: Int, temperature: Float, seed: UInt64) throws -> RunRecord.DiagnosticsRow {
+    func measure(_ model: StochasticNetwork, step: Int, epoch: Int, temperature: Float, seed: UInt64) throws
+        -> RunRecord.DiagnosticsRow
+    {
         let stats = try GradientStatistics.measure(
             subjects: subjects, model: model, batch: batch, samples: samples, estimates: settings.estimates,
             temperature: temperature, seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15,
             reference: .estimated(reference, estimates: settings.referenceEstimates), timing: false)
-        return RunRecord.DiagnosticsRow(step: Int64(step), epoch: Int64(epoch), referenceNorm: stats.referenceNorm,
-                                        referenceRelativeError: stats.referenceRelativeError, rows: stats.rows)
+        return RunRecord.DiagnosticsRow(
+            step: Int64(step), epoch: Int64(epoch), referenceNorm: stats.referenceNorm,
+            referenceRelativeError: stats.referenceRelativeError, rows: stats.rows)
     }
 }

@@ -50,7 +50,7 @@ public enum PaperNumbers {
 
     /// Later results on the same task (Bernoulli column), for estimators not in Table 1.
     public static let later: [Entry] = [
-        ("arm", "ARM (Yin & Zhou 2019, Table 3)", 57.9),
+        ("arm", "ARM (Yin & Zhou 2019, Table 3)", 57.9)
     ]
 
     public static func entries(_ column: PaperColumn) -> [Entry] {
@@ -71,17 +71,21 @@ public enum PaperNumbers {
 
     /// A Markdown table of finished runs beside the paper's numbers.
     public static func comparisonTable(_ records: [RunRecord]) -> String {
-        var lines = ["| experiment | estimator | layers | test (ours, nats: the NLL, or −ELBO where marked) | paper | epochs | wall time |",
-                     "|---|---|---|---|---|---|---|"]
+        var lines = [
+            "| experiment | estimator | layers | test (ours, nats: the NLL, or −ELBO where marked) | paper | epochs | wall time |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in records {
             // The paper's metric: the test NLL for the SBN, −ELBO for the VAE.
-            let ours = r.test.map { t -> String in
-                let (value, sem) = t.paperValue(r.config.family.task)
-                return String(format: "%.2f ± %.2f (sem, m=%d)%@", value, sem, t.samples, t.negELBO == nil ? "" : " −ELBO")
-            } ?? "—"
+            let ours =
+                r.test.map { t -> String in
+                    let (value, sem) = t.paperValue(r.config.family.task)
+                    return String(format: "%.2f ± %.2f (sem, m=%d)%@", value, sem, t.samples, t.negELBO == nil ? "" : " −ELBO")
+                } ?? "—"
             let paper = nll(for: r.config).map { String(format: "%.1f", $0) } ?? "—"
-            lines.append("| \(r.config.name) | \(r.config.estimator) | \(r.config.layers) | \(ours) | \(paper) | \(r.epochsDone) "
-                         + "| \(TimeText.duration(r.elapsed)) |")
+            lines.append(
+                "| \(r.config.name) | \(r.config.estimator) | \(r.config.layers) | \(ours) | \(paper) | \(r.epochsDone) "
+                    + "| \(TimeText.duration(r.elapsed)) |")
         }
         return lines.joined(separator: "\n")
     }

@@ -106,25 +106,38 @@ public enum ResultsFile {
         let steps: [Int64] = try t.dataset("step").read(), epochs: [Int64] = try t.dataset("epoch").read()
         let loss: [Double] = try t.dataset("loss").read(), tau: [Double] = try t.dataset("tau").read()
         let lr: [Double] = try t.dataset("lr").read(), wall: [Double] = try t.dataset("wall_time").read()
-        try sameLengths(path, "/metrics/train", [("step", steps.count), ("epoch", epochs.count), ("loss", loss.count), ("tau", tau.count),
-                                                  ("lr", lr.count), ("wall_time", wall.count)])
-        record.train = steps.indices.map { .init(step: steps[$0], epoch: epochs[$0], loss: loss[$0], tau: tau[$0], lr: lr[$0], wallTime: wall[$0]) }
+        try sameLengths(
+            path, "/metrics/train",
+            [
+                ("step", steps.count), ("epoch", epochs.count), ("loss", loss.count), ("tau", tau.count),
+                ("lr", lr.count), ("wall_time", wall.count),
+            ])
+        record.train = steps.indices.map {
+            .init(step: steps[$0], epoch: epochs[$0], loss: loss[$0], tau: tau[$0], lr: lr[$0], wallTime: wall[$0])
+        }
         let v = try file.group("metrics/valid")
         let vs: [Int64] = try v.dataset("step").read(), ve: [Int64] = try v.dataset("epoch").read()
         let vn: [Double] = try v.dataset("nll").read()
         let tsec: [Double] = v.contains("train_seconds") ? try v.dataset("train_seconds").read() : vn.map { _ in .nan }
         let vsec: [Double] = v.contains("valid_seconds") ? try v.dataset("valid_seconds").read() : vn.map { _ in .nan }
-        try sameLengths(path, "/metrics/valid", [("step", vs.count), ("epoch", ve.count), ("nll", vn.count), ("train_seconds", tsec.count),
-                                                  ("valid_seconds", vsec.count)])
-        record.valid = vs.indices.map { .init(step: vs[$0], epoch: ve[$0], nll: vn[$0], trainSeconds: tsec[$0], validSeconds: vsec[$0]) }
+        try sameLengths(
+            path, "/metrics/valid",
+            [
+                ("step", vs.count), ("epoch", ve.count), ("nll", vn.count), ("train_seconds", tsec.count),
+                ("valid_seconds", vsec.count),
+            ])
+        record.valid = vs.indices.map {
+            .init(step: vs[$0], epoch: ve[$0], nll: vn[$0], trainSeconds: tsec[$0], validSeconds: vsec[$0])
+        }
         record.validSamples = Int(try v.attribute("samples", as: Int64.self))
         if file.contains("metrics/diagnostics") { record.diagnostics = try readDiagnostics(file.group("metrics/diagnostics")) }
         if file.contains("eval/test") {
             let g = try file.group("eval/test")
-            record.test = .init(nll: try g.attribute("nll"), sem: try g.attribute("nll_sem"),
-                                samples: Int(try g.attribute("samples", as: Int64.self)),
-                                images: Int(try g.attribute("images", as: Int64.self)),
-                                perImage: try g.dataset("per_image_nll").read())
+            record.test = .init(
+                nll: try g.attribute("nll"), sem: try g.attribute("nll_sem"),
+                samples: Int(try g.attribute("samples", as: Int64.self)),
+                images: Int(try g.attribute("images", as: Int64.self)),
+                perImage: try g.dataset("per_image_nll").read())
             if g.hasAttribute("neg_elbo") {
                 record.test?.negELBO = try g.attribute("neg_elbo")
                 record.test?.negELBOSem = try g.attribute("neg_elbo_sem")
@@ -141,9 +154,10 @@ public enum ResultsFile {
             record.hasCheckpoint = true
             if g.contains("epoch_progress") {
                 let e = try g.group("epoch_progress")
-                record.epochProgress = .init(batches: Int(try e.attribute("batches", as: Int64.self)), lossSum: try e.attribute("loss_sum"),
-                                             intervalLoss: try e.attribute("interval_loss"),
-                                             intervalCount: Int(try e.attribute("interval_count", as: Int64.self)))
+                record.epochProgress = .init(
+                    batches: Int(try e.attribute("batches", as: Int64.self)), lossSum: try e.attribute("loss_sum"),
+                    intervalLoss: try e.attribute("interval_loss"),
+                    intervalCount: Int(try e.attribute("interval_count", as: Int64.self)))
             }
         }
         return record
@@ -215,7 +229,8 @@ public enum ResultsFile {
             try e.write("bias_norm", column.map(\.biasNorm))
             try e.write("noise_floor", column.map(\.noiseFloor))
             try e.write("variance_trace", column.map(\.varianceTrace))
-            try e.write("variance_per_layer", column.flatMap(\.variancePerLayer), shape: [column.count, column[0].variancePerLayer.count])
+            try e.write(
+                "variance_per_layer", column.flatMap(\.variancePerLayer), shape: [column.count, column[0].variancePerLayer.count])
             try e.write("cosine", column.map(\.cosine))
             try e.write("min_layer_cosine", column.map(\.minLayerCosine))
             try e.write("microseconds", column.map(\.microseconds))
@@ -225,33 +240,45 @@ public enum ResultsFile {
     static func readDiagnostics(_ g: HDF5Group) throws -> [RunRecord.DiagnosticsRow] {
         let names = try g.stringAttribute("estimators").split(separator: ",").map(String.init)
         let steps: [Int64] = try g.dataset("step").read(), epochs: [Int64] = try g.dataset("epoch").read()
-        let norms: [Double] = try g.dataset("reference_norm").read(), errors: [Double] = try g.dataset("reference_relative_error").read()
+        let norms: [Double] = try g.dataset("reference_norm").read(),
+            errors: [Double] = try g.dataset("reference_relative_error").read()
         var columns: [[GradientStatistics.Row]] = []
         for name in names {
             let e = try g.group(name)
             func read(_ key: String) throws -> [Double] { try e.dataset(key).read() }
-            let (bias, norm, floor, trace) = (try read("relative_bias"), try read("bias_norm"), try read("noise_floor"), try read("variance_trace"))
+            let (bias, norm, floor, trace) = (
+                try read("relative_bias"), try read("bias_norm"), try read("noise_floor"), try read("variance_trace")
+            )
             let (perLayer, cosine, micro) = (try read("variance_per_layer"), try read("cosine"), try read("microseconds"))
             let layers = perLayer.count / max(steps.count, 1)
             // Files written before the column existed have none: NaN there.
-            let minLayerCosine = e.contains("min_layer_cosine") ? try read("min_layer_cosine") : [Double](repeating: .nan, count: steps.count)
-            for (key, column) in [("relative_bias", bias), ("bias_norm", norm), ("noise_floor", floor), ("variance_trace", trace),
-                                  ("cosine", cosine), ("min_layer_cosine", minLayerCosine), ("microseconds", micro)]
+            let minLayerCosine =
+                e.contains("min_layer_cosine") ? try read("min_layer_cosine") : [Double](repeating: .nan, count: steps.count)
+            for (key, column) in [
+                ("relative_bias", bias), ("bias_norm", norm), ("noise_floor", floor), ("variance_trace", trace),
+                ("cosine", cosine), ("min_layer_cosine", minLayerCosine), ("microseconds", micro),
+            ]
             where column.count != steps.count {
-                throw HDF5Error(operation: "\(e.location)/\(key) has \(column.count) values for \(steps.count) measurements", hdf5Message: "")
+                throw HDF5Error(
+                    operation: "\(e.location)/\(key) has \(column.count) values for \(steps.count) measurements", hdf5Message: "")
             }
-            guard perLayer.count == layers * steps.count, norms.count == steps.count, errors.count == steps.count, epochs.count == steps.count else {
+            guard perLayer.count == layers * steps.count, norms.count == steps.count, errors.count == steps.count,
+                epochs.count == steps.count
+            else {
                 throw HDF5Error(operation: "\(g.location): diagnostics columns of unequal length", hdf5Message: "")
             }
-            columns.append(steps.indices.map { k in
-                GradientStatistics.Row(estimator: name, biasNorm: norm[k], relativeBias: bias[k], noiseFloor: floor[k],
-                                       varianceTrace: trace[k], variancePerLayer: Array(perLayer[(k * layers)..<((k + 1) * layers)]),
-                                       cosine: cosine[k], minLayerCosine: minLayerCosine[k], microseconds: micro[k], forwardEquivalents: .nan)
-            })
+            columns.append(
+                steps.indices.map { k in
+                    GradientStatistics.Row(
+                        estimator: name, biasNorm: norm[k], relativeBias: bias[k], noiseFloor: floor[k],
+                        varianceTrace: trace[k], variancePerLayer: Array(perLayer[(k * layers)..<((k + 1) * layers)]),
+                        cosine: cosine[k], minLayerCosine: minLayerCosine[k], microseconds: micro[k], forwardEquivalents: .nan)
+                })
         }
         return steps.indices.map { k in
-            RunRecord.DiagnosticsRow(step: steps[k], epoch: epochs[k], referenceNorm: norms[k], referenceRelativeError: errors[k],
-                                     rows: columns.map { $0[k] })
+            RunRecord.DiagnosticsRow(
+                step: steps[k], epoch: epochs[k], referenceNorm: norms[k], referenceRelativeError: errors[k],
+                rows: columns.map { $0[k] })
         }
     }
 

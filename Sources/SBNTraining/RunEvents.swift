@@ -20,7 +20,8 @@ import SBNModel
 final class RunEvents {
     private let writer: EventFileWriter
     private var buffer = ProtoBuffer(capacity: 512)
-    private let trainTags: [[UInt8]] = ["train/loss", "train/temperature", "train/learning_rate", "train/examples_per_second"].map { Array($0.utf8) }
+    private let trainTags: [[UInt8]] = ["train/loss", "train/temperature", "train/learning_rate", "train/examples_per_second"].map
+    { Array($0.utf8) }
     private let validTag: [UInt8]
     private let batchSize: Double
     /// The step and session time of the last training row, for examples per second.
@@ -30,7 +31,8 @@ final class RunEvents {
     init?(config: ExperimentConfig, folder: String, record: RunRecord, warn: @escaping (String) -> Void) {
         let fresh = record.steps == 0 && !Self.hasEventFiles(folder)
         do {
-            writer = try EventFileWriter(directory: folder.isEmpty ? "." : folder, wallTime: Date().timeIntervalSince1970, warn: warn)
+            writer = try EventFileWriter(
+                directory: folder.isEmpty ? "." : folder, wallTime: Date().timeIntervalSince1970, warn: warn)
         } catch {
             warn("warning: \(error.description); the run goes on without TensorBoard events")
             return nil
@@ -43,7 +45,9 @@ final class RunEvents {
         if fresh {
             write { EventEncoding.text(tag: "config", "```\n\(config.json)\n```", step: 0, wallTime: now, into: &$0) }
             let group = URL(fileURLWithPath: folder.isEmpty ? "." : folder).standardized.lastPathComponent
-            write { EventEncoding.hparamsSessionStart(Self.hparams(config), group: group, startTime: now, wallTime: now, into: &$0) }
+            write {
+                EventEncoding.hparamsSessionStart(Self.hparams(config), group: group, startTime: now, wallTime: now, into: &$0)
+            }
         } else {
             write { EventEncoding.sessionStart(step: Int64(record.steps) + 1, wallTime: now, into: &$0) }
         }
@@ -79,9 +83,13 @@ final class RunEvents {
     func diagnostics(_ measurement: RunRecord.DiagnosticsRow) {
         let now = Date().timeIntervalSince1970
         for row in measurement.rows {
-            let columns: [(String, Double)] = [("relative_bias", row.relativeBias), ("variance_trace", row.varianceTrace),
-                                               ("cosine", row.cosine), ("min_layer_cosine", row.minLayerCosine)]
-            for (name, value) in columns { scalar(Array("diagnostics/\(row.estimator)/\(name)".utf8), value, step: measurement.step, now) }
+            let columns: [(String, Double)] = [
+                ("relative_bias", row.relativeBias), ("variance_trace", row.varianceTrace),
+                ("cosine", row.cosine), ("min_layer_cosine", row.minLayerCosine),
+            ]
+            for (name, value) in columns {
+                scalar(Array("diagnostics/\(row.estimator)/\(name)".utf8), value, step: measurement.step, now)
+            }
         }
     }
 
@@ -111,7 +119,9 @@ final class RunEvents {
     }
 
     static func hasEventFiles(_ folder: String) -> Bool {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []).contains { $0.contains(".tfevents.") }
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []).contains {
+            $0.contains(".tfevents.")
+        }
     }
 
     /// The configuration's leaves as hyperparameters (numbers, booleans, strings; lists as text),

@@ -17,7 +17,9 @@ public struct RunRecord: Sendable {
         public var trainSeconds: Double = .nan, validSeconds: Double = .nan
 
         public init(step: Int64, epoch: Int64, nll: Double, trainSeconds: Double = .nan, validSeconds: Double = .nan) {
-            (self.step, self.epoch, self.nll, self.trainSeconds, self.validSeconds) = (step, epoch, nll, trainSeconds, validSeconds)
+            (self.step, self.epoch, self.nll, self.trainSeconds, self.validSeconds) = (
+                step, epoch, nll, trainSeconds, validSeconds
+            )
         }
     }
 

@@ -24,8 +24,10 @@ public final class Trainer {
     /// not be created).
     var events: RunEvents?
 
-    public init(config: ExperimentConfig, resultsPath: String, runtime: RuntimeOptions = RuntimeOptions(),
-                log: @escaping (String) -> Void = { print($0) }) {
+    public init(
+        config: ExperimentConfig, resultsPath: String, runtime: RuntimeOptions = RuntimeOptions(),
+        log: @escaping (String) -> Void = { print($0) }
+    ) {
         self.config = config
         self.resultsPath = resultsPath
         self.runtime = runtime
@@ -47,23 +49,26 @@ public final class Trainer {
     @discardableResult
     public func run(resume: Bool, stopAfterEpochs: Int? = nil) throws -> RunRecord {
         let dataset = try BinarizedMNIST(path: config.data.path)
-        let splits = Splits(train: dataset.train.prefix(config.data.trainLimit), valid: dataset.valid.prefix(config.data.validLimit),
-                            test: dataset.test.prefix(config.data.testLimit))
+        let splits = Splits(
+            train: dataset.train.prefix(config.data.trainLimit), valid: dataset.valid.prefix(config.data.validLimit),
+            test: dataset.test.prefix(config.data.testLimit))
         let state = try TrainingState(config: config, runner: PartRunner(workers: runtime.trainThreads))
         let lock = try lockRun()
         defer { withExtendedLifetime(lock) {} }
         if let finished = try start(state, resume: resume, trainImages: splits.train.count) { return finished }
         if config.logging.tensorboard {
-            events = RunEvents(config: config, folder: (resultsPath as NSString).deletingLastPathComponent, record: state.record,
-                               warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+            events = RunEvents(
+                config: config, folder: (resultsPath as NSString).deletingLastPathComponent, record: state.record,
+                warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         }
         defer { events?.flush() }
         let session = Session(elapsedBefore: state.record.elapsed)
         let firstEpoch = state.record.epochsDone + 1
         let lastEpoch = min(config.epochs, stopAfterEpochs.map { firstEpoch - 1 + $0 } ?? config.epochs)
         if firstEpoch <= lastEpoch {
-            log("\(config.name): \(config.estimator), \(config.optimizer) lr \(config.lr), batch \(config.batchSize), "
-                + "\(config.epochs) epochs, \(splits.train.count) training images, seed \(config.seed)")
+            log(
+                "\(config.name): \(config.estimator), \(config.optimizer) lr \(config.lr), batch \(config.batchSize), "
+                    + "\(config.epochs) epochs, \(splits.train.count) training images, seed \(config.seed)")
         }
         var trainingSinceValidation = 0.0
         let probe = try DiagnosticsProbe(config, valid: splits.valid)
@@ -71,8 +76,9 @@ public final class Trainer {
             let epochStart = Date()
             guard let loss = try trainEpoch(epoch, state, split: splits.train, session: session, probe: probe) else {
                 let p = state.record.epochProgress!
-                log("\(StopRequest.name(StopRequest.signal!)): stopped after step \(state.record.steps) (epoch \(epoch), "
-                    + "batch \(p.batches)) with a checkpoint; continue with --resume")
+                log(
+                    "\(StopRequest.name(StopRequest.signal!)): stopped after step \(state.record.steps) (epoch \(epoch), "
+                        + "batch \(p.batches)) with a checkpoint; continue with --resume")
                 return state.record
             }
             let trainTime = Date().timeIntervalSince(epochStart)
@@ -123,11 +129,15 @@ public final class Trainer {
         let reference = min(first, config.family.task.coinFlipNLL)
         let recent = valid.suffix(rule.patience)
         // A run diverging from its first validation needs `patience` validations after it.
-        guard recent.allSatisfy({ !($0.nll <= reference + rule.margin) }), reference < first || valid.count > rule.patience else { return }
+        guard recent.allSatisfy({ !($0.nll <= reference + rule.margin) }), reference < first || valid.count > rule.patience else {
+            return
+        }
         try state.save(to: resultsPath)
-        throw fail(String(format: "diverged at epoch %d: validation NLL %.2f stayed more than %g nats above %.2f for %d "
-                          + "validations (divergence.margin, divergence.patience)", epoch, valid.last!.nll, rule.margin,
-                          reference, rule.patience))
+        throw fail(
+            String(
+                format: "diverged at epoch %d: validation NLL %.2f stayed more than %g nats above %.2f for %d "
+                    + "validations (divergence.margin, divergence.patience)", epoch, valid.last!.nll, rule.margin,
+                reference, rule.patience))
     }
 
     /// Restores a resumed run, or writes the epoch-0 checkpoint of a new one (so the run is
@@ -144,8 +154,9 @@ public final class Trainer {
         // `epochs` may grow on resume (training continues); every other key must match.
         let differing = saved.config.differences(from: config).filter { $0 != "epochs" || config.epochs < saved.epochsDone }
         guard differing.isEmpty else {
-            throw TrainingError(description: "\(resultsPath): holds a run with another configuration (differs in "
-                                + "\(differing.joined(separator: ", "))); choose another --out")
+            throw TrainingError(
+                description: "\(resultsPath): holds a run with another configuration (differs in "
+                    + "\(differing.joined(separator: ", "))); choose another --out")
         }
         if saved.status == .finished && config.epochs <= saved.epochsDone {
             log("\(resultsPath): already finished")
@@ -178,26 +189,37 @@ public final class Trainer {
         }
         if let p = saved.epochProgress {
             guard (0..<perEpoch).contains(p.batches), p.intervalCount >= 0, p.lossSum.isFinite, p.intervalLoss.isFinite else {
-                throw bad("epoch_progress (batches \(p.batches), interval_count \(p.intervalCount)) does not fit an epoch of \(perEpoch) batches")
+                throw bad(
+                    "epoch_progress (batches \(p.batches), interval_count \(p.intervalCount)) does not fit an epoch of \(perEpoch) batches"
+                )
             }
         }
         let expected = saved.epochsDone * perEpoch + (saved.epochProgress?.batches ?? 0)
         guard saved.steps == expected else {
-            throw bad("step \(saved.steps) does not match epoch \(saved.epochsDone) × \(perEpoch) batches + \(saved.epochProgress?.batches ?? 0)")
+            throw bad(
+                "step \(saved.steps) does not match epoch \(saved.epochsDone) × \(perEpoch) batches + \(saved.epochProgress?.batches ?? 0)"
+            )
         }
-        guard (0...saved.epochsDone).contains(saved.bestEpoch), !saved.bestValidNLL.isNaN, saved.elapsed.isFinite, saved.elapsed >= 0 else {
-            throw bad("best_epoch \(saved.bestEpoch), best_valid_nll \(saved.bestValidNLL) or elapsed \(saved.elapsed) is impossible after epoch \(saved.epochsDone)")
+        guard (0...saved.epochsDone).contains(saved.bestEpoch), !saved.bestValidNLL.isNaN, saved.elapsed.isFinite,
+            saved.elapsed >= 0
+        else {
+            throw bad(
+                "best_epoch \(saved.bestEpoch), best_valid_nll \(saved.bestValidNLL) or elapsed \(saved.elapsed) is impossible after epoch \(saved.epochsDone)"
+            )
         }
     }
 
     /// One pass over the training split in the order of the shuffling stream (from where a
     /// stopped run left it, `epochProgress`). Returns the mean loss, or nil when a stop signal
     /// ended the epoch early: the checkpoint then holds the batches done (`stopInside`).
-    func trainEpoch(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session,
-                    probe: DiagnosticsProbe? = nil) throws -> Double? {
+    func trainEpoch(
+        _ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split, session: Session,
+        probe: DiagnosticsProbe? = nil
+    ) throws -> Double? {
         BLAS.threads = 1  // parallelism is across the runner's parts; one OpenBLAS thread each
-        let batch = Batch(capacity: config.batchSize, inputSize: config.layers.input, outputSize: config.layers.output,
-                          targetIsInput: config.family.task.targetIsInput)
+        let batch = Batch(
+            capacity: config.batchSize, inputSize: config.layers.input, outputSize: config.layers.output,
+            targetIsInput: config.family.task.targetIsInput)
         // A fresh identity before shuffling, so each epoch's order depends only on the saved RNG state.
         let shuffleAtStart = state.shuffle
         var permutation = Array(0..<split.count)
@@ -210,8 +232,9 @@ public final class Trainer {
         try split.images.withUnsafeBufferPointer { images in
             for b in (resumed?.batches ?? 0)..<batches {
                 if StopRequest.signal != nil, b > (resumed?.batches ?? 0) {
-                    let progress = RunRecord.EpochProgress(batches: b, lossSum: epochLoss, intervalLoss: interval.loss,
-                                                           intervalCount: interval.count)
+                    let progress = RunRecord.EpochProgress(
+                        batches: b, lossSum: epochLoss, intervalLoss: interval.loss,
+                        intervalCount: interval.count)
                     try stopInside(state, progress: progress, shuffleAtStart: shuffleAtStart, session: session)
                     stopped = true
                     return
@@ -221,17 +244,21 @@ public final class Trainer {
                 let loss = try step(batch, epoch: epoch, state)
                 if let probe, probe.due(afterStep: state.record.steps) {
                     let tau = state.schedule.temperature(atStep: state.record.steps - 1)
-                    state.record.diagnostics.append(try probe.measure(state.model, step: state.record.steps, epoch: epoch,
-                                                                      temperature: tau, seed: config.seed))
+                    state.record.diagnostics.append(
+                        try probe.measure(
+                            state.model, step: state.record.steps, epoch: epoch,
+                            temperature: tau, seed: config.seed))
                     events?.diagnostics(state.record.diagnostics[state.record.diagnostics.count - 1])
                 }
                 interval = (interval.loss + loss, interval.count + 1)
                 epochLoss += loss
                 if state.record.steps % config.logEvery == 0 || b == batches - 1 {
-                    state.record.train.append(.init(step: Int64(state.record.steps), epoch: Int64(epoch),
-                                                    loss: interval.loss / Double(interval.count),
-                                                    tau: Double(state.schedule.temperature(atStep: state.record.steps - 1)),
-                                                    lr: Double(state.optimizer.learningRate), wallTime: session.elapsed))
+                    state.record.train.append(
+                        .init(
+                            step: Int64(state.record.steps), epoch: Int64(epoch),
+                            loss: interval.loss / Double(interval.count),
+                            tau: Double(state.schedule.temperature(atStep: state.record.steps - 1)),
+                            lr: Double(state.optimizer.learningRate), wallTime: session.elapsed))
                     events?.train(state.record.train[state.record.train.count - 1])
                     interval = (0, 0)
                 }
@@ -246,7 +273,9 @@ public final class Trainer {
 
     /// Writes a checkpoint inside an epoch: everything as it is, except the shuffling stream,
     /// saved as it was before this epoch's shuffle so that a resumed run redraws the same order.
-    func stopInside(_ state: TrainingState, progress: RunRecord.EpochProgress, shuffleAtStart: Xoshiro256, session: Session) throws {
+    func stopInside(_ state: TrainingState, progress: RunRecord.EpochProgress, shuffleAtStart: Xoshiro256, session: Session)
+        throws
+    {
         let shuffled = state.shuffle
         state.shuffle = shuffleAtStart
         state.record.epochProgress = progress
@@ -264,13 +293,16 @@ public final class Trainer {
         state.record.steps += 1
         // Messages are built only on failure: a string per step would allocate in the loop.
         guard loss.isFinite else {
-            throw fail("step \(state.record.steps) (epoch \(epoch)): loss is not finite (\(loss.isNaN ? "nan" : "\(loss)")); "
-                       + "run stopped, last good checkpoint kept")
+            throw fail(
+                "step \(state.record.steps) (epoch \(epoch)): loss is not finite (\(loss.isNaN ? "nan" : "\(loss)")); "
+                    + "run stopped, last good checkpoint kept")
         }
         // The optimizer checks the gradients in its own pass; after a non-finite one the update
         // is meaningless, but only the checkpoint on disk is kept.
         if let bad = state.optimizer.step(state.model.parameters, gradients: state.gradients, runner: state.workspace.runner) {
-            throw fail("step \(state.record.steps) (epoch \(epoch)): non-finite gradient of \(bad); run stopped, last good checkpoint kept")
+            throw fail(
+                "step \(state.record.steps) (epoch \(epoch)): non-finite gradient of \(bad); run stopped, last good checkpoint kept"
+            )
         }
         return loss
     }
@@ -280,7 +312,8 @@ public final class Trainer {
         batch.setRows(indices.count)
         let boundary = PartRunner.boundary(indices.count)
         runner.run { part in
-            config.family.task.fill(batch, from: images, indices: indices, rows: PartRunner.range(part, of: indices.count, boundary: boundary))
+            config.family.task.fill(
+                batch, from: images, indices: indices, rows: PartRunner.range(part, of: indices.count, boundary: boundary))
         }
     }
 
@@ -301,19 +334,24 @@ public final class Trainer {
     /// The m-sample test NLL of the best parameters; the run is then finished.
     func finish(_ state: TrainingState, split: BinarizedMNIST.Split, session: Session) throws -> RunRecord {
         let t = evaluate(state.model.copy(with: state.best), split: split, samples: config.samples.test, purpose: .evaluation)
-        state.record.test = .init(nll: t.nll, sem: t.standardError, samples: t.samples, images: t.images, perImage: t.perImage,
-                                  negELBO: t.elbo?.mean, negELBOSem: t.elbo?.standardError, perImageNegELBO: t.elbo?.values)
+        state.record.test = .init(
+            nll: t.nll, sem: t.standardError, samples: t.samples, images: t.images, perImage: t.perImage,
+            negELBO: t.elbo?.mean, negELBOSem: t.elbo?.standardError, perImageNegELBO: t.elbo?.values)
         state.record.status = .finished
         state.record.elapsed = session.elapsed
         try state.save(to: resultsPath)
         events?.finish(state.record)
         if let elbo = t.elbo {
-            log(String(format: "test −ELBO %.3f ± %.3f nats (the paper's metric), −log p(x) ≈ %.3f ± %.3f (importance-weighted, "
-                       + "m=%d, %d images, best epoch %d), total %@", elbo.mean, elbo.standardError, t.nll, t.standardError,
-                       t.samples, t.images, state.record.bestEpoch, TimeText.duration(state.record.elapsed)))
+            log(
+                String(
+                    format: "test −ELBO %.3f ± %.3f nats (the paper's metric), −log p(x) ≈ %.3f ± %.3f (importance-weighted, "
+                        + "m=%d, %d images, best epoch %d), total %@", elbo.mean, elbo.standardError, t.nll, t.standardError,
+                    t.samples, t.images, state.record.bestEpoch, TimeText.duration(state.record.elapsed)))
         } else {
-            log(String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images, best epoch %d), total %@",
-                       t.nll, t.standardError, t.samples, t.images, state.record.bestEpoch, TimeText.duration(state.record.elapsed)))
+            log(
+                String(
+                    format: "test NLL %.3f ± %.3f nats (m=%d, %d images, best epoch %d), total %@",
+                    t.nll, t.standardError, t.samples, t.images, state.record.bestEpoch, TimeText.duration(state.record.elapsed)))
         }
         return state.record
     }
@@ -322,9 +360,11 @@ public final class Trainer {
         let seconds = Date().timeIntervalSince(started)
         let r = state.record
         let valid = r.valid.last.flatMap { $0.epoch == epoch ? String(format: "%7.3f", $0.nll) : nil } ?? "      –"
-        log(String(format: "epoch %3d/%d  loss %7.3f  valid %@ (best %7.3f @%d)  %6.0f ex/s  %5.1fs  ETA %@",
-                   epoch, config.epochs, loss, valid, r.bestValidNLL, r.bestEpoch, throughput, seconds,
-                   TimeText.duration(Double(config.epochs - epoch) * seconds)))
+        log(
+            String(
+                format: "epoch %3d/%d  loss %7.3f  valid %@ (best %7.3f @%d)  %6.0f ex/s  %5.1fs  ETA %@",
+                epoch, config.epochs, loss, valid, r.bestValidNLL, r.bestEpoch, throughput, seconds,
+                TimeText.duration(Double(config.epochs - epoch) * seconds)))
     }
 
     /// Marks the results file failed (its checkpoint stays) and returns the error to throw.
@@ -336,8 +376,10 @@ public final class Trainer {
 
     func evaluate(_ model: StochasticNetwork, split: BinarizedMNIST.Split, samples: Int, purpose: RandomStream) -> Evaluation {
         let images = split.images, task = config.family.task
-        return Evaluator.evaluate(model: model, count: split.count, samples: samples, seed: config.seed, purpose: purpose,
-                                  threads: runtime.evalThreads) { batch, range in
+        return Evaluator.evaluate(
+            model: model, count: split.count, samples: samples, seed: config.seed, purpose: purpose,
+            threads: runtime.evalThreads
+        ) { batch, range in
             images.withUnsafeBufferPointer { task.fill(batch, from: $0, indices: range) }
         }
     }

@@ -31,12 +31,14 @@ public final class TrainingState {
         best = model.parameters.zerosLike()
         best.copy(from: model.parameters)
         gradients = model.makeGradients()
-        workspace = NetworkWorkspace(model: model, capacityImages: config.batchSize, samples: config.samples.train, runner: runner)
+        workspace = NetworkWorkspace(
+            model: model, capacityImages: config.batchSize, samples: config.samples.train, runner: runner)
         estimator = try Self.lookup(EstimatorRegistry.registry, config.estimator)
             .make(model: workspace, options: config.estimatorOptions)
         optimizer = try Self.lookup(OptimizerRegistry.registry, config.optimizer)
             .make(parameters: model.parameters, learningRate: Float(config.lr), options: config.optimizerOptions)
-        schedule = try Self.lookup(ScheduleRegistry.registry, config.temperature.schedule).make(options: config.temperature.options)
+        schedule = try Self.lookup(ScheduleRegistry.registry, config.temperature.schedule).make(
+            options: config.temperature.options)
         noise = Xoshiro256(seed: config.seed, purpose: .noise)
         shuffle = Xoshiro256(seed: config.seed, purpose: .shuffling)
         record = RunRecord(config: config, codeVersion: Provenance.codeVersion)
@@ -50,8 +52,9 @@ public final class TrainingState {
     }
 
     var checkpoint: ResultsFile.Checkpoint {
-        .init(parameters: model.parameters, best: best, optimizer: optimizer.state, estimator: estimator.state,
-              rngNoise: noise.stateWords, rngShuffle: shuffle.stateWords)
+        .init(
+            parameters: model.parameters, best: best, optimizer: optimizer.state, estimator: estimator.state,
+            rngNoise: noise.stateWords, rngShuffle: shuffle.stateWords)
     }
 
     /// Writes the results file (record and checkpoint) atomically.
@@ -64,11 +67,14 @@ public final class TrainingState {
     public func restore(from path: String, record saved: RunRecord) throws {
         let rng = try ResultsFile.restore(path, into: checkpoint)
         // xoshiro256**'s all-zero state is its fixed point: it would draw zeros for ever.
-        for (name, words) in [("rng_noise", rng.noise), ("rng_shuffle", rng.shuffle)] where words.count != 4 || words.allSatisfy({ $0 == 0 }) {
+        for (name, words) in [("rng_noise", rng.noise), ("rng_shuffle", rng.shuffle)]
+        where words.count != 4 || words.allSatisfy({ $0 == 0 }) {
             throw TrainingError(description: "\(path): checkpoint/\(name) is not a xoshiro256** state (four words, not all zero)")
         }
         for (group, set) in [("parameters", model.parameters), ("best", best)] {
-            if let bad = set.firstNonFinite { throw TrainingError(description: "\(path): checkpoint/\(group)/\(bad) holds a NaN or infinity") }
+            if let bad = set.firstNonFinite {
+                throw TrainingError(description: "\(path): checkpoint/\(group)/\(bad) holds a NaN or infinity")
+            }
         }
         noise = Xoshiro256(stateWords: rng.noise)
         shuffle = Xoshiro256(stateWords: rng.shuffle)

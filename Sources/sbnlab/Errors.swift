@@ -16,10 +16,13 @@ func message(_ error: any Error) -> String {
     let ns = error as NSError
     guard ns.domain == NSCocoaErrorDomain else { return String(describing: error) }
     let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path ?? "file"
-    let known = [NSFileWriteFileExistsError: "a file of that name exists", NSFileWriteOutOfSpaceError: "no space left on device",
-                 NSFileWriteNoPermissionError: "permission denied", NSFileNoSuchFileError: "no such file or folder",
-                 NSFileReadNoSuchFileError: "no such file", NSFileReadNoPermissionError: "permission denied"]
-    let reason = (ns.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+    let known = [
+        NSFileWriteFileExistsError: "a file of that name exists", NSFileWriteOutOfSpaceError: "no space left on device",
+        NSFileWriteNoPermissionError: "permission denied", NSFileNoSuchFileError: "no such file or folder",
+        NSFileReadNoSuchFileError: "no such file", NSFileReadNoPermissionError: "permission denied",
+    ]
+    let reason =
+        (ns.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
         ?? known[ns.code] ?? "cannot be created or written (a part of the path is missing or not a folder)"
     return "\(path): \(reason)"
 }

@@ -13,7 +13,9 @@ struct FigureCommand: ParsableCommand {
 struct VAEFigureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vae",
-        abstract: "A VAE run's test digits beside reconstructions, digits decoded from the prior, and for categorical latents one variable set to each class.")
+        abstract:
+            "A VAE run's test digits beside reconstructions, digits decoded from the prior, and for categorical latents one variable set to each class."
+    )
 
     @Option(name: .customLong("run"), help: "A VAE run's results file (its best parameters are drawn).")
     var runFile: String
@@ -40,8 +42,10 @@ struct VAEFigureCommand: ParsableCommand {
     var data: String?
 
     func validate() throws {
-        for (name, value, range) in [("--images", images, 1...50), ("--draws", draws, 1...20), ("--prior", prior, 0...200),
-                                     ("--variables", variables, 0...50)] {
+        for (name, value, range) in [
+            ("--images", images, 1...50), ("--draws", draws, 1...20), ("--prior", prior, 0...200),
+            ("--variables", variables, 0...50),
+        ] {
             try expectCount(name, value, in: range)
         }
     }
@@ -57,8 +61,9 @@ struct VAEFigureCommand: ParsableCommand {
             // Evenly spaced test digits (the test file is not shuffled, so the first ones are alike).
             let stride = dataset.test.count / n
             let digits = (0..<n).flatMap { i in dataset.test.images[(i * stride * 784)..<((i * stride + 1) * 784)] }
-            let canvas = VAEFigure(model: model).render(images: digits, count: n, draws: draws, prior: prior,
-                                                        variables: variables, seed: seed)
+            let canvas = VAEFigure(model: model).render(
+                images: digits, count: n, draws: draws, prior: prior,
+                variables: variables, seed: seed)
             try PNGWriter.write(out, width: canvas.width, height: canvas.height, rgb: canvas.rgb)
             print("wrote \(out) (\(canvas.width)x\(canvas.height))")
         }

@@ -7,7 +7,9 @@ import SBNLab
 struct GradStatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gradstats",
-        abstract: "Bias, variance and cost of each estimator against the exact gradient of a tiny SBN, or a checkpoint's reference gradient (Markdown, HDF5).")
+        abstract:
+            "Bias, variance and cost of each estimator against the exact gradient of a tiny SBN, or a checkpoint's reference gradient (Markdown, HDF5)."
+    )
 
     enum Net: String, ExpressibleByArgument { case bernoulli, categorical }
 
@@ -26,20 +28,27 @@ struct GradStatsCommand: ParsableCommand {
     @Option(help: "Estimators, comma-separated (default: every registered one that applies).")
     var estimators: String?
 
-    @Option(help: ArgumentHelp("Also measure an estimator with options, as a row of its own (repeatable), e.g. 'muprop{variance_normalization: false}'.",
-                               valueName: "name{options}"))
+    @Option(
+        help: ArgumentHelp(
+            "Also measure an estimator with options, as a row of its own (repeatable), e.g. 'muprop{variance_normalization: false}'.",
+            valueName: "name{options}"))
     var variant: [String] = []
 
     @Option(help: "Seed of the tiny problem and of the estimates.")
     var seed: UInt64 = 31
 
-    @Option(help: "A run's results file: measure on its best parameters and a batch of its validation images instead of the tiny SBN.")
+    @Option(
+        help: "A run's results file: measure on its best parameters and a batch of its validation images instead of the tiny SBN."
+    )
     var checkpoint: String?
 
     @Option(help: "With --checkpoint: validation images in the batch (the first ones).")
     var images = 100
 
-    @Option(help: "With --checkpoint: the unbiased estimator whose mean is the reference, name or name{options} (default: disarm for Bernoulli layers, muprop{variance_normalization: false} otherwise).")
+    @Option(
+        help:
+            "With --checkpoint: the unbiased estimator whose mean is the reference, name or name{options} (default: disarm for Bernoulli layers, muprop{variance_normalization: false} otherwise)."
+    )
     var reference: String?
 
     @Option(help: "With --checkpoint: estimates averaged into the reference.")
@@ -74,7 +83,9 @@ struct GradStatsCommand: ParsableCommand {
                 let (record, model) = try ResultsFile.loadBestModel(checkpoint)
                 let valid = try BinarizedMNIST(path: record.config.data.path).valid.prefix(images)
                 let batch = Batch(capacity: valid.count, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
-                valid.images.withUnsafeBufferPointer { ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: 0..<valid.count) }
+                valid.images.withUnsafeBufferPointer {
+                    ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: 0..<valid.count)
+                }
                 func subject(_ spec: String) throws -> GradientStatistics.Subject {
                     let variant = try EstimatorVariant(spec, file: "--reference \(spec)")
                     return GradientStatistics.Subject(label: variant.label, name: variant.name, options: variant.options)
@@ -83,15 +94,17 @@ struct GradStatsCommand: ParsableCommand {
                 let unbiased = try subject(reference ?? fallback)
                 // reinforce-loo at m > 1 estimates the single-sample objective: its reference is the default one at m = 1.
                 let single = GradientStatistics.Reference.estimated(try subject(fallback), estimates: referenceEstimates)
-                stats = try GradientStatistics.measure(subjects: subjects, model: model, batch: batch, samples: samples,
-                                                       estimates: estimates, temperature: temperature, seed: seed &+ 1,
-                                                       reference: .estimated(unbiased, estimates: referenceEstimates),
-                                                       singleSampleReference: single)
+                stats = try GradientStatistics.measure(
+                    subjects: subjects, model: model, batch: batch, samples: samples,
+                    estimates: estimates, temperature: temperature, seed: seed &+ 1,
+                    reference: .estimated(unbiased, estimates: referenceEstimates),
+                    singleSampleReference: single)
             } else {
                 let architecture = (net == .bernoulli ? TinyNet.bernoulli : TinyNet.categorical).architecture
                 let (model, batch) = tinyProblem(architecture, images: 4, seed: seed)
-                stats = try GradientStatistics.measure(subjects: subjects, model: model, batch: batch, samples: samples,
-                                                       estimates: estimates, temperature: temperature, seed: seed &+ 1)
+                stats = try GradientStatistics.measure(
+                    subjects: subjects, model: model, batch: batch, samples: samples,
+                    estimates: estimates, temperature: temperature, seed: seed &+ 1)
             }
             print(stats.markdown())
             if let out {

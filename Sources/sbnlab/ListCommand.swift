@@ -32,7 +32,9 @@ struct ListCommand: ParsableCommand {
             list("temperature schedules (temperature: {schedule, …})", ScheduleRegistry.registry.all)
             list("optimizers (optimizer, optimizer_options)", OptimizerRegistry.registry.all)
             print("code \(Provenance.codeVersion)")
-            print("OpenBLAS: \(BLAS.threads) threads by default on \(ProcessInfo.processInfo.activeProcessorCount) cores (\(BLAS.configuration))")
+            print(
+                "OpenBLAS: \(BLAS.threads) threads by default on \(ProcessInfo.processInfo.activeProcessorCount) cores (\(BLAS.configuration))"
+            )
         }
     }
 

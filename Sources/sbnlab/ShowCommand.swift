@@ -18,21 +18,29 @@ struct ShowCommand: ParsableCommand {
             print("\(file): \(r.config.name) — status \(r.status.rawValue)\(r.error.map { " (\($0))" } ?? "")")
             print("code \(r.codeVersion), sbnlab \(try f.stringAttribute("sbnlab_version"))")
             print("config: \(r.configJSON)")
-            print(String(format: "epochs %d/%d, steps %d, wall time %@", r.epochsDone, r.config.epochs, r.steps, TimeText.duration(r.elapsed)))
+            print(
+                String(
+                    format: "epochs %d/%d, steps %d, wall time %@", r.epochsDone, r.config.epochs, r.steps,
+                    TimeText.duration(r.elapsed)))
             if !r.valid.isEmpty {
                 let curve = r.valid.map(\.nll)
                 let label = r.config.family.task.selectionMetric == "neg_elbo" ? "valid −ELBO" : "valid NLL"
-                print(String(format: "%@ (m=%d): %@  %.2f → %.2f, best %.2f @ epoch %d", label, r.validSamples, Self.sparkline(curve),
-                             curve.first!, curve.last!, r.bestValidNLL, r.bestEpoch))
+                print(
+                    String(
+                        format: "%@ (m=%d): %@  %.2f → %.2f, best %.2f @ epoch %d", label, r.validSamples, Self.sparkline(curve),
+                        curve.first!, curve.last!, r.bestValidNLL, r.bestEpoch))
             }
             if let t = r.test {
                 let paper = PaperNumbers.nll(for: r.config).map { String(format: ", paper %.1f", $0) } ?? ""
                 if let elbo = t.negELBO, let sem = t.negELBOSem {
-                    print(String(format: "test −ELBO %.3f ± %.3f nats (the paper's metric%@); −log p(x) ≈ %.3f ± %.3f "
-                                 + "(importance-weighted, m=%d, %d images; ± per-image standard errors)",
-                                 elbo, sem, paper, t.nll, t.sem, t.samples, t.images))
+                    print(
+                        String(
+                            format: "test −ELBO %.3f ± %.3f nats (the paper's metric%@); −log p(x) ≈ %.3f ± %.3f "
+                                + "(importance-weighted, m=%d, %d images; ± per-image standard errors)",
+                            elbo, sem, paper, t.nll, t.sem, t.samples, t.images))
                 } else {
-                    print(String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images%@)", t.nll, t.sem, t.samples, t.images, paper))
+                    print(
+                        String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images%@)", t.nll, t.sem, t.samples, t.images, paper))
                 }
             }
         }
@@ -61,11 +69,12 @@ struct ShowCommand: ParsableCommand {
         }
         // Halves first: hi − lo overflows for values near ±Double.greatestFiniteMagnitude.
         let span = hi / 2 - lo / 2
-        return String(x.map { v in
-            guard v.isFinite else { return "!" }
-            let f = (v / 2 - lo / 2) / span
-            return ticks[f.isFinite ? min(7, max(0, Int(f * 8))) : 0]
-        })
+        return String(
+            x.map { v in
+                guard v.isFinite else { return "!" }
+                let f = (v / 2 - lo / 2) / span
+                return ticks[f.isFinite ? min(7, max(0, Int(f * 8))) : 0]
+            })
     }
 }
 
@@ -104,7 +113,9 @@ struct ImputeCommand: ParsableCommand {
             let n = max(1, min(images, dataset.test.count))
             // Evenly spaced test digits (the test file is not shuffled, so the first ones are alike).
             let stride = dataset.test.count / n
-            let picked = (0..<n).flatMap { i in dataset.test.images[(i * stride * ImageHalves.pixels)..<((i * stride + 1) * ImageHalves.pixels)] }
+            let picked = (0..<n).flatMap { i in
+                dataset.test.images[(i * stride * ImageHalves.pixels)..<((i * stride + 1) * ImageHalves.pixels)]
+            }
             let figure = ImputationFigure(model: model).render(images: picked, count: n, samples: max(1, samples), seed: seed)
             try PNGWriter.write(out, width: figure.width, height: figure.height, rgb: figure.rgb)
             print("wrote \(out) (\(figure.width)x\(figure.height): \(n) digits × (true + \(samples) samples))")

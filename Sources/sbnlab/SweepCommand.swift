@@ -58,7 +58,8 @@ struct SweepCommand: ParsableCommand {
         try reportingErrors {
             let sweep = try SweepDefinition.load(experiment, overrides: overrides)
             let folder = out ?? "results/\(sweep.name)"
-            let runner = SweepRunner(sweep: sweep, outputFolder: folder, executable: selfExecutable(), jobs: jobs, log: { line in sbnlab.emit(line) })
+            let runner = SweepRunner(
+                sweep: sweep, outputFolder: folder, executable: selfExecutable(), jobs: jobs, log: { line in sbnlab.emit(line) })
             var slurm = SlurmExecutor.Options()
             (slurm.partition, slurm.time, slurm.cpusPerTask, slurm.sbatchArgs) = (partition, time, cpusPerTask, sbatchArg)
             let cluster = SlurmExecutor(runner: runner, options: slurm, log: { line in sbnlab.emit(line) })
@@ -82,8 +83,9 @@ struct SweepCommand: ParsableCommand {
                 try cluster.wait(jobID: job)
                 try summarize(sweep, folder: folder, selected: runner.selectedPoints())
                 if let selection = sweep.selection {
-                    sbnlab.emit("select: the \(selection.axisText) chosen on validation gets seeds \(selection.seeds) by the local executor: "
-                                + "rerun `sbnlab sweep \(experiment)` without --executor slurm")
+                    sbnlab.emit(
+                        "select: the \(selection.axisText) chosen on validation gets seeds \(selection.seeds) by the local executor: "
+                            + "rerun `sbnlab sweep \(experiment)` without --executor slurm")
                 }
                 let states = sweep.points.map { SweepRunner.state(ofResults: runner.results(of: $0)) }
                 if StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
@@ -101,8 +103,9 @@ struct SweepCommand: ParsableCommand {
 /// Writes and prints the summary of what exists, also after a stop signal; runs of points no
 /// longer in the definition (grid or selected) are left out.
 func summarize(_ sweep: SweepDefinition, folder: String, selected: [SweepDefinition.Point]) throws {
-    let summary = try SweepSummary.collect(folder, points: Set((sweep.points + selected).map(\.name)),
-                                           selectionAxes: sweep.selection?.axes ?? ["lr"])
+    let summary = try SweepSummary.collect(
+        folder, points: Set((sweep.points + selected).map(\.name)),
+        selectionAxes: sweep.selection?.axes ?? ["lr"])
     try summary.write(to: folder + "/summary.h5")
     print("\n" + summary.markdown())
     print("\nsummary: \(folder)/summary.h5")

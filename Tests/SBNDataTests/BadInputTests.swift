@@ -55,7 +55,8 @@ import Testing
     }
 
     @Test func wrongIDXMagicIsRejected() throws {
-        var bytes = try Gzip.decompress(try SourceFiles.readFile(TestPaths.sharedData + "/mnist/t10k-labels-idx1-ubyte.gz"), file: "labels")
+        var bytes = try Gzip.decompress(
+            try SourceFiles.readFile(TestPaths.sharedData + "/mnist/t10k-labels-idx1-ubyte.gz"), file: "labels")
         expectDataError("wrong IDX magic number 2049, expected 2051", file: "t10k-labels") {
             _ = try IDXParser.images(bytes, file: "t10k-labels")
         }
@@ -112,8 +113,10 @@ import Testing
 
     /// Writes a dataset file of `images` per split (2 × 784 zeros by default), each split's
     /// recorded sha256 that of `hashed` (default: its images), or none.
-    func write(_ name: String, images: [String: [UInt8]] = [:], hashed: [String: [UInt8]] = [:],
-               recordHash: Bool = true) throws -> String {
+    func write(
+        _ name: String, images: [String: [UInt8]] = [:], hashed: [String: [UInt8]] = [:],
+        recordHash: Bool = true
+    ) throws -> String {
         let path = dir + "/" + name
         try AtomicFile.writeHDF5(to: path) { f in
             for split in ["train", "valid", "test"] {
@@ -143,10 +146,14 @@ import Testing
         expectError(try write("two.h5", images: ["valid": two]), "/valid/images holds the value 2; expected 0/1")
         var flipped = [UInt8](repeating: 0, count: 2 * ImageHalves.pixels)
         flipped[700] = 1
-        let altered = try write("altered.h5", images: ["train": flipped], hashed: ["train": [UInt8](repeating: 0, count: 2 * 784)])
-        expectError(altered, "/train/images does not match the sha256 `sbnlab data` recorded (altered?); "
-                    + "prepare it again: sbnlab data --output \(altered)")
+        let altered = try write(
+            "altered.h5", images: ["train": flipped], hashed: ["train": [UInt8](repeating: 0, count: 2 * 784)])
+        expectError(
+            altered,
+            "/train/images does not match the sha256 `sbnlab data` recorded (altered?); "
+                + "prepare it again: sbnlab data --output \(altered)")
         let old = try write("old.h5", recordHash: false)
-        expectError(old, "/train has no recorded sha256 (prepared by an older sbnlab); prepare it again: sbnlab data --output \(old)")
+        expectError(
+            old, "/train has no recorded sha256 (prepared by an older sbnlab); prepare it again: sbnlab data --output \(old)")
     }
 }

@@ -41,7 +41,8 @@ import Testing
 
     @Test func idxLabelHistogramsMatchProvenance() throws {
         func histogram(_ file: String) throws -> [Int] {
-            let labels = try IDXParser.labels(try Gzip.decompress(try SourceFiles.readFile(mnist + "/" + file), file: file), file: file)
+            let labels = try IDXParser.labels(
+                try Gzip.decompress(try SourceFiles.readFile(mnist + "/" + file), file: file), file: file)
             var h = [Int](repeating: 0, count: 10)
             for l in labels { h[Int(l)] += 1 }
             return h
@@ -67,7 +68,8 @@ import Testing
     @Test func sampledBinarizationIsSeeded() throws {
         let dir = TestPaths.temporaryDirectory()
         for name in ["a", "b"] {
-            try DatasetBuilder(source: .mnist(.sample, seed: 5), dataRoot: TestPaths.sharedData).build(output: "\(dir)/\(name).h5")
+            try DatasetBuilder(source: .mnist(.sample, seed: 5), dataRoot: TestPaths.sharedData).build(
+                output: "\(dir)/\(name).h5")
         }
         let a: [UInt8] = try HDF5File.open("\(dir)/a.h5").dataset("test/images").readRows(0..<50)
         let b: [UInt8] = try HDF5File.open("\(dir)/b.h5").dataset("test/images").readRows(0..<50)

@@ -162,7 +162,9 @@ func softmax(_ a: [Double]) -> [Double] {
                     let x2 = -half + (Double(j) + 0.5) * h2
                     let yy = softmax([x1, x2, 0])
                     guard yy.allSatisfy({ $0 > 0 }) else { continue }
-                    total += Double.exp(GumbelSoftmax.logDensity(yy, probabilities: pi, temperature: tau)) * yy[0] * yy[1] * yy[2] * h1 * h2
+                    total +=
+                        Double.exp(GumbelSoftmax.logDensity(yy, probabilities: pi, temperature: tau)) * yy[0] * yy[1] * yy[2] * h1
+                        * h2
                 }
             }
             return total

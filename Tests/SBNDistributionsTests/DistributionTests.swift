@@ -94,7 +94,8 @@ func sigmoid(_ x: Double) -> Double { 1 / (1 + .exp(-x)) }
     @Test func binaryConcreteDensityMatchesTheClosedForm() {
         for (y, a, tau) in [(0.3, 0.5, 0.7), (0.9, -1.0, 1.0), (0.01, 2.0, 2.0), (0.5, 0.0, 0.3)] {
             let alpha = Double.exp(a)
-            let closed = tau * alpha * Double.pow(y, -tau - 1) * Double.pow(1 - y, -tau - 1)
+            let closed =
+                tau * alpha * Double.pow(y, -tau - 1) * Double.pow(1 - y, -tau - 1)
                 / Double.pow(alpha * Double.pow(y, -tau) + Double.pow(1 - y, -tau), 2)
             #expect(abs(Double.exp(BinaryConcrete.logDensity(y, logit: a, temperature: tau)) - closed) < 1e-9 * max(1, closed))
         }

@@ -59,7 +59,8 @@ import Testing
     /// (which come from different streams), a function of its seed only.
     @Test func blockUniformsAreUniformAndReproducible() {
         let n = 200_003  // no multiple of 32: the tail path runs too
-        let x = UnsafeMutableBufferPointer<Float>.allocate(capacity: n), y = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        let x = UnsafeMutableBufferPointer<Float>.allocate(capacity: n),
+            y = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
         defer { x.deallocate(); y.deallocate() }
         Uniform.sample(into: x, seed: 42)
         Uniform.sample(into: y, seed: 42)

@@ -132,8 +132,9 @@ import Testing
         func gradient(capacity: Int) throws -> [Float] {
             // Fill the big workspace with a full batch first, as the previous steps of an epoch do.
             let type = try #require(EstimatorRegistry.registry.lookup(name))
-            let estimator = try type.make(model: NetworkWorkspace(model: model, capacityImages: capacity),
-                                          options: AnyOptions(type.optionsType.init()))
+            let estimator = try type.make(
+                model: NetworkWorkspace(model: model, capacityImages: capacity),
+                options: AnyOptions(type.optionsType.init()))
             let grads = model.makeGradients()
             var rng = Xoshiro256(seed: 52)
             let context = StepContext(step: 0, temperature: 1, learningRate: 0)
@@ -166,7 +167,8 @@ import Testing
         let grads = model.makeGradients()
         var rng = Xoshiro256(seed: 82)
         func step() -> (mean: Double, variance: Double) {
-            _ = estimator.estimate(batch, grads: grads, context: StepContext(step: 0, temperature: 1, learningRate: 0), using: &rng)
+            _ = estimator.estimate(
+                batch, grads: grads, context: StepContext(step: 0, temperature: 1, learningRate: 0), using: &rng)
             let f = (0..<ws.imageCount).map { ws.imageLoss[$0] }
             let mean = f.reduce(0, +) / Double(f.count)
             return (mean, f.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(f.count))

@@ -14,7 +14,9 @@ import Testing
         let a1 = ref.linear(1, top)
         for h1 in ref.states(1) {
             let a2 = ref.linear(2, h1)
-            for h2 in ref.states(2) { terms.append(ref.logProb(1, h1, a1) + ref.logProb(2, h2, a2) - ref.outputNLL(h2, target: bottom)) }
+            for h2 in ref.states(2) {
+                terms.append(ref.logProb(1, h1, a1) + ref.logProb(2, h2, a2) - ref.outputNLL(h2, target: bottom))
+            }
         }
         let best = terms.max()!
         return -(best + log(terms.reduce(0) { $0 + exp($1 - best) }))
@@ -41,7 +43,8 @@ import Testing
         let (model, batch) = tinyProblem(net.architecture, images: 5, seed: 41)
         let e = Evaluator.evaluate(model: model, count: 5, samples: 20_000, seed: 42, threads: 2, fill: fill(batch))
         for b in 0..<5 {
-            let exact = exactNLL(model, top: (0..<6).map { Double(batch.input[b, $0]) }, bottom: (0..<6).map { Double(batch.target[b, $0]) })
+            let exact = exactNLL(
+                model, top: (0..<6).map { Double(batch.input[b, $0]) }, bottom: (0..<6).map { Double(batch.target[b, $0]) })
             #expect(abs(e.perImage[b] - exact) < 0.02, "image \(b): estimate \(e.perImage[b]), exact \(exact)")
         }
         #expect(abs(e.nll - e.perImage.reduce(0, +) / 5) < 1e-12)

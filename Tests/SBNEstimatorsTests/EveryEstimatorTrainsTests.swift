@@ -16,8 +16,9 @@ import Testing
         let (sbn, sbnBatch) = tinyProblem(kind.architecture, images: 8, seed: 61)
         let units: any StochasticUnits = kind == .bernoulli ? BernoulliUnits(width: 4) : CategoricalUnits(groups: 2, classes: 3)
         var rng = Xoshiro256(seed: 62)
-        let vae = VAEFamily.network(layers: Architecture(input: 6, hidden: [units], output: 6),
-                                    options: AnyOptions(VAEFamilyOptions.small), rng: &rng)
+        let vae = VAEFamily.network(
+            layers: Architecture(input: 6, hidden: [units], output: 6),
+            options: AnyOptions(VAEFamilyOptions.small), rng: &rng)
         let vaeBatch = Batch(capacity: 8, inputSize: 6, outputSize: 6, targetIsInput: true)
         for i in 0..<vaeBatch.input.count { vaeBatch.input.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
         return [("sbn \(kind)", sbn, sbnBatch), ("vae \(kind)", vae, vaeBatch)]
@@ -44,7 +45,8 @@ import Testing
             var rng = Xoshiro256(seed: 64)
             for step in 0..<300 {
                 grads.zero()
-                _ = estimator.estimate(batch, grads: grads, context: StepContext(step: step, temperature: 0.7, learningRate: 0.01), using: &rng)
+                _ = estimator.estimate(
+                    batch, grads: grads, context: StepContext(step: step, temperature: 0.7, learningRate: 0.01), using: &rng)
                 #expect(adam.step(model.parameters, gradients: grads) == nil, "\(name) on \(label): non-finite gradient")
             }
             let after = Self.loss(model, batch)

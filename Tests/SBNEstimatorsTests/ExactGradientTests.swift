@@ -8,15 +8,18 @@ import SBNTensor
 import Testing
 
 /// Mean and standard error of N gradient estimates, flattened.
-func estimateMoments(_ estimator: any GradientEstimator, _ model: StochasticNetwork, _ batch: Batch, n: Int, skip: Int = 0,
-                     temperature: Float = 1, seed: UInt64) -> (mean: [Double], se: [Double]) {
+func estimateMoments(
+    _ estimator: any GradientEstimator, _ model: StochasticNetwork, _ batch: Batch, n: Int, skip: Int = 0,
+    temperature: Float = 1, seed: UInt64
+) -> (mean: [Double], se: [Double]) {
     let grads = model.makeGradients()
     var rng = Xoshiro256(seed: seed)
     let p = model.parameters.scalarCount
     var sum = [Double](repeating: 0, count: p), sumSq = [Double](repeating: 0, count: p)
     for step in 0..<(n + skip) {
         grads.zero()
-        _ = estimator.estimate(batch, grads: grads, context: StepContext(step: step, temperature: temperature, learningRate: 0), using: &rng)
+        _ = estimator.estimate(
+            batch, grads: grads, context: StepContext(step: step, temperature: temperature, learningRate: 0), using: &rng)
         guard step >= skip else { continue }
         var k = 0
         for t in grads.tensors { for v in t.buffer { sum[k] += Double(v); sumSq[k] += Double(v) * Double(v); k += 1 } }
@@ -32,13 +35,16 @@ func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 /// small absolute slack for parameters with no spread); returns the worst |mean − target| / se.
 /// With ~60–130 parameters a false alarm has probability < 1e-3.
 @discardableResult
-func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Double], slack: Double = 1e-7,
-                                _ label: String, sourceLocation: SourceLocation = #_sourceLocation) -> Double {
+func expectWithinStandardErrors(
+    _ mean: [Double], _ se: [Double], of target: [Double], slack: Double = 1e-7,
+    _ label: String, sourceLocation: SourceLocation = #_sourceLocation
+) -> Double {
     var worst = 0.0
     for i in target.indices {
         worst = max(worst, abs(mean[i] - target[i]) / max(se[i], 1e-9))
-        #expect(abs(mean[i] - target[i]) <= 4.5 * se[i] + slack,
-                "\(label) parameter \(i): mean \(mean[i]) target \(target[i]) se \(se[i])", sourceLocation: sourceLocation)
+        #expect(
+            abs(mean[i] - target[i]) <= 4.5 * se[i] + slack,
+            "\(label) parameter \(i): mean \(mean[i]) target \(target[i]) se \(se[i])", sourceLocation: sourceLocation)
     }
     return worst
 }
@@ -72,7 +78,8 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         var meanSE: [String: Double] = [:]
         for name in ["arm", "disarm"] {
             let type = try #require(EstimatorRegistry.registry.lookup(name))
-            let estimator = try type.make(model: NetworkWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions()))
+            let estimator = try type.make(
+                model: NetworkWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions()))
             let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 35)
             let worst = expectWithinStandardErrors(mean, se, of: exact, "\(name)")
             meanSE[name] = se.reduce(0, +) / Double(se.count)
@@ -88,11 +95,15 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
     func vimcoIsUnbiased(net: TinyNet) throws {
         let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let exact = exactTwoSampleGradient(model, batch)
-        let estimator = try VIMCOEstimator(model: NetworkWorkspace(model: model, capacityImages: 4, samples: 2), options: NoOptions())
+        let estimator = try VIMCOEstimator(
+            model: NetworkWorkspace(model: model, capacityImages: 4, samples: 2), options: NoOptions())
         let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, seed: 36)
         let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
         print("vimco (\(net), m = 2): worst |mean − exact| / se = \(worst), mean se = \(se.reduce(0, +) / Double(se.count))")
-        #expect(throws: (any Error).self) { _ = try VIMCOEstimator.make(model: NetworkWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions())) }
+        #expect(throws: (any Error).self) {
+            _ = try VIMCOEstimator.make(
+                model: NetworkWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions()))
+        }
     }
 
     /// REINFORCE-LOO with m = 2 and m = 3 samples is unbiased for the single-sample objective's
@@ -101,7 +112,8 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
     func reinforceLeaveOneOutIsUnbiased(m: Int, net: TinyNet) throws {
         let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let exact = exactGradient(model, batch)
-        let estimator = try ReinforceLOOEstimator(model: NetworkWorkspace(model: model, capacityImages: 4, samples: m), options: NoOptions())
+        let estimator = try ReinforceLOOEstimator(
+            model: NetworkWorkspace(model: model, capacityImages: 4, samples: m), options: NoOptions())
         let (mean, se) = estimateMoments(estimator, model, batch, n: 30_000, seed: 40)
         let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
         print("reinforce-loo (\(net), m = \(m)): worst |mean − exact| / se = \(worst)")
@@ -109,10 +121,16 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
 
     @Test func armRejectsMultiSampleObjectives() {
         let (model, _) = tinyProblem(sizes: Self.sizes, images: 2, seed: 31)
-        #expect(throws: (any Error).self) { _ = try ARMEstimator.make(model: NetworkWorkspace(model: model, capacityImages: 2, samples: 3), options: AnyOptions(NoOptions())) }
+        #expect(throws: (any Error).self) {
+            _ = try ARMEstimator.make(
+                model: NetworkWorkspace(model: model, capacityImages: 2, samples: 3), options: AnyOptions(NoOptions()))
+        }
         let (categorical, _) = tinyProblem(TinyNet.categorical.architecture, images: 2, seed: 31)
         #expect(!ARMEstimator.supports(categorical.layer(1)) && ReinforceEstimator.supports(categorical.layer(1)))
-        #expect(throws: (any Error).self) { _ = try ARMEstimator.make(model: NetworkWorkspace(model: categorical, capacityImages: 2), options: AnyOptions(NoOptions())) }
+        #expect(throws: (any Error).self) {
+            _ = try ARMEstimator.make(
+                model: NetworkWorkspace(model: categorical, capacityImages: 2), options: AnyOptions(NoOptions()))
+        }
     }
 
     /// Baselines reduce the variance of the score-function estimator.
@@ -141,14 +159,21 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         let estimator = try MuPropEstimator(model: NetworkWorkspace(model: model, capacityImages: 4), options: options)
         let (mean, se) = estimateMoments(estimator, model, batch, n: 40_000, skip: 1, seed: 37)
         let worst = expectWithinStandardErrors(mean, se, of: exact, "\(net)")
-        let plain = try ReinforceEstimator(model: NetworkWorkspace(model: model, capacityImages: 4),
-                                           options: Self.reinforceOptions(baselines: false))
+        let plain = try ReinforceEstimator(
+            model: NetworkWorkspace(model: model, capacityImages: 4),
+            options: Self.reinforceOptions(baselines: false))
         let plainSE = estimateMoments(plain, model, batch, n: 5000, seed: 37).se
-        let (muSE, sfSE) = (se.reduce(0, +) / Double(se.count), plainSE.reduce(0, +) / Double(plainSE.count) / (40_000.0 / 5000).squareRoot())
-        print("muprop (\(net)): worst |mean − exact| / se = \(worst), mean se = \(muSE); reinforce without baselines at the same N: \(sfSE)")
+        let (muSE, sfSE) = (
+            se.reduce(0, +) / Double(se.count), plainSE.reduce(0, +) / Double(plainSE.count) / (40_000.0 / 5000).squareRoot()
+        )
+        print(
+            "muprop (\(net)): worst |mean − exact| / se = \(worst), mean se = \(muSE); reinforce without baselines at the same N: \(sfSE)"
+        )
         #expect(muSE < sfSE)
         #expect(throws: (any Error).self) {
-            _ = try MuPropEstimator.make(model: NetworkWorkspace(model: model, capacityImages: 4, samples: 2), options: AnyOptions(MuPropEstimator.Options()))
+            _ = try MuPropEstimator.make(
+                model: NetworkWorkspace(model: model, capacityImages: 4, samples: 2),
+                options: AnyOptions(MuPropEstimator.Options()))
         }
     }
 
@@ -201,10 +226,12 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         var off = DARNEstimator.Options()
         off.varianceNormalization = false
         let plain = try #require(EstimatorRegistry.registry.lookup("taylor-half"))
-        let a = estimateMoments(DARNEstimator(model: NetworkWorkspace(model: model, capacityImages: 4), options: off),
-                                model, batch, n: 50, seed: 40)
-        let b = estimateMoments(try plain.make(model: NetworkWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions())),
-                                model, batch, n: 50, seed: 40)
+        let a = estimateMoments(
+            DARNEstimator(model: NetworkWorkspace(model: model, capacityImages: 4), options: off),
+            model, batch, n: 50, seed: 40)
+        let b = estimateMoments(
+            try plain.make(model: NetworkWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions())),
+            model, batch, n: 50, seed: 40)
         #expect(a.mean == b.mean && a.se == b.se)
 
         var on = DARNEstimator.Options()
@@ -242,7 +269,10 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         }
         #expect(meanSE[0] < meanSE[1])
         let (categorical, _) = tinyProblem(TinyNet.categorical.architecture, images: 2, seed: 31)
-        #expect(throws: (any Error).self) { _ = try REBAREstimator.make(model: NetworkWorkspace(model: categorical, capacityImages: 2), options: AnyOptions(REBAREstimator.Options())) }
+        #expect(throws: (any Error).self) {
+            _ = try REBAREstimator.make(
+                model: NetworkWorkspace(model: categorical, capacityImages: 2), options: AnyOptions(REBAREstimator.Options()))
+        }
     }
 
     /// The mean-field pass MuProp's baseline expands around: `forwardMean`'s values and loss, and
@@ -258,7 +288,9 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
         for b in 0..<3 {
             let x = (0..<6).map { Double(batch.input[b, $0]) }, y = (0..<6).map { Double(batch.target[b, $0]) }
             let h1 = ref.mean(1, ref.linear(1, x)), h2 = ref.mean(2, ref.linear(2, h1))
-            func loss(from l: Int, _ h: [Double]) -> Double { ref.outputNLL(l == 1 ? ref.mean(2, ref.linear(2, h)) : h, target: y) }
+            func loss(from l: Int, _ h: [Double]) -> Double {
+                ref.outputNLL(l == 1 ? ref.mean(2, ref.linear(2, h)) : h, target: y)
+            }
             #expect(abs(Double(ws.rowLoss[b]) - loss(from: 2, h2)) < 1e-4)
             for (l, h) in [(1, h1), (2, h2)] {
                 for j in h.indices {
@@ -267,7 +299,9 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
                     plus[j] += 1e-5
                     minus[j] -= 1e-5
                     let fd = (loss(from: l, plus) - loss(from: l, minus)) / 2e-5
-                    #expect(abs(Double(ws.gradUnits[l][b, j]) - fd) < 1e-4 + 1e-3 * abs(fd), "layer \(l) unit \(j): \(ws.gradUnits[l][b, j]) vs \(fd)")
+                    #expect(
+                        abs(Double(ws.gradUnits[l][b, j]) - fd) < 1e-4 + 1e-3 * abs(fd),
+                        "layer \(l) unit \(j): \(ws.gradUnits[l][b, j]) vs \(fd)")
                 }
             }
         }
@@ -278,16 +312,18 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
     /// (`expectedPathwiseGradient`, an independent double-precision backward pass). The mean of
     /// N estimates must lie within 4.5 standard errors of it for every parameter: a missing σ′,
     /// ½, slope or 1/τ factor, or a wrong Jacobian, fails on both unit kinds.
-    @Test(arguments: [("st", ReferenceSurrogate.straightThrough), ("st-annealed", .slopeAnnealed), ("taylor-half", .taylor)],
-          TinyNet.allCases)
+    @Test(
+        arguments: [("st", ReferenceSurrogate.straightThrough), ("st-annealed", .slopeAnnealed), ("taylor-half", .taylor)],
+        TinyNet.allCases)
     func pathwiseEstimatorsMatchTheirExpectation(estimator: (name: String, surrogate: ReferenceSurrogate), net: TinyNet) throws {
         let (model, batch) = tinyProblem(net.architecture, images: 4, seed: 31)
         let tau: Float = 0.5
         let expected = expectedPathwiseGradient(model, batch, surrogate: estimator.surrogate, slope: 1 / Double(tau))
         let type = try #require(EstimatorRegistry.registry.lookup(estimator.name))
         let ws = NetworkWorkspace(model: model, capacityImages: 4)
-        let (mean, se) = estimateMoments(try type.make(model: ws, options: AnyOptions(NoOptions())), model, batch, n: 20_000,
-                                         temperature: tau, seed: 38)
+        let (mean, se) = estimateMoments(
+            try type.make(model: ws, options: AnyOptions(NoOptions())), model, batch, n: 20_000,
+            temperature: tau, seed: 38)
         let worst = expectWithinStandardErrors(mean, se, of: expected, slack: 1e-6, "\(estimator.name)")
         print("\(estimator.name) (\(net), τ = 0.5): worst |mean − E[ĝ]| / se = \(worst)")
     }
@@ -301,11 +337,14 @@ func expectWithinStandardErrors(_ mean: [Double], _ se: [Double], of target: [Do
     func biasAndVarianceWithinBounds(bound: BiasBound) throws {
         let (model, batch) = tinyProblem(bound.net.architecture, images: 4, seed: 31)
         let subject = GradientStatistics.Subject(label: bound.label, name: bound.estimator, options: bound.options)
-        let stats = try GradientStatistics.measure(subjects: [subject], model: model, batch: batch, samples: 1,
-                                                   estimates: 20_000, temperature: 0.5, seed: 34)
+        let stats = try GradientStatistics.measure(
+            subjects: [subject], model: model, batch: batch, samples: 1,
+            estimates: 20_000, temperature: 0.5, seed: 34)
         let row = try #require(stats.rows.first)
-        print(String(format: "%@ %@ (τ=0.5): relative bias %.4f (noise floor %.4f), variance trace %.4g, cosine %.3f",
-                     bound.label, bound.net.description, row.relativeBias, row.noiseFloor, row.varianceTrace, row.cosine))
+        print(
+            String(
+                format: "%@ %@ (τ=0.5): relative bias %.4f (noise floor %.4f), variance trace %.4g, cosine %.3f",
+                bound.label, bound.net.description, row.relativeBias, row.noiseFloor, row.varianceTrace, row.cosine))
         #expect(abs(row.relativeBias - bound.relativeBias) <= 0.02 + 4 * row.noiseFloor)
         #expect(row.varianceTrace <= 1.5 * bound.varianceTrace && row.varianceTrace >= bound.varianceTrace / 1.5)
     }

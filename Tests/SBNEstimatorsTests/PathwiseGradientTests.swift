@@ -13,7 +13,8 @@ import Testing
 @Suite struct PathwiseGradientTests {
     static let nets: [Architecture] = [
         .bernoulli([6, 5, 4, 6]),
-        Architecture(input: 6, hidden: [CategoricalUnits(groups: 2, classes: 3), CategoricalUnits(groups: 3, classes: 2)], output: 6),
+        Architecture(
+            input: 6, hidden: [CategoricalUnits(groups: 2, classes: 3), CategoricalUnits(groups: 3, classes: 2)], output: 6),
     ]
 
     @Test(arguments: [1, 3], [0, 1])
@@ -25,18 +26,24 @@ import Testing
         let grads = model.makeGradients()
         var rng = Xoshiro256(seed: 22)
         let tau: Float = 0.7
-        let loss = estimator.estimate(batch, grads: grads, context: StepContext(step: 0, temperature: tau, learningRate: 0), using: &rng)
+        let loss = estimator.estimate(
+            batch, grads: grads, context: StepContext(step: 0, temperature: tau, learningRate: 0), using: &rng)
 
         // The noise the estimator drew, per image, sample and layer.
         func noise(_ b: Int) -> [[[Double]]] {
-            (0..<samples).map { i in (1..<model.layerCount).map { l in
-                (0..<sizes[l]).map { Double(ws.noise[l][b * samples + i, $0]) } } }
+            (0..<samples).map { i in
+                (1..<model.layerCount).map { l in
+                    (0..<sizes[l]).map { Double(ws.noise[l][b * samples + i, $0]) }
+                }
+            }
         }
         func referenceLoss(_ ref: ReferenceSBN) -> Double {
             (0..<images).reduce(0.0) { acc, b in
-                acc + ref.relaxedLoss(top: (0..<sizes[0]).map { Double(batch.input[b, $0]) },
-                                      bottom: (0..<sizes.last!).map { Double(batch.target[b, $0]) },
-                                      noise: noise(b), tau: Double(tau))
+                acc
+                    + ref.relaxedLoss(
+                        top: (0..<sizes[0]).map { Double(batch.input[b, $0]) },
+                        bottom: (0..<sizes.last!).map { Double(batch.target[b, $0]) },
+                        noise: noise(b), tau: Double(tau))
             } / Double(images)
         }
         let base = ReferenceSBN(model)

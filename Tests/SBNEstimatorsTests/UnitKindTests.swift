@@ -6,7 +6,9 @@ import SBNTensor
 import Testing
 
 /// Random logits and the noise a kind's surrogate consumes, `rows × width`.
-func unitInputs(_ units: any StochasticUnits, _ surrogate: UnitSurrogate, rows: Int, seed: UInt64) -> (logits: [Float], noise: [Float]) {
+func unitInputs(_ units: any StochasticUnits, _ surrogate: UnitSurrogate, rows: Int, seed: UInt64) -> (
+    logits: [Float], noise: [Float]
+) {
     var rng = Xoshiro256(seed: seed)
     let n = rows * units.width
     let logits = (0..<n).map { _ in 8 * rng.nextUniform() - 4 }
@@ -20,8 +22,10 @@ func unitInputs(_ units: any StochasticUnits, _ surrogate: UnitSurrogate, rows: 
     return (logits, noise)
 }
 
-func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Float], _ noise: [Float], rows: Int,
-                 temperature: Float, keepLocal: Bool = true) -> (values: [Float], local: [Float]) {
+func sampleUnits(
+    _ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Float], _ noise: [Float], rows: Int,
+    temperature: Float, keepLocal: Bool = true
+) -> (values: [Float], local: [Float]) {
     var values = [Float](repeating: 0, count: logits.count), local = values
     if keepLocal {
         units.sample(s, logits: logits, noise: noise, values: &values, local: &local, rows: rows, temperature: temperature)
@@ -104,7 +108,10 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
                 // Inverse CDF of the group's first uniform.
                 let p = ReferenceSBN.softmax(a[...]), u = g[0]
                 var cum = 0.0
-                let chosen = (0..<5).first { cum += p[$0]; return u < cum } ?? 4
+                let chosen =
+                    (0..<5).first {
+                        cum += p[$0]; return u < cum
+                    } ?? 4
                 #expect(v == (0..<5).map { $0 == chosen ? 1 : 0 })
                 if s == .exact {
                     for k in 0..<5 { #expect(abs(Double(local[range.lowerBound + k]) - (Double(v[k]) - p[k])) < 1e-6) }
@@ -113,8 +120,11 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
             guard s != .exact else { continue }
             if s == .taylor {
                 // DARN: ⟨gy, h − 1/K⟩ (h − softmax(a)), against the reference.
-                let expected = ReferenceSurrogate.taylor.backward(g: range.map { Double(gy[$0]) }, a: a, h: v.map(Double.init), slope: 1)
-                for j in 0..<5 { #expect(abs(Double(ga[range.lowerBound + j]) - expected[j]) < 1e-6, "taylor group \(group) class \(j)") }
+                let expected = ReferenceSurrogate.taylor.backward(
+                    g: range.map { Double(gy[$0]) }, a: a, h: v.map(Double.init), slope: 1)
+                for j in 0..<5 {
+                    #expect(abs(Double(ga[range.lowerBound + j]) - expected[j]) < 1e-6, "taylor group \(group) class \(j)")
+                }
                 continue
             }
             // ⟨gy, softmax(x(a))⟩ with x = (a + g)/τ (relaxed surrogates), a/τ (slope-annealed) or a
@@ -122,7 +132,9 @@ func sampleUnits(_ units: any StochasticUnits, _ s: UnitSurrogate, _ logits: [Fl
             let relaxed = s == .relaxed || s == .straightThroughRelaxed
             let weights = range.map { Double(gy[$0]) }
             func objective(_ a: [Double]) -> Double {
-                let x: [Double] = relaxed ? zip(a, g).map { ($0 + $1) / Double(tau) }
+                let x: [Double] =
+                    relaxed
+                    ? zip(a, g).map { ($0 + $1) / Double(tau) }
                     : s == .slopeAnnealed ? a.map { $0 / Double(tau) } : a  // straight-through and the mean
                 let y = ReferenceSBN.softmax(x[...])
                 return zip(weights, y).reduce(0.0) { $0 + $1.0 * $1.1 }

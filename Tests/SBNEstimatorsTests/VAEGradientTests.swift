@@ -22,10 +22,13 @@ struct TinyVAE {
         units = latent == .bernoulli ? BernoulliUnits(width: 3) : CategoricalUnits(groups: 2, classes: 3)
         let architecture = Architecture(input: 6, hidden: [units], output: 6, mapHidden: [[4], [4]], activation: .tanh)
         var rng = Xoshiro256(seed: seed)
-        model = StochasticNetwork(architecture: architecture, prior: LatentPrior(kind: .learned, divergence: divergence),
-                                  reconstructsInput: true, rng: &rng)
+        model = StochasticNetwork(
+            architecture: architecture, prior: LatentPrior(kind: .learned, divergence: divergence),
+            reconstructsInput: true, rng: &rng)
         // Larger weights than the default init, and a prior away from uniform, so gradients are not tiny.
-        for t in model.parameters.tensors { for i in 0..<t.count { t.storage[i] = 3 * t.storage[i] + 0.3 * (2 * rng.nextUniform() - 1) } }
+        for t in model.parameters.tensors {
+            for i in 0..<t.count { t.storage[i] = 3 * t.storage[i] + 0.3 * (2 * rng.nextUniform() - 1) }
+        }
         batch = Batch(capacity: images, inputSize: 6, outputSize: 6, targetIsInput: true)
         for i in 0..<batch.input.count { batch.input.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
     }
@@ -165,13 +168,16 @@ struct TinyVAE {
         let type = try #require(EstimatorRegistry.registry.lookup(bound.estimator))
         let ws = NetworkWorkspace(model: vae.model, capacityImages: vae.batch.count)
         let n = 20_000
-        let (mean, se) = estimateMoments(try type.make(model: ws, options: AnyOptions(type.optionsType.init())), vae.model, vae.batch, n: n,
-                                         temperature: 0.5, seed: 53)
+        let (mean, se) = estimateMoments(
+            try type.make(model: ws, options: AnyOptions(type.optionsType.init())), vae.model, vae.batch, n: n,
+            temperature: 0.5, seed: 53)
         let size = norm(exact)
         let bias = norm(zip(mean, exact).map { $0 - $1 }) / size, floor = norm(se) / size
         let trace = se.reduce(0) { $0 + $1 * $1 * Double(n) }
-        print(String(format: "vae %@ %@ (τ=0.5): relative bias %.4f (noise floor %.4f), variance trace %.4g",
-                     bound.estimator, bound.latent.description, bias, floor, trace))
+        print(
+            String(
+                format: "vae %@ %@ (τ=0.5): relative bias %.4f (noise floor %.4f), variance trace %.4g",
+                bound.estimator, bound.latent.description, bias, floor, trace))
         #expect(abs(bias - bound.relativeBias) <= 0.02 + 4 * floor, "\(bound): relative bias \(bias)")
         #expect(trace <= 1.5 * bound.varianceTrace && trace >= bound.varianceTrace / 1.5, "\(bound): variance trace \(trace)")
     }
@@ -214,11 +220,13 @@ struct TinyVAE {
             for (r, i) in range.enumerated() { for j in 0..<6 { out.input[r, j] = batch.input[i, j] } }
         }
         for b in 0..<batch.count {
-            #expect(abs(e.elbo!.values[b] - exact[b].elbo) <= 4.5 * (exact[b].variance / Double(m)).squareRoot() + 1e-4,
-                    "image \(b): −ELBO \(e.elbo!.values[b]) enumerated \(exact[b].elbo)")
+            #expect(
+                abs(e.elbo!.values[b] - exact[b].elbo) <= 4.5 * (exact[b].variance / Double(m)).squareRoot() + 1e-4,
+                "image \(b): −ELBO \(e.elbo!.values[b]) enumerated \(exact[b].elbo)")
             let v = exact[b].weightVariance, tolerance = v / (2 * Double(m)) + 4.5 * (v / Double(m)).squareRoot() + 1e-4
-            #expect(abs(e.perImage[b] - exact[b].nll) < tolerance,
-                    "image \(b): −log p(x) \(e.perImage[b]) enumerated \(exact[b].nll), tolerance \(tolerance)")
+            #expect(
+                abs(e.perImage[b] - exact[b].nll) < tolerance,
+                "image \(b): −log p(x) \(e.perImage[b]) enumerated \(exact[b].nll), tolerance \(tolerance)")
             #expect(tolerance < 0.2, "the test must be able to fail: tolerance \(tolerance)")
             #expect(exact[b].nll <= exact[b].elbo, "the bound")
         }

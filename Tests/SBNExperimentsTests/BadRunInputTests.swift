@@ -49,9 +49,10 @@ let canMountTmpfs: Bool = {
         let data = try alteredDataset()
         let path = try folder.write("d.yaml", smallRunYAML(estimator: "gs"))
         let out = folder.dir + "/never"
-        expectOneLine(try run(["run", path, "--set", "data.path=\(data)", "--out", out]),
-                      "\(data): /test/images does not match the sha256 `sbnlab data` recorded (altered?); "
-                      + "prepare it again: sbnlab data --output \(data)")
+        expectOneLine(
+            try run(["run", path, "--set", "data.path=\(data)", "--out", out]),
+            "\(data): /test/images does not match the sha256 `sbnlab data` recorded (altered?); "
+                + "prepare it again: sbnlab data --output \(data)")
         #expect(!FileManager.default.fileExists(atPath: out))
         let arm = try run(["run", path, "--set", "estimator=arm", "--set", "samples.train=3", "--out", out])
         expectOneLine(arm, "\(path): samples.train: arm supports m ≤ 1, got 3")
@@ -63,8 +64,9 @@ let canMountTmpfs: Bool = {
     @Test func unwritableOutputFolderIsOneLine() throws {
         let path = try folder.write("o.yaml", smallRunYAML(estimator: "gs"))
         let blocker = try folder.write("blocker", "a file, not a folder")
-        expectOneLine(try run(["run", path, "--out", blocker + "/run"]),
-                      "\(blocker)/run: cannot be created or written (a part of the path is missing or not a folder)")
+        expectOneLine(
+            try run(["run", path, "--out", blocker + "/run"]),
+            "\(blocker)/run: cannot be created or written (a part of the path is missing or not a folder)")
     }
 
     /// lr = 100 diverges in its first epoch: the run stops as failed at the second validation,
@@ -85,8 +87,10 @@ let canMountTmpfs: Bool = {
     @Test func showReadsNonFiniteCurves() throws {
         let config = try ConfigLoader.load(try folder.write("s.yaml", smallRunYAML(estimator: "gs")))
         let state = try TrainingState(config: config)
-        state.record.valid = [.init(step: 1, epoch: 1, nll: 120), .init(step: 2, epoch: 2, nll: .infinity),
-                              .init(step: 3, epoch: 3, nll: .nan), .init(step: 4, epoch: 4, nll: 100)]
+        state.record.valid = [
+            .init(step: 1, epoch: 1, nll: 120), .init(step: 2, epoch: 2, nll: .infinity),
+            .init(step: 3, epoch: 3, nll: .nan), .init(step: 4, epoch: 4, nll: 100),
+        ]
         state.record.epochsDone = 4
         let path = folder.dir + "/nan.h5"
         try state.save(to: path)
@@ -103,7 +107,8 @@ let canMountTmpfs: Bool = {
                 try g.write("images", images, shape: [images.count / ImageHalves.pixels, ImageHalves.pixels])
             }
         }
-        expectOneLine(try run(["impute", path, "--data", empty, "--out", folder.dir + "/i.png"]), "\(empty): /test/images is empty")
+        expectOneLine(
+            try run(["impute", path, "--data", empty, "--out", folder.dir + "/i.png"]), "\(empty): /test/images is empty")
     }
 
     /// A full disk (a 3 MB tmpfs) ends in the one-line error naming the results file, exit 1,
@@ -115,8 +120,9 @@ let canMountTmpfs: Bool = {
         let path = try folder.write("f.yaml", smallRunYAML(estimator: "gs"))
         let r = try run(["run", path, "--out", mountPoint + "/run"])
         #expect(r.status == 1)
-        #expect(r.stderr.hasPrefix("sbnlab: error: \(mountPoint)/run/run.h5: not written, the previous version is kept ("),
-                "\(r.stderr)")
+        #expect(
+            r.stderr.hasPrefix("sbnlab: error: \(mountPoint)/run/run.h5: not written, the previous version is kept ("),
+            "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint + "/run").filter { $0.contains(".tmp-") }.isEmpty)
     }

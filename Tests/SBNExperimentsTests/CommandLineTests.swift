@@ -26,12 +26,14 @@ import Testing
 
     @Test func negativeTemperature() throws {
         let path = try folder.write("t.yaml", smallRunYAML(estimator: "gs"))
-        expectOneLineError(try run(["run", path, "--set", "temperature.tau=-0.5"]), "temperature.tau: expected a number > 0, got -0.5")
+        expectOneLineError(
+            try run(["run", path, "--set", "temperature.tau=-0.5"]), "temperature.tau: expected a number > 0, got -0.5")
     }
 
     @Test func missingDataFile() throws {
         let path = try folder.write("m.yaml", smallRunYAML(estimator: "gs") + "\n")
-        expectOneLineError(try run(["run", path, "--set", "data.path=nowhere/missing.h5"]), "data.path: nowhere/missing.h5 does not exist")
+        expectOneLineError(
+            try run(["run", path, "--set", "data.path=nowhere/missing.h5"]), "data.path: nowhere/missing.h5 does not exist")
     }
 
     @Test func runsAndResumesFromTheCommandLine() throws {
@@ -59,9 +61,11 @@ import Testing
     }
 
     /// OpenBLAS starts with one thread per core (the default `BLAS.threads`).
-    @Test(.enabled(if: ["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"].allSatisfy {
-        ProcessInfo.processInfo.environment[$0] == nil
-    }, "an OpenBLAS thread variable is set in the environment"))
+    @Test(
+        .enabled(
+            if: ["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"].allSatisfy {
+                ProcessInfo.processInfo.environment[$0] == nil
+            }, "an OpenBLAS thread variable is set in the environment"))
     func blasDefaultsToAllCores() throws {
         let r = try run(["list", "--folder", TestPaths.packageRoot + "/experiments"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -75,7 +79,9 @@ import Testing
         let folder = TestPaths.packageRoot + "/experiments"
         let r = try run(["list", "--folder", folder])
         #expect(r.status == 0, "\(r.stderr)")
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.map {
+            String($0.dropLast(5))
+        }
         let listed = Set(r.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
         #expect(names.count > 20 && names.allSatisfy(listed.contains), "\(names.filter { !listed.contains($0) })")
     }
@@ -108,8 +114,10 @@ import Testing
         #expect(show.stdout.contains("epochs 2/2, steps 16"))
         #expect(show.stdout.contains("test NLL") && show.stdout.contains("paper 58.5"))
         let png = folder.dir + "/imputations.png"
-        let imp = try run(["impute", out + "/run.h5", "--out", png, "--images", "3", "--samples", "2",
-                           "--data", TestPaths.preparedDataset])
+        let imp = try run([
+            "impute", out + "/run.h5", "--out", png, "--images", "3", "--samples", "2",
+            "--data", TestPaths.preparedDataset,
+        ])
         #expect(imp.status == 0, "\(imp.stderr)")
         let size = try #require(imp.stdout.firstMatch(of: /\((\d+)x(\d+):/), "\(imp.stdout)")
         let fields = try decodePNG(png)
@@ -125,7 +133,8 @@ import Testing
         let size = try #require(r.stdout.firstMatch(of: /\((\d+)x(\d+)\)/), "\(r.stdout)")
         let fields = try decodePNG(png)
         #expect(fields.count == 3 && fields[0] == Int(size.1) && fields[1] == Int(size.2), "\(r.stdout)")
-        #expect(try run(["figure", "gumbel-softmax", "--draws", "0"]).stderr.contains("--draws: expected a whole number ≥ 1, got 0"))
+        #expect(
+            try run(["figure", "gumbel-softmax", "--draws", "0"]).stderr.contains("--draws: expected a whole number ≥ 1, got 0"))
     }
 
     /// Decodes a PNG with Python's zlib (independently of our writer), checking the signature,
@@ -168,16 +177,28 @@ import Testing
         let run = folder.dir + "/small/run.h5"
         let config = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
         #expect(try runCommand(bin, ["run", config, "--out", folder.dir + "/small"]).status == 0)
-        let r = try runCommand(bin, ["gradstats", "--checkpoint", run, "--images", "10", "--estimates", "50",
-                                     "--reference-estimates", "200", "--estimators", "st,disarm", "--out", folder.dir + "/c.h5"])
-        #expect(r.status == 0 && r.stdout.contains("(reference: disarm, 200 estimates, relative standard error"), "\(r.stdout)\(r.stderr)")
+        let r = try runCommand(
+            bin,
+            [
+                "gradstats", "--checkpoint", run, "--images", "10", "--estimates", "50",
+                "--reference-estimates", "200", "--estimators", "st,disarm", "--out", folder.dir + "/c.h5",
+            ])
+        #expect(
+            r.status == 0 && r.stdout.contains("(reference: disarm, 200 estimates, relative standard error"),
+            "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("| st |") && r.stdout.contains("| disarm |"))
         let f = try HDF5File.open(folder.dir + "/c.h5")
         #expect(try f.stringAttribute("reference") == "disarm, 200 estimates")
         #expect(try f.attribute("reference_relative_error", as: Double.self) > 0)
-        let two = try runCommand(bin, ["gradstats", "--checkpoint", run, "--images", "10", "--samples", "2", "--reference", "vimco",
-                                       "--estimates", "50", "--reference-estimates", "200", "--estimators", "vimco,reinforce-loo"])
-        #expect(two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("| reinforce-loo |"), "\(two.stdout)\(two.stderr)")
+        let two = try runCommand(
+            bin,
+            [
+                "gradstats", "--checkpoint", run, "--images", "10", "--samples", "2", "--reference", "vimco",
+                "--estimates", "50", "--reference-estimates", "200", "--estimators", "vimco,reinforce-loo",
+            ])
+        #expect(
+            two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("| reinforce-loo |"),
+            "\(two.stdout)\(two.stderr)")
     }
 
     @Test func tableAndFile() throws {
@@ -188,7 +209,11 @@ import Testing
         #expect(r.stdout.contains("Left out: vimco: vimco needs m ≥ 2"))
         let f = try HDF5File.open(out)
         let names = try f.dataset("estimator").readStrings()
-        #expect(names == ["gs", "st-gs", "st", "st-annealed", "reinforce", "darn", "taylor-half", "darn-scalar", "muprop", "arm", "disarm", "rebar"])
+        #expect(
+            names == [
+                "gs", "st-gs", "st", "st-annealed", "reinforce", "darn", "taylor-half", "darn-scalar", "muprop", "arm", "disarm",
+                "rebar",
+            ])
         let bias: [Double] = try f.dataset("relative_bias").read(), floor: [Double] = try f.dataset("noise_floor").read()
         for name in ["muprop", "arm", "disarm", "rebar"] {
             let i = names.firstIndex(of: name)!
@@ -197,15 +222,26 @@ import Testing
         let gs = names.firstIndex(of: "gs")!
         #expect(bias[gs] > 10 * floor[gs], "the relaxation is biased for the discrete objective")
         #expect(try f.dataset("variance_per_layer").shape == [12, 3])
-        let variant = try runCommand(bin, ["gradstats", "--estimators", "muprop", "--variant", "muprop{variance_normalization: false}",
-                                           "--estimates", "2000"])
+        let variant = try runCommand(
+            bin,
+            [
+                "gradstats", "--estimators", "muprop", "--variant", "muprop{variance_normalization: false}",
+                "--estimates", "2000",
+            ])
         #expect(variant.status == 0 && variant.stdout.contains("| muprop{variance_normalization:false} |"), "\(variant.stderr)")
         let bad = try runCommand(bin, ["gradstats", "--variant", "muprop{vn: false}"])
-        #expect(bad.status == 1 && bad.stderr.hasPrefix("sbnlab: error: --variant muprop{vn: false}: estimator_options.vn: unknown option"),
-                "\(bad.stderr)")
-        let two = try runCommand(bin, ["gradstats", "--net", "categorical", "--samples", "2", "--estimates", "2000",
-                                       "--estimators", "vimco,arm"])
-        #expect(two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("Left out: arm: arm does not support"),
-                "\(two.stdout)\(two.stderr)")
+        #expect(
+            bad.status == 1
+                && bad.stderr.hasPrefix("sbnlab: error: --variant muprop{vn: false}: estimator_options.vn: unknown option"),
+            "\(bad.stderr)")
+        let two = try runCommand(
+            bin,
+            [
+                "gradstats", "--net", "categorical", "--samples", "2", "--estimates", "2000",
+                "--estimators", "vimco,arm",
+            ])
+        #expect(
+            two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("Left out: arm: arm does not support"),
+            "\(two.stdout)\(two.stderr)")
     }
 }

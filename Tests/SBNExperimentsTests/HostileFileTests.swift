@@ -32,24 +32,33 @@ import Testing
     }
 
     func expectOneLine(_ r: CommandResult, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(r.status == 1 && r.stderr == "sbnlab: error: \(expected)\n", "\(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            r.status == 1 && r.stderr == "sbnlab: error: \(expected)\n", "\(r.status): \(r.stderr)",
+            sourceLocation: sourceLocation)
     }
 
     /// Metric columns of unequal length: `show` names the column; `collect` lists the file as an
     /// unreadable row and summarises the others (it trapped in `ResultsFile.readRecord`).
     @Test func unequalMetricLengths() throws {
         let (_, good) = try finishedRun()
-        let bad = try damaged(good, "short", """
+        let bad = try damaged(
+            good, "short",
+            """
             e = f['metrics/valid/epoch'][:1]; del f['metrics/valid/epoch']
             f.create_dataset('metrics/valid/epoch', data=e, maxshape=(None,), chunks=True)
             """)
-        expectOneLine(try sbnlab(["show", bad]),
-                      "\(bad): /metrics/valid/epoch has 1 values but /metrics/valid/step has 2 (a damaged or hand-edited file)")
+        expectOneLine(
+            try sbnlab(["show", bad]),
+            "\(bad): /metrics/valid/epoch has 1 values but /metrics/valid/step has 2 (a damaged or hand-edited file)")
         let collected = try sbnlab(["collect", folder.dir])
         #expect(collected.status == 0, "\(collected.stderr)")
         #expect(collected.stdout.contains("(2 runs)"))
-        let status = try runCommand("/usr/bin/env", ["python3", "-c",
-            "import h5py; f = h5py.File('\(folder.dir)/summary.h5'); print(sorted(f['status'].asstr()[:]))"])
+        let status = try runCommand(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import h5py; f = h5py.File('\(folder.dir)/summary.h5'); print(sorted(f['status'].asstr()[:]))",
+            ])
         #expect(status.stdout == "['finished', 'unreadable']\n")
     }
 
@@ -58,11 +67,13 @@ import Testing
         _ = try finishedRun()
         #expect(try sbnlab(["collect", folder.dir]).status == 0)
         let summary = folder.dir + "/summary.h5"
-        let edit = "import h5py\nf = h5py.File('\(summary)', 'a'); s = f['status'][:0]; del f['status']\n"
+        let edit =
+            "import h5py\nf = h5py.File('\(summary)', 'a'); s = f['status'][:0]; del f['status']\n"
             + "f.create_dataset('status', data=s, dtype=h5py.string_dtype()); f.close()"
         let r = try runCommand("/usr/bin/env", ["python3", "-c", edit])
         #expect(r.status == 0, "\(r.stderr)")
-        expectOneLine(try sbnlab(["show", summary]), "\(summary): /status has 0 values but /point has 1 (a damaged or hand-edited file)")
+        expectOneLine(
+            try sbnlab(["show", summary]), "\(summary): /status has 0 values but /point has 1 (a damaged or hand-edited file)")
     }
 
     /// A curve holding ±1e308 (its range overflows a double) is drawn, not a trap (SIGILL before).
@@ -77,25 +88,42 @@ import Testing
     @Test func impossibleCheckpointsAreRefused() throws {
         let (yaml, good) = try finishedRun()
         let cases: [(name: String, edit: String, message: (String) -> String)] = [
-            ("progress", """
+            (
+                "progress",
+                """
                 g = f['checkpoint'].create_group('epoch_progress'); f.attrs['status'] = 'running'
                 g.attrs['batches'] = np.int64(10**12); g.attrs['loss_sum'] = 0.0; g.attrs['interval_loss'] = 0.0
                 g.attrs['interval_count'] = np.int64(0)
-                """, { "\($0): checkpoint epoch_progress (batches 1000000000000, interval_count 0) does not fit an epoch of 8 batches "
-                      + "(a damaged or hand-edited file); choose another --out" }),
-            ("steps", "f['checkpoint'].attrs['step'] = np.int64(7)",
-             { "\($0): checkpoint step 7 does not match epoch 2 × 8 batches + 0 (a damaged or hand-edited file); choose another --out" }),
-            ("rng", "f['checkpoint/rng_noise'][:] = np.zeros(4, np.uint64)",
-             { "\($0): checkpoint/rng_noise is not a xoshiro256** state (four words, not all zero)" }),
-            ("nan", "w = f['checkpoint/parameters/W1']; a = w[:]; a[0, 0] = np.nan; w[...] = a",
-             { "\($0): checkpoint/parameters/W1 holds a NaN or infinity" }),
-            ("status", "f.attrs['status'] = 'weird'",
-             { "\($0): attribute status is \"weird\", not running, finished or failed (a damaged or hand-edited file)" }),
+                """,
+                {
+                    "\($0): checkpoint epoch_progress (batches 1000000000000, interval_count 0) does not fit an epoch of 8 batches "
+                        + "(a damaged or hand-edited file); choose another --out"
+                }
+            ),
+            (
+                "steps", "f['checkpoint'].attrs['step'] = np.int64(7)",
+                {
+                    "\($0): checkpoint step 7 does not match epoch 2 × 8 batches + 0 (a damaged or hand-edited file); choose another --out"
+                }
+            ),
+            (
+                "rng", "f['checkpoint/rng_noise'][:] = np.zeros(4, np.uint64)",
+                { "\($0): checkpoint/rng_noise is not a xoshiro256** state (four words, not all zero)" }
+            ),
+            (
+                "nan", "w = f['checkpoint/parameters/W1']; a = w[:]; a[0, 0] = np.nan; w[...] = a",
+                { "\($0): checkpoint/parameters/W1 holds a NaN or infinity" }
+            ),
+            (
+                "status", "f.attrs['status'] = 'weird'",
+                { "\($0): attribute status is \"weird\", not running, finished or failed (a damaged or hand-edited file)" }
+            ),
         ]
         for c in cases {
             let file = try damaged(good, c.name, c.edit)
             let before = try Data(contentsOf: URL(fileURLWithPath: file))
-            expectOneLine(try sbnlab(["run", yaml, "--out", c.name, "--resume", "--set", "epochs=3"]), c.message("\(c.name)/run.h5"))
+            expectOneLine(
+                try sbnlab(["run", yaml, "--out", c.name, "--resume", "--set", "epochs=3"]), c.message("\(c.name)/run.h5"))
             #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before, "\(c.name): the file was rewritten")
         }
     }
@@ -122,22 +150,35 @@ import Testing
     @Test func hostileDatasets() throws {
         let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
         for (name, edit, expected) in [
-            ("labels.h5", "f.create_dataset('train/labels', data=np.zeros(5, np.uint8))",
-             ": /train/labels has shape [5] for 50000 images, expected (50000,)"),
-            ("huge.h5", "del f['valid/images']; f.create_dataset('valid/images', shape=(10**9, 784), dtype=np.uint8, chunks=(1000, 784))",
-             ": /valid/images declares 1000000000 images; at most 1048576 are read (and no more than half the memory)"),
+            (
+                "labels.h5", "f.create_dataset('train/labels', data=np.zeros(5, np.uint8))",
+                ": /train/labels has shape [5] for 50000 images, expected (50000,)"
+            ),
+            (
+                "huge.h5",
+                "del f['valid/images']; f.create_dataset('valid/images', shape=(10**9, 784), dtype=np.uint8, chunks=(1000, 784))",
+                ": /valid/images declares 1000000000 images; at most 1048576 are read (and no more than half the memory)"
+            ),
             // An array where one string belongs: HDF5 writes every element into the reader's
             // buffer for one (found by `make fuzz` as a heap overflow).
-            ("fixedarray.h5", "f['train'].attrs.create('sha256', data=np.array([b'0' * 64] * 100, dtype='S64'))",
-             ": /train: attribute sha256 of \(folder.dir)/fixedarray.h5:/train is not a single string; prepare it again: sbnlab data --output \(folder.dir)/fixedarray.h5"),
-            ("vlenarray.h5", "f['test'].attrs.create('sha256', data=['a', 'b', 'c'], dtype=h5py.string_dtype())",
-             ": /test: attribute sha256 of \(folder.dir)/vlenarray.h5:/test is not a single string; prepare it again: sbnlab data --output \(folder.dir)/vlenarray.h5"),
-            ("declared.h5", "del f['valid/images']; f.create_dataset('valid/images', shape=(2**42, 784), dtype=np.uint8, chunks=(1000, 784))",
-             ":/valid/images: declares shape [4398046511104, 784], more than 1099511627776 elements"),
+            (
+                "fixedarray.h5", "f['train'].attrs.create('sha256', data=np.array([b'0' * 64] * 100, dtype='S64'))",
+                ": /train: attribute sha256 of \(folder.dir)/fixedarray.h5:/train is not a single string; prepare it again: sbnlab data --output \(folder.dir)/fixedarray.h5"
+            ),
+            (
+                "vlenarray.h5", "f['test'].attrs.create('sha256', data=['a', 'b', 'c'], dtype=h5py.string_dtype())",
+                ": /test: attribute sha256 of \(folder.dir)/vlenarray.h5:/test is not a single string; prepare it again: sbnlab data --output \(folder.dir)/vlenarray.h5"
+            ),
+            (
+                "declared.h5",
+                "del f['valid/images']; f.create_dataset('valid/images', shape=(2**42, 784), dtype=np.uint8, chunks=(1000, 784))",
+                ":/valid/images: declares shape [4398046511104, 784], more than 1099511627776 elements"
+            ),
         ] {
             let path = folder.dir + "/" + name
             try FileManager.default.copyItem(atPath: TestPaths.preparedDataset, toPath: path)
-            let r = try runCommand("/usr/bin/env", ["python3", "-c", "import h5py, numpy as np\nf = h5py.File('\(path)', 'a')\n\(edit)\nf.close()"])
+            let r = try runCommand(
+                "/usr/bin/env", ["python3", "-c", "import h5py, numpy as np\nf = h5py.File('\(path)', 'a')\n\(edit)\nf.close()"])
             #expect(r.status == 0, "\(r.stderr)")
             expectOneLine(try sbnlab(["run", yaml, "--set", "data.path=\(path)", "--out", "never"]), "\(path)\(expected)")
             #expect(!FileManager.default.fileExists(atPath: folder.dir + "/never"))
@@ -149,14 +190,16 @@ import Testing
     @Test func nanCheckpointAndBrokenListing() throws {
         let (_, good) = try finishedRun()
         let bad = try damaged(good, "nanbest", "w = f['checkpoint/best/W2']; a = w[:]; a[1, 1] = np.nan; w[...] = a")
-        expectOneLine(try sbnlab(["gradstats", "--checkpoint", bad, "--estimates", "10"]),
-                      "\(bad): checkpoint/best/W2 holds a NaN or infinity")
+        expectOneLine(
+            try sbnlab(["gradstats", "--checkpoint", bad, "--estimates", "10"]),
+            "\(bad): checkpoint/best/W2 holds a NaN or infinity")
         let defs = folder.dir + "/defs"
         try FileManager.default.createDirectory(atPath: defs, withIntermediateDirectories: true)
         try "name: [\n".write(toFile: defs + "/broken.yaml", atomically: true, encoding: .utf8)
         try "description: fine\n".write(toFile: defs + "/fine.yaml", atomically: true, encoding: .utf8)
         let r = try sbnlab(["list", "--folder", defs])
-        #expect(r.status == 0 && r.stdout.contains("broken                 (unreadable: \(defs)/broken.yaml: not valid YAML")
+        #expect(
+            r.status == 0 && r.stdout.contains("broken                 (unreadable: \(defs)/broken.yaml: not valid YAML")
                 && r.stdout.contains("fine                   fine"), "\(r.stdout) \(r.stderr)")
     }
 
@@ -167,8 +210,9 @@ import Testing
         try "keep me".write(toFile: target, atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: folder.dir + "/linked", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: folder.dir + "/linked/run.h5.lock", withDestinationPath: target)
-        expectOneLine(try sbnlab(["run", yaml, "--out", "linked"]),
-                      "linked/run.h5.lock: cannot open the run's lock file (it is a symbolic link)")
+        expectOneLine(
+            try sbnlab(["run", yaml, "--out", "linked"]),
+            "linked/run.h5.lock: cannot open the run's lock file (it is a symbolic link)")
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me")
     }
 }

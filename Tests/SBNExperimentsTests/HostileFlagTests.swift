@@ -21,12 +21,17 @@ import Testing
         bomb += "}"
         for command in ["run", "sweep"] {
             let r = try sbnlab([command, yaml, "--set", "description=\(bomb)", "--out", "never"])
-            #expect(r.status == 1 && r.stderr == "sbnlab: error: --set: description: expands to more than 100000 values (through YAML aliases?)\n",
-                    "\(command): \(r.stderr)")
+            #expect(
+                r.status == 1
+                    && r.stderr
+                        == "sbnlab: error: --set: description: expands to more than 100000 values (through YAML aliases?)\n",
+                "\(command): \(r.stderr)")
         }
         for key in [".epochs", "samples..test", "epochs."] {
             let r = try sbnlab(["run", yaml, "--set", "\(key)=2", "--out", "never"])
-            #expect(r.status == 1 && r.stderr == "sbnlab: error: --set: \(key): expected a dotted key such as samples.test\n", "\(r.stderr)")
+            #expect(
+                r.status == 1 && r.stderr == "sbnlab: error: --set: \(key): expected a dotted key such as samples.test\n",
+                "\(r.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: folder.dir + "/never"))
     }
@@ -36,7 +41,10 @@ import Testing
     @Test func countFlagsAreChecked() throws {
         let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
         let cases: [([String], String)] = [
-            (["impute", "missing.h5", "--samples", "9223372036854775807"], "--samples: expected a whole number from 1 to 100, got 9223372036854775807"),
+            (
+                ["impute", "missing.h5", "--samples", "9223372036854775807"],
+                "--samples: expected a whole number from 1 to 100, got 9223372036854775807"
+            ),
             (["impute", "missing.h5", "--samples=-1"], "--samples: expected a whole number from 1 to 100, got -1"),
             (["impute", "missing.h5", "--images", "0"], "--images: expected a whole number from 1 to 100, got 0"),
             (["run", yaml, "--threads", "0"], "--threads: expected a whole number from 1 to 1024, got 0"),
@@ -56,12 +64,17 @@ import Testing
             let path = try folder.write("n.yaml", "name: \(name)\n")
             let r = try sbnlab(["run", path])
             let shown = name == "\"\"" ? "" : name
-            #expect(r.status == 1 && r.stderr == "sbnlab: error: \(path): name: expected a folder name (1–200 characters, no \"/\", "
-                    + "not \".\" or \"..\"), got \"\(shown)\"\n", "\(r.stderr)")
+            #expect(
+                r.status == 1
+                    && r.stderr == "sbnlab: error: \(path): name: expected a folder name (1–200 characters, no \"/\", "
+                        + "not \".\" or \"..\"), got \"\(shown)\"\n",
+                "\(r.stderr)")
         }
         let sweep = try folder.write("d.yaml", "name: d\nsweep: {lr: [0.001, 1e-3, 0.0010], seed: [1]}\n")
         let r = try sbnlab(["sweep", sweep, "--emit", "jobs", "--out", "d"])
-        #expect(r.status == 1 && r.stderr == "sbnlab: error: \(sweep): sweep.lr[1]: 1e-3 is the same value as sweep.lr[0] (0.001)\n", "\(r.stderr)")
+        #expect(
+            r.status == 1 && r.stderr == "sbnlab: error: \(sweep): sweep.lr[1]: 1e-3 is the same value as sweep.lr[0] (0.001)\n",
+            "\(r.stderr)")
     }
 
     /// `--out` onto a symbolic link or a FIFO is refused, the node kept (as root, a figure written
@@ -73,23 +86,32 @@ import Testing
         #expect(mkfifo(fifo, 0o644) == 0)
         for path in [link, fifo] {
             let r = try sbnlab(["figure", "gumbel-softmax", "--draws", "100", "--out", path])
-            #expect(r.status == 1 && r.stderr == "sbnlab: error: \(path): exists and is not a regular file (a link, FIFO, device or folder); "
-                    + "not replaced\n", "\(r.stderr)")
+            #expect(
+                r.status == 1
+                    && r.stderr == "sbnlab: error: \(path): exists and is not a regular file (a link, FIFO, device or folder); "
+                        + "not replaced\n",
+                "\(r.stderr)")
         }
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target && !FileManager.default.fileExists(atPath: target))
-        #expect(try FileManager.default.attributesOfItem(atPath: fifo)[.type] as? FileAttributeType == .typeUnknown
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: link) == target
+                && !FileManager.default.fileExists(atPath: target))
+        #expect(
+            try FileManager.default.attributesOfItem(atPath: fifo)[.type] as? FileAttributeType == .typeUnknown
                 || (try FileManager.default.attributesOfItem(atPath: fifo)[.type] as? FileAttributeType) != .typeRegular)
         for (sizes, shown) in [("[\"20\", 10]", "[\"20\", 10]"), ("[20.5, 10]", "[20.5, 10]")] {
             let path = try folder.write("c.yaml", "layers: [392, {categorical: \(sizes)}, 392]\n")
             let r = try sbnlab(["run", path])
-            #expect(r.stderr == "sbnlab: error: \(path): layers[1].categorical: expected [groups, classes] as whole numbers, got \(shown)\n",
-                    "\(r.stderr)")
+            #expect(
+                r.stderr
+                    == "sbnlab: error: \(path): layers[1].categorical: expected [groups, classes] as whole numbers, got \(shown)\n",
+                "\(r.stderr)")
         }
     }
 
     /// A read-only folder (as an unprivileged user: root writes anywhere) is "permission denied",
     /// naming the file asked for, for a run and for a figure.
-    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv"))
+    @Test(
+        .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv"))
     func readOnlyFolder() throws {
         let binary = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
         let ro = folder.dir + "/readonly"
@@ -100,15 +122,21 @@ import Testing
         let asNobody = ["--reuid", "65534", "--regid", "65534", "--clear-groups", binary]
         let run = try runCommand("/usr/bin/setpriv", asNobody + ["run", yaml, "--out", ro + "/run"])
         #expect(run.status == 1 && run.stderr == "sbnlab: error: \(ro)/run: permission denied\n", "\(run.stderr)")
-        let figure = try runCommand("/usr/bin/setpriv", asNobody + ["figure", "gumbel-softmax", "--draws", "10", "--out", ro + "/f.png"])
-        #expect(figure.status == 1 && figure.stderr == "sbnlab: error: \(ro)/f.png: not written (Permission denied)\n", "\(figure.stderr)")
+        let figure = try runCommand(
+            "/usr/bin/setpriv", asNobody + ["figure", "gumbel-softmax", "--draws", "10", "--out", ro + "/f.png"])
+        #expect(
+            figure.status == 1 && figure.stderr == "sbnlab: error: \(ro)/f.png: not written (Permission denied)\n",
+            "\(figure.stderr)")
     }
 
     /// Two sweeps on one folder: the second says the first holds it (both exited 1 with spurious
     /// failed points and overwritten log lines before).
     @Test func oneSweepPerFolder() throws {
         let binary = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
-        let yaml = try folder.write("s.yaml", smallRunYAML(estimator: "gs", extra: "sweep: {lr: [0.001, 0.003], seed: [1]}").replacingOccurrences(of: "name: small-gs", with: "name: s"))
+        let yaml = try folder.write(
+            "s.yaml",
+            smallRunYAML(estimator: "gs", extra: "sweep: {lr: [0.001, 0.003], seed: [1]}").replacingOccurrences(
+                of: "name: small-gs", with: "name: s"))
         let first = Process()
         first.executableURL = URL(fileURLWithPath: binary)
         first.arguments = ["sweep", yaml, "--out", "s"]
@@ -119,8 +147,11 @@ import Testing
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: folder.dir + "/s/sweep.lock") { usleep(50_000) }
         let second = try sbnlab(["sweep", yaml, "--out", "s"])
         first.waitUntilExit()
-        #expect(second.status == 1 && second.stderr.hasPrefix("sbnlab: error: s: another sweep holds this folder (pid \(first.processIdentifier) on "),
-                "\(second.stderr)")
+        #expect(
+            second.status == 1
+                && second.stderr.hasPrefix(
+                    "sbnlab: error: s: another sweep holds this folder (pid \(first.processIdentifier) on "),
+            "\(second.stderr)")
         #expect(first.terminationStatus == 0)
     }
 
@@ -129,8 +160,10 @@ import Testing
     @Test func closedStdoutDoesNotStopTheRun() throws {
         let binary = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
         let yaml = try folder.write("small.yaml", smallRunYAML(estimator: "gs"))
-        let r = try runCommand("/bin/bash", ["-c", "set -o pipefail; '\(binary)' run '\(yaml)' --out piped | head -1 > /dev/null; echo ${PIPESTATUS[0]}"],
-                               in: folder.dir)
+        let r = try runCommand(
+            "/bin/bash",
+            ["-c", "set -o pipefail; '\(binary)' run '\(yaml)' --out piped | head -1 > /dev/null; echo ${PIPESTATUS[0]}"],
+            in: folder.dir)
         #expect(r.stdout == "0\n", "\(r.stdout) \(r.stderr)")
         let show = try sbnlab(["show", "piped/run.h5"])
         #expect(show.stdout.contains("status finished"), "\(show.stdout)")

@@ -79,7 +79,8 @@ func testNLLBits(_ path: String) throws -> UInt64 {
         for extra in [[], ["--resume"]] {
             let second = try run(["run", path, "--out", out, "--set", "seed=4"] + extra)
             #expect(second.status == 1)
-            #expect(second.stderr == "sbnlab: error: \(out)/run.h5: another process is writing this run "
+            #expect(
+                second.stderr == "sbnlab: error: \(out)/run.h5: another process is writing this run "
                     + "(pid \(first.process.processIdentifier) on \(ProcessInfo.processInfo.hostName)); wait for it or stop it\n")
         }
         first.process.terminate()
@@ -104,8 +105,10 @@ func testNLLBits(_ path: String) throws -> UInt64 {
         kill(stopped.process.processIdentifier, signal)
         #expect(stopped.finish() == ExitStatus.stopped, "\(stopped.log)")
         // The signal lands inside epoch 4 (or, rarely, in its validation): the run stops after its current step.
-        #expect(stopped.log.contains("\(StopRequest.name(signal)): stopped after step") || stopped.log.contains("stopped after epoch"),
-                "\(stopped.log)")
+        #expect(
+            stopped.log.contains("\(StopRequest.name(signal)): stopped after step")
+                || stopped.log.contains("stopped after epoch"),
+            "\(stopped.log)")
         let record = try ResultsFile.readRecord(out + "/run.h5")
         #expect(record.status == .running && record.epochsDone >= 3 && record.epochsDone < 40)
         let resumed = try run(["run", path, "--out", out, "--resume"])
@@ -136,7 +139,8 @@ func testNLLBits(_ path: String) throws -> UInt64 {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
             let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
-            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2)
+                .first
             return cmd.contains(out + "/") && cmd.contains("run") && state != "Z"
         }
     }
@@ -152,7 +156,10 @@ func testNLLBits(_ path: String) throws -> UInt64 {
         let out = folder.dir + "/sweep-\(signal)"
         let sweep = try Background(["sweep", path, "--jobs", "2", "--out", out], in: folder.dir)
         #expect(waitUntil(60) { workers(of: out).count == 2 })
-        #expect(waitUntil(60) { ((try? String(contentsOfFile: out + "/seed-1/log.txt", encoding: .utf8)) ?? "").contains("epoch   2/40") })
+        #expect(
+            waitUntil(60) {
+                ((try? String(contentsOfFile: out + "/seed-1/log.txt", encoding: .utf8)) ?? "").contains("epoch   2/40")
+            })
         kill(sweep.process.processIdentifier, signal)
         let status = sweep.finish()
         #expect(status == (signal == SIGKILL ? nil : ExitStatus.stopped) || (signal == SIGKILL && status == 9), "\(sweep.log)")

@@ -59,7 +59,9 @@ struct SlurmTests {
         #expect(waitUntil(120) { taskLog().contains("epoch   3/40") }, "\(taskLog())")
         #expect(try runCommand("/usr/bin/env", ["scancel", "--signal=USR1", "--batch", "\(job)_0"]).status == 0)
         #expect(waitUntil(60) { taskLog().contains("requeueing \(job)_0") }, "\(taskLog())")
-        func state() -> String { (try? runCommand("/usr/bin/env", ["squeue", "-h", "-j", "\(job)_0", "-o", "%T"]))?.stdout ?? "" }
+        func state() -> String {
+            (try? runCommand("/usr/bin/env", ["squeue", "-h", "-j", "\(job)_0", "-o", "%T"]))?.stdout ?? ""
+        }
         #expect(waitUntil(60) { state().contains("PENDING") }, "\(state())")
         // Not `now`: slurmd refuses a job restarted within the second its old credential was
         // revoked ("Job credential revoked"); a few seconds later is safe.

@@ -30,7 +30,9 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     }
 
     @Test func productAndZip() throws {
-        let path = try folder.write("p.yaml", """
+        let path = try folder.write(
+            "p.yaml",
+            """
             name: p
             sweep: {estimator: [gs, st-gs], lr: [0.001, 0.0003], seed: [1, 2, 3]}
             zip: {temperature.schedule: [fixed, exponential], temperature.tau: [0.5, 1.0]}
@@ -52,38 +54,53 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         let table1 = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/table1.yaml")
         #expect(table1.points.count == 54 && table1.points.allSatisfy { $0.config.optimizer == "sgd" })
         #expect(table1.selection == SweepSelection(axes: ["lr"], seeds: [1, 2, 3]))
-        #expect(Set(table1.points.map(\.config.estimator)) == ["reinforce", "darn", "muprop", "st", "st-annealed", "gs", "st-gs", "arm", "disarm"])
+        #expect(
+            Set(table1.points.map(\.config.estimator)) == [
+                "reinforce", "darn", "muprop", "st", "st-annealed", "gs", "st-gs", "arm", "disarm",
+            ])
         let categorical = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/table1-categorical.yaml")
         #expect(categorical.points.count == 42 && categorical.points.allSatisfy { !$0.config.layers.isBernoulli })
         #expect(Set(table1.points.map(\.config.lr)) == [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3])
-        #expect(table1.points.filter { $0.config.temperature.schedule == "exponential" }.allSatisfy { $0.config.estimator == "st-annealed" })
+        #expect(
+            table1.points.filter { $0.config.temperature.schedule == "exponential" }.allSatisfy {
+                $0.config.estimator == "st-annealed"
+            })
         #expect(try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-categorical.yaml").points.count == 12)
     }
 
     @Test func badValueNamesItsIndex() throws {
-        try expectError("sweep: {temperature.tau: [0.5, 1, fast]}\n", "sweep.temperature.tau[2]: expected a number > 0, got \"fast\"")
+        try expectError(
+            "sweep: {temperature.tau: [0.5, 1, fast]}\n", "sweep.temperature.tau[2]: expected a number > 0, got \"fast\"")
     }
     @Test func unknownEstimatorInAxis() throws {
-        try expectError("sweep: {estimator: [gs, gumbel]}\n",
-                        "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)")
+        try expectError(
+            "sweep: {estimator: [gs, gumbel]}\n",
+            "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)"
+        )
     }
     @Test func unknownScheduleInZip() throws {
-        try expectError("sweep: {seed: [1]}\nzip: {temperature.schedule: [fixed, cosine], temperature.tau: [1, 2]}\n",
-                        "zip.temperature.schedule[1]: unknown schedule \"cosine\" (known: fixed, exponential, slope)")
+        try expectError(
+            "sweep: {seed: [1]}\nzip: {temperature.schedule: [fixed, cosine], temperature.tau: [1, 2]}\n",
+            "zip.temperature.schedule[1]: unknown schedule \"cosine\" (known: fixed, exponential, slope)")
     }
     /// `select: {axis: [lr, temperature.tau]}` chooses the pair jointly (the paper's §4.2 choice of
     /// the rate with N and r): the extra seeds run at the pair with the best validation value.
     @Test func selectChoosesSeveralAxesJointly() throws {
-        let path = try folder.write("j.yaml", "name: j\nsweep: {lr: [0.1, 0.01], temperature.tau: [0.5, 1.0], seed: [1]}\n"
-                                    + "select: {axis: [lr, temperature.tau], seeds: [1, 2]}\n")
+        let path = try folder.write(
+            "j.yaml",
+            "name: j\nsweep: {lr: [0.1, 0.01], temperature.tau: [0.5, 1.0], seed: [1]}\n"
+                + "select: {axis: [lr, temperature.tau], seeds: [1, 2]}\n")
         let sweep = try SweepDefinition.load(path)
         #expect(sweep.selection?.axes == ["lr", "temperature.tau"])
         func tau(_ p: SweepDefinition.Point) -> Double? { p.config.temperature.options.as(FixedTemperature.Options.self)?.tau }
         // Best: lr 0.1 with τ 1.0, which neither axis alone would pick from the others' means.
         let valid: [String: Double] = ["0.1 | 0.5": 9, "0.1 | 1.0": 1, "0.01 | 0.5": 2, "0.01 | 1.0": 3]
-        let extra = sweep.selection!.points(of: sweep.points) { p in valid["\(p.value(of: "lr")!) | \(p.value(of: "temperature.tau")!)"] }
+        let extra = sweep.selection!.points(of: sweep.points) { p in
+            valid["\(p.value(of: "lr")!) | \(p.value(of: "temperature.tau")!)"]
+        }
         #expect(extra.count == 1 && extra[0].config.seed == 2 && extra[0].config.lr == 0.1 && tau(extra[0]) == 1.0)
-        try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: [lr, lr], seeds: [1, 2]}\n", "select.axis: an axis is listed twice")
+        try expectError(
+            "sweep: {lr: [0.1], seed: [1]}\nselect: {axis: [lr, lr], seeds: [1, 2]}\n", "select.axis: an axis is listed twice")
     }
 
     /// `exclude:` leaves out the points a rule matches (the VAE sweeps' temperature grid only for
@@ -92,7 +109,8 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         for (file, latent) in [("table1-vae", "bernoulli"), ("table1-vae-categorical", "categorical")] {
             let sweep = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/\(file).yaml")
             #expect(sweep.points.count == 4 * 3 + 3 * 3 * 2, "\(file)")
-            #expect(sweep.points.allSatisfy { $0.config.model.family == "vae" && "\($0.config.layers.hidden[0])".hasPrefix(latent) })
+            #expect(
+                sweep.points.allSatisfy { $0.config.model.family == "vae" && "\($0.config.layers.hidden[0])".hasPrefix(latent) })
             let slow = sweep.points.filter { $0.value(of: "temperature.rate") == "0.00001" }.map(\.config.estimator)
             #expect(Set(slow) == ["gs", "st-gs", "st-annealed"])
             #expect(sweep.selection?.axes == ["lr", "temperature.rate"])
@@ -100,17 +118,27 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         // Every estimator × both latent kinds × 3 seeds, the Bernoulli-only ones left out for categorical latents.
         let every = try SweepDefinition.load(TestPaths.packageRoot + "/experiments/sweep-vae-estimators.yaml")
         #expect(every.points.count == (12 + 9) * 3)
-        #expect(every.points.allSatisfy { $0.config.samples.train == (["vimco", "reinforce-loo"].contains($0.config.estimator) ? 2 : 1) })
-        try expectError("sweep: {lr: [0.1, 0.2], seed: [1]}\nexclude: [{tau: [1]}]\n", "exclude[0].tau: not an axis of sweep: or zip:")
-        try expectError("sweep: {lr: [0.1, 0.2], seed: [1]}\nexclude: [{lr: [0.3]}]\n", "exclude[0].lr: 0.3 is not one of the axis's values")
+        #expect(
+            every.points.allSatisfy {
+                $0.config.samples.train == (["vimco", "reinforce-loo"].contains($0.config.estimator) ? 2 : 1)
+            })
+        try expectError(
+            "sweep: {lr: [0.1, 0.2], seed: [1]}\nexclude: [{tau: [1]}]\n", "exclude[0].tau: not an axis of sweep: or zip:")
+        try expectError(
+            "sweep: {lr: [0.1, 0.2], seed: [1]}\nexclude: [{lr: [0.3]}]\n", "exclude[0].lr: 0.3 is not one of the axis's values")
     }
 
     @Test func selectNamesASweepAxis() throws {
-        try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: tau, seeds: [1, 2]}\n",
-                        "select.axis: tau is not an axis of sweep: or zip: (other than seed)")
+        try expectError(
+            "sweep: {lr: [0.1], seed: [1]}\nselect: {axis: tau, seeds: [1, 2]}\n",
+            "select.axis: tau is not an axis of sweep: or zip: (other than seed)")
         try expectError("sweep: {lr: [0.1]}\nselect: {axis: lr, seeds: [1, 2]}\n", "select: needs seed as a sweep axis")
-        try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: lr, seeds: []}\n", "select.seeds: expected a non-empty list of seeds ≥ 0")
-        try expectError("sweep: {lr: [0.1], seed: [1]}\nselect: {axis: lr, seeds: [2], by: test}\n", "select.by: unknown key (select has axis and seeds)")
+        try expectError(
+            "sweep: {lr: [0.1], seed: [1]}\nselect: {axis: lr, seeds: []}\n",
+            "select.seeds: expected a non-empty list of seeds ≥ 0")
+        try expectError(
+            "sweep: {lr: [0.1], seed: [1]}\nselect: {axis: lr, seeds: [2], by: test}\n",
+            "select.by: unknown key (select has axis and seeds)")
     }
 
     /// The rule: the lowest mean validation NLL over the seeds every value has run, so a value's
@@ -131,8 +159,9 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     @Test func emptyAxis() throws { try expectError("sweep: {lr: []}\n", "sweep.lr: expected a non-empty list of values") }
     @Test func scalarAxis() throws { try expectError("sweep: {lr: 0.1}\n", "sweep.lr: expected a non-empty list of values") }
     @Test func zipLengths() throws {
-        try expectError("sweep: {seed: [1]}\nzip: {lr: [0.1, 0.2], temperature.tau: [1]}\n",
-                        "zip: every zip axis needs the same number of values")
+        try expectError(
+            "sweep: {seed: [1]}\nzip: {lr: [0.1, 0.2], temperature.tau: [1]}\n",
+            "zip: every zip axis needs the same number of values")
     }
     @Test func noSweep() throws {
         try expectError("name: x\n", "sweep: no sweep section (use `sbnlab run` for a single run)")
@@ -211,7 +240,9 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(script.contains("sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" \(emitted)/jobs.txt"))
         let jobs = try String(contentsOfFile: emitted + "/jobs.txt", encoding: .utf8).split(separator: "\n")
         #expect(jobs.count == 4)
-        #expect(jobs[0].hasPrefix("\(bin) run \(emitted)/estimator-gs_seed-1/experiment.json --out \(emitted)/estimator-gs_seed-1 --resume"))
+        #expect(
+            jobs[0].hasPrefix(
+                "\(bin) run \(emitted)/estimator-gs_seed-1/experiment.json --out \(emitted)/estimator-gs_seed-1 --resume"))
         for line in jobs {
             let run = try runCommand("/bin/sh", ["-c", String(line)])
             #expect(run.status == 0, "\(line): \(run.stderr)")
@@ -234,7 +265,8 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
 
     /// One diverging point fails with its error recorded; the others finish; the sweep exits 1.
     @Test func aFailedPointDoesNotStopTheOthers() throws {
-        let yaml = tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [1.0e+38, 0.001]")
+        let yaml =
+            tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [1.0e+38, 0.001]")
             + "\noptimizer: sgd\n"
         let def = try folder.write("f.yaml", yaml)
         let out = folder.dir + "/failing"
@@ -253,15 +285,20 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     }
 
     @Test func summaryMarksTheBestLearningRatePerEstimator() throws {
-        let def = try folder.write("lr.yaml", tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [0.00001, 0.003]"))
+        let def = try folder.write(
+            "lr.yaml", tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [0.00001, 0.003]"))
         let out = folder.dir + "/lr"
         let r = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
         #expect(r.status == 0, "\(r.stderr)")
         let table = try SweepSummary.collect(out).markdown()
         #expect(table.components(separatedBy: "★").count - 1 == 2, "\(table)")
-        #expect(table.contains("| gs | 0.003 |") && table.split(separator: "\n").first { $0.contains("| gs | 0.003 |") }!.contains("★"))
+        #expect(
+            table.contains("| gs | 0.003 |")
+                && table.split(separator: "\n").first { $0.contains("| gs | 0.003 |") }!.contains("★"))
         // Rows go by the value of the rate, not its text ("1e-05" sorts after "0.003" as text).
-        let gsRates = table.split(separator: "\n").prefix { !$0.hasPrefix("At the") }.filter { $0.hasPrefix("| gs |") }.map { $0.split(separator: "|")[1].trimmingCharacters(in: .whitespaces) }
+        let gsRates = table.split(separator: "\n").prefix { !$0.hasPrefix("At the") }.filter { $0.hasPrefix("| gs |") }.map {
+            $0.split(separator: "|")[1].trimmingCharacters(in: .whitespaces)
+        }
         #expect(gsRates == ["1e-05", "0.003"], "\(table)")
     }
 
@@ -269,34 +306,41 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     /// a partial table's validation column holds the finished seeds' alone, as its test column does.
     @Test func unfinishedRunsCountInNeitherMean() throws {
         let yaml = tinySweepYAML(epochs: 4, extra: "valid_every: 1")
-            .replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs]").replacingOccurrences(of: "seed: [1, 2]", with: "seed: [1]")
+            .replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs]").replacingOccurrences(
+                of: "seed: [1, 2]", with: "seed: [1]")
         let def = try folder.write("partial.yaml", yaml)
         let out = folder.dir + "/partial"
         let bin = try sbnlab()
         #expect(try runCommand(bin, ["sweep", def, "--out", out]).status == 0)
         // The same point with seed 2, as a single run that stops half-way.
-        let single = try folder.write("partial-2.yaml", tinySweepYAML(epochs: 4, extra: "valid_every: 1")
-            .replacingOccurrences(of: "sweep:\n  estimator: [gs, st]\n  seed: [1, 2]", with: "estimator: gs\nseed: 2"))
+        let single = try folder.write(
+            "partial-2.yaml",
+            tinySweepYAML(epochs: 4, extra: "valid_every: 1")
+                .replacingOccurrences(of: "sweep:\n  estimator: [gs, st]\n  seed: [1, 2]", with: "estimator: gs\nseed: 2"))
         let stopped = try runCommand(bin, ["run", single, "--out", out + "/seed-2", "--stop-after", "2"])
         #expect(stopped.status == 0, "\(stopped.stderr)")
         let summary = try SweepSummary.collect(out)
         let finished = summary.rows.filter { $0.status == "finished" }, going = summary.rows.filter { $0.status != "finished" }
         #expect(finished.count == 1 && going.count == 1 && going[0].bestValidNLL.isFinite, "\(summary.rows.map(\.status))")
         let row = summary.markdown().split(separator: "\n").first { $0.contains("1/2 finished") }
-        #expect(row?.contains("| 1/2 finished | " + String(format: "%.2f", finished[0].bestValidNLL) + " |") == true, "\(row ?? "")")
+        #expect(
+            row?.contains("| 1/2 finished | " + String(format: "%.2f", finished[0].bestValidNLL) + " |") == true, "\(row ?? "")")
     }
 
     /// `select:` runs more seeds at the learning rate chosen on validation, per estimator, once
     /// the grid has finished; the summary reports them under the ★ row; a rerun has nothing to do.
     @Test func selectionStageRunsSeedsAtTheChosenRate() throws {
-        let yaml = tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [0.00001, 0.003]\n  seed: [1]")
+        let yaml =
+            tinySweepYAML(epochs: 1).replacingOccurrences(of: "seed: [1, 2]", with: "lr: [0.00001, 0.003]\n  seed: [1]")
             + "\nselect: {axis: lr, seeds: [1, 2]}\n"
         let def = try folder.write("select.yaml", yaml)
         let out = folder.dir + "/select"
         let r = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
-        #expect(r.stdout.contains("4/4 done") && r.stdout.contains("select: lr chosen on validation") && r.stdout.contains("2/2 done"),
-                "\(r.stdout)")
+        #expect(
+            r.stdout.contains("4/4 done") && r.stdout.contains("select: lr chosen on validation")
+                && r.stdout.contains("2/2 done"),
+            "\(r.stdout)")
         let summary = try SweepSummary.collect(out)
         let grid = summary.rows.filter { $0.params["seed"] == "1" }, extra = summary.rows.filter { $0.params["seed"] == "2" }
         #expect(grid.count == 4 && extra.count == 2 && summary.rows.allSatisfy { $0.status == "finished" })
@@ -307,21 +351,29 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         }
         // summary.h5 marks the runs at each estimator's chosen rate (both seeds there).
         let file = try HDF5File.open(out + "/summary.h5")
-        let marked = zip(try file.dataset("path").readStrings(), try file.dataset("chosen").read(as: Int64.self)).filter { $0.1 == 1 }.map(\.0)
-        let atChosen = summary.rows.filter { r in r.params["lr"] == extra.first { $0.estimator == r.estimator }?.params["lr"] }.map(\.path)
+        let marked = zip(try file.dataset("path").readStrings(), try file.dataset("chosen").read(as: Int64.self)).filter {
+            $0.1 == 1
+        }.map(\.0)
+        let atChosen = summary.rows.filter { r in r.params["lr"] == extra.first { $0.estimator == r.estimator }?.params["lr"] }
+            .map(\.path)
         #expect(marked.count == 4 && Set(marked) == Set(atChosen), "\(marked)")
         let table = summary.markdown().split(separator: "\n")
         #expect(table.filter { $0.contains("★") }.allSatisfy { $0.contains("| 2 |") && !$0.contains("(sem)") }, "\(table)")
         // The second table lists exactly the starred rows, one per estimator.
-        let chosen = table.drop { !$0.hasPrefix("At the learning rate chosen") }.filter { $0.hasPrefix("| gs") || $0.hasPrefix("| st") }
+        let chosen = table.drop { !$0.hasPrefix("At the learning rate chosen") }.filter {
+            $0.hasPrefix("| gs") || $0.hasPrefix("| st")
+        }
         #expect(chosen.count == 2 && chosen.allSatisfy { $0.contains("| 2 |") }, "\(table)")
         let again = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
-        #expect(again.status == 0 && again.stdout.contains("4 already finished") && again.stdout.contains("2 already finished"), "\(again.stdout)")
+        #expect(
+            again.status == 0 && again.stdout.contains("4 already finished") && again.stdout.contains("2 already finished"),
+            "\(again.stdout)")
     }
 
     /// A rate that diverged (failed) is never chosen and does not hold the second stage back.
     @Test func selectionSkipsFailedRates() throws {
-        let yaml = tinySweepYAML(epochs: 1).replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs]")
+        let yaml =
+            tinySweepYAML(epochs: 1).replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs]")
             .replacingOccurrences(of: "seed: [1, 2]", with: "lr: [1.0e+38, 0.001]\n  seed: [1]")
             + "\noptimizer: sgd\nselect: {axis: lr, seeds: [1, 2]}\n"
         let def = try folder.write("selectfail.yaml", yaml)
@@ -347,7 +399,8 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     /// The Python analysis package on a tiny temperature sweep: table.md, curves.png, temperature.png.
     @Test(.enabled(if: hasPythonWithH5py, "python3 with h5py is not available (.ci/run installs it)"))
     func analysisPackageReportsATinySweep() throws {
-        let yaml = tinySweepYAML(epochs: 2).replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs, st-gs]")
+        let yaml =
+            tinySweepYAML(epochs: 2).replacingOccurrences(of: "estimator: [gs, st]", with: "estimator: [gs, st-gs]")
             + "\nzip: {temperature.schedule: [fixed, fixed, exponential], temperature.tau: [0.5, 1.0, 1.0]}\n"
         let def = try folder.write("t.yaml", yaml)
         let out = folder.dir + "/temperature"
@@ -362,9 +415,11 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         // The fixed τ with the lowest mean best validation NLL per estimator, from our own summary.
         let rows = try SweepSummary.collect(out).rows.filter { $0.params["temperature.schedule"] == "fixed" }
         for estimator in ["gs", "st-gs"] {
-            let byTau = Dictionary(grouping: rows.filter { $0.estimator == estimator }, by: { $0.params["temperature.tau"] ?? "" })
+            let byTau = Dictionary(
+                grouping: rows.filter { $0.estimator == estimator }, by: { $0.params["temperature.tau"] ?? "" })
             let best = byTau.min { a, b in
-                a.value.map(\.bestValidNLL).reduce(0, +) / Double(a.value.count) < b.value.map(\.bestValidNLL).reduce(0, +) / Double(b.value.count)
+                a.value.map(\.bestValidNLL).reduce(0, +) / Double(a.value.count) < b.value.map(\.bestValidNLL).reduce(0, +)
+                    / Double(b.value.count)
             }!.key
             #expect(table.contains("\(estimator) τ = \(Double(best)!.formatted())"), "\(table)")
         }

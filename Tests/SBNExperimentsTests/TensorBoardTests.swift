@@ -15,16 +15,16 @@ let hasTensorBoard: Bool = {
 /// (step, value) list after its EventAccumulator (restart purge included), each event file's
 /// record count, and the tensor tags (text and hparams).
 let readEventsScript = """
-import json, sys, glob
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from tensorboard.backend.event_processing import event_file_loader
-d = sys.argv[1]
-files = {p: sum(1 for _ in event_file_loader.EventFileLoader(p).Load()) for p in sorted(glob.glob(d + '/events.out.tfevents.*'))}
-ea = EventAccumulator(d); ea.Reload()
-tags = ea.Tags()
-print(json.dumps({'files': files, 'tensors': sorted(tags['tensors']),
-                  'scalars': {t: [[e.step, e.value] for e in ea.Scalars(t)] for t in tags['scalars']}}))
-"""
+    import json, sys, glob
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.backend.event_processing import event_file_loader
+    d = sys.argv[1]
+    files = {p: sum(1 for _ in event_file_loader.EventFileLoader(p).Load()) for p in sorted(glob.glob(d + '/events.out.tfevents.*'))}
+    ea = EventAccumulator(d); ea.Reload()
+    tags = ea.Tags()
+    print(json.dumps({'files': files, 'tensors': sorted(tags['tensors']),
+                      'scalars': {t: [[e.step, e.value] for e in ea.Scalars(t)] for t in tags['scalars']}}))
+    """
 
 /// TensorBoard event files (issue 19): our bytes against TensorBoard's, and our files read back by
 /// TensorBoard itself, against the run's own results file.
@@ -73,8 +73,13 @@ print(json.dumps({'files': files, 'tensors': sorted(tags['tensors']),
             b.removeAll()
             b.message(1) { $0.bytes(2, [UInt8](repeating: 7, count: size)) }
             let inner = 1 + (size < 128 ? 1 : size < 16384 ? 2 : 3) + size
-            let header = [UInt8(0x0A)] + (inner < 128 ? [UInt8(inner)] : inner < 16384 ? [UInt8(inner & 0x7F | 0x80), UInt8(inner >> 7)]
-                                                : [UInt8(inner & 0x7F | 0x80), UInt8((inner >> 7) & 0x7F | 0x80), UInt8(inner >> 14)])
+            let header =
+                [UInt8(0x0A)]
+                + (inner < 128
+                    ? [UInt8(inner)]
+                    : inner < 16384
+                        ? [UInt8(inner & 0x7F | 0x80), UInt8(inner >> 7)]
+                        : [UInt8(inner & 0x7F | 0x80), UInt8((inner >> 7) & 0x7F | 0x80), UInt8(inner >> 14)])
             #expect(Array(b.bytes.prefix(header.count)) == header && b.bytes.count == header.count + inner, "size \(size)")
         }
     }
@@ -115,8 +120,11 @@ print(json.dumps({'files': files, 'tensors': sorted(tags['tensors']),
         let record = try ResultsFile.readRecord(out + "/run.h5")
         #expect(events.files.count == 1)
         #expect(events.tensors == ["_hparams_/session_end_info", "_hparams_/session_start_info", "config"])
-        #expect(Set(events.scalars.keys) == ["train/loss", "train/temperature", "train/learning_rate", "train/examples_per_second",
-                                             "valid/nll", "test/nll"])
+        #expect(
+            Set(events.scalars.keys) == [
+                "train/loss", "train/temperature", "train/learning_rate", "train/examples_per_second",
+                "valid/nll", "test/nll",
+            ])
         func expectSeries(_ tag: String, _ rows: [(step: Int64, value: Double)]) {
             let got = events.scalars[tag] ?? []
             #expect(got.map { Int64($0[0]) } == rows.map(\.step), "\(tag) steps")
@@ -181,12 +189,16 @@ print(json.dumps({'files': files, 'tensors': sorted(tags['tensors']),
         let path = try folder.write("limited.yaml", yaml)
         let out = folder.dir + "/limited"
         let bin = try #require(TestPaths.sbnlabBinary)
-        let r = try runCommand("/bin/bash", ["-c", "trap '' XFSZ; ulimit -f 320; exec \"$0\" run \"$1\" --out \"$2\"", bin, path, out])
+        let r = try runCommand(
+            "/bin/bash", ["-c", "trap '' XFSZ; ulimit -f 320; exec \"$0\" run \"$1\" --out \"$2\"", bin, path, out])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && lines[0].hasPrefix("warning: \(out)/events.out.tfevents.")
-                && lines[0].hasSuffix("cannot write TensorBoard events (short write: the disk is full or the file at its size limit); the run goes on without them"),
-                "\(r.stderr)")
+        #expect(
+            lines.count == 1 && lines[0].hasPrefix("warning: \(out)/events.out.tfevents.")
+                && lines[0].hasSuffix(
+                    "cannot write TensorBoard events (short write: the disk is full or the file at its size limit); the run goes on without them"
+                ),
+            "\(r.stderr)")
         let record = try ResultsFile.readRecord(out + "/run.h5")
         #expect(record.status == .finished && record.train.count == 2000)
         let steps = try #require(try readBack(out).scalars["train/loss"]).map { Int64($0[0]) }
@@ -220,25 +232,37 @@ print(json.dumps({'files': files, 'tensors': sorted(tags['tensors']),
         defer {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
-            #expect(waitUntil(20) { !Self.processes(mentioning: out).contains { $0.contains("tensorboard") } }, "a TensorBoard process outlived the test")
+            #expect(
+                waitUntil(20) { !Self.processes(mentioning: out).contains { $0.contains("tensorboard") } },
+                "a TensorBoard process outlived the test")
         }
         func get(_ route: String, body: String? = nil) -> String? {
-            let r = try? runCommand("/usr/bin/env", ["curl", "-sf", "--max-time", "10"] + (body.map { ["-X", "POST", "-H", "Content-Type: application/json", "-d", $0] } ?? [])
-                                     + ["http://127.0.0.1:\(port)\(route)"])
+            let r = try? runCommand(
+                "/usr/bin/env",
+                ["curl", "-sf", "--max-time", "10"]
+                    + (body.map { ["-X", "POST", "-H", "Content-Type: application/json", "-d", $0] } ?? [])
+                    + ["http://127.0.0.1:\(port)\(route)"])
             return r?.status == 0 ? r?.stdout : nil
         }
         var runs: [String: [String: AnyDecodable]] = [:]
-        #expect(waitUntil(60) {
-            guard let text = get("/data/plugin/scalars/tags"),
-                  let decoded = try? JSONDecoder().decode([String: [String: AnyDecodable]].self, from: Data(text.utf8)) else { return false }
-            runs = decoded
-            return runs.count == 2 && runs.values.allSatisfy { $0["valid/nll"] != nil }
-        })
+        #expect(
+            waitUntil(60) {
+                guard let text = get("/data/plugin/scalars/tags"),
+                    let decoded = try? JSONDecoder().decode([String: [String: AnyDecodable]].self, from: Data(text.utf8))
+                else { return false }
+                runs = decoded
+                return runs.count == 2 && runs.values.allSatisfy { $0["valid/nll"] != nil }
+            })
         #expect(runs.keys.sorted() == ["seed-1", "seed-2"])
-        #expect(runs["seed-1"].map { Set($0.keys) } == ["train/loss", "train/temperature", "train/learning_rate",
-                                                         "train/examples_per_second", "valid/nll", "test/nll"])
+        #expect(
+            runs["seed-1"].map { Set($0.keys) } == [
+                "train/loss", "train/temperature", "train/learning_rate",
+                "train/examples_per_second", "valid/nll", "test/nll",
+            ])
         let experiment = get("/data/plugin/hparams/experiment", body: #"{"experimentName": ""}"#) ?? ""
-        #expect(experiment.contains("\"name\": \"seed\"") && experiment.contains("1.0") && experiment.contains("2.0"), "\(experiment)")
+        #expect(
+            experiment.contains("\"name\": \"seed\"") && experiment.contains("1.0") && experiment.contains("2.0"), "\(experiment)"
+        )
         try screenshot(port: port)
     }
 
@@ -246,14 +270,22 @@ print(json.dumps({'files': files, 'tensors': sorted(tags['tensors']),
     /// blank page (a blank 1600 × 1000 page compresses to a few kB; the rendered charts to > 40 kB).
     /// docs/figures/tensorboard-*.png come from scripts/tensorboard-screenshots.sh the same way.
     func screenshot(port: Int) throws {
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard
+            let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else {
             Issue.record("no chromium: .ci/run and make setup install Debian's chromium")
             return
         }
         let png = folder.dir + "/scalars.png"
-        let r = try runCommand(chromium, ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1600,1000",
-                                          "--virtual-time-budget=20000", "--screenshot=\(png)",
-                                          "http://127.0.0.1:\(port)/?darkMode=false#scalars&tagFilter=valid"])
+        let r = try runCommand(
+            chromium,
+            [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1600,1000",
+                "--virtual-time-budget=20000", "--screenshot=\(png)",
+                "http://127.0.0.1:\(port)/?darkMode=false#scalars&tagFilter=valid",
+            ])
         #expect(r.status == 0, "\(r.stderr)")
         let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: png)))
         #expect(data.starts(with: [0x89, 0x50, 0x4E, 0x47]))

@@ -30,11 +30,17 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     var out: [String: [Float]] = [:]
     func walk(_ g: HDF5Group, _ prefix: String) throws {
         for name in try g.childNames() {
-            if g.isGroup(name) { try walk(try g.group(name), prefix + "/" + name) } else { out[prefix + "/" + name] = try g.dataset(name).read() }
+            if g.isGroup(name) {
+                try walk(try g.group(name), prefix + "/" + name)
+            } else {
+                out[prefix + "/" + name] = try g.dataset(name).read()
+            }
         }
         for name in try g.attributeNames() {
             let bits = try g.attribute(name, as: Double.self).bitPattern  // exact for the integer counters too
-            out[prefix + "@" + name] = [Float(bitPattern: UInt32(truncatingIfNeeded: bits)), Float(bitPattern: UInt32(bits >> 32))]
+            out[prefix + "@" + name] = [
+                Float(bitPattern: UInt32(truncatingIfNeeded: bits)), Float(bitPattern: UInt32(bits >> 32)),
+            ]
         }
     }
     for group in ["parameters", "best", "optimizer", "estimator"] { try walk(try f.group("checkpoint/" + group), group) }
@@ -47,16 +53,23 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     /// `python -m analysis diagnostics` reads a run's diagnostics and plots them.
     @Test(.enabled(if: hasPythonWithH5py, "python3 with h5py is not available (.ci/run installs it)"))
     func analysisPlotsDiagnostics() throws {
-        let config = try ConfigLoader.load(try folder.write("dp.yaml", smallRunYAML(estimator: "st", extra:
-            "diagnostics: {every: 4, estimators: [st, darn], estimates: 10, reference_estimates: 50, images: 10}")))
+        let config = try ConfigLoader.load(
+            try folder.write(
+                "dp.yaml",
+                smallRunYAML(
+                    estimator: "st",
+                    extra:
+                        "diagnostics: {every: 4, estimators: [st, darn], estimates: 10, reference_estimates: 50, images: 10}")))
         let run = folder.dir + "/dp/run.h5", png = folder.dir + "/dp/diagnostics.png"
         try Trainer(config: config, resultsPath: run, log: { _ in }).run(resume: false)
         let r = try runCommand("/usr/bin/env", ["python3", "-m", "analysis", "diagnostics", run, png], in: TestPaths.packageRoot)
         #expect(r.status == 0 && r.stdout.contains("4 measurements of 2 estimators"), "\(r.stdout)\(r.stderr)")
         #expect(FileManager.default.fileExists(atPath: png))
         let plain = folder.dir + "/plain/run.h5"
-        try Trainer(config: try ConfigLoader.load(try folder.write("np.yaml", smallRunYAML(estimator: "st"))), resultsPath: plain,
-                    log: { _ in }).run(resume: false)
+        try Trainer(
+            config: try ConfigLoader.load(try folder.write("np.yaml", smallRunYAML(estimator: "st"))), resultsPath: plain,
+            log: { _ in }
+        ).run(resume: false)
         let none = try runCommand("/usr/bin/env", ["python3", "-m", "analysis", "diagnostics", plain], in: TestPaths.packageRoot)
         #expect(none.status == 1 && none.stderr.contains("no diagnostics recorded"), "\(none.stderr)")
     }
@@ -66,8 +79,14 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     /// bit those of the same run without it.
     @Test func diagnosticsAreRecordedAndChangeNothing() throws {
         let plain = try ConfigLoader.load(try folder.write("d0.yaml", smallRunYAML(estimator: "gs")))
-        let probed = try ConfigLoader.load(try folder.write("d1.yaml", smallRunYAML(estimator: "gs", extra:
-            "diagnostics: {every: 5, estimators: [gs, \"muprop{variance_normalization: false}\"], estimates: 20, reference_estimates: 100, images: 20}")))
+        let probed = try ConfigLoader.load(
+            try folder.write(
+                "d1.yaml",
+                smallRunYAML(
+                    estimator: "gs",
+                    extra:
+                        "diagnostics: {every: 5, estimators: [gs, \"muprop{variance_normalization: false}\"], estimates: 20, reference_estimates: 100, images: 20}"
+                )))
         let a = folder.dir + "/plain.h5", b = folder.dir + "/probed.h5"
         try Trainer(config: plain, resultsPath: a, log: { _ in }).run(resume: false)
         try Trainer(config: probed, resultsPath: b, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
@@ -75,10 +94,16 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
         // 400 images in batches of 50: 8 steps per epoch, 16 in all; measured after steps 5, 10, 15.
         #expect(record.diagnostics.map(\.step) == [5, 10, 15])
         let reread = try ResultsFile.readRecord(b).diagnostics
-        #expect(reread.map(\.step) == [5, 10, 15] && reread.allSatisfy { $0.rows.map(\.estimator) == ["gs", "muprop{variance_normalization:false}"] })
-        #expect(reread.allSatisfy { d in d.rows.allSatisfy { $0.varianceTrace > 0 && $0.variancePerLayer.count == 3 && $0.cosine.isFinite } })
+        #expect(
+            reread.map(\.step) == [5, 10, 15]
+                && reread.allSatisfy { $0.rows.map(\.estimator) == ["gs", "muprop{variance_normalization:false}"] })
+        #expect(
+            reread.allSatisfy { d in
+                d.rows.allSatisfy { $0.varianceTrace > 0 && $0.variancePerLayer.count == 3 && $0.cosine.isFinite }
+            })
         #expect(zip(reread, record.diagnostics).allSatisfy { $0.rows[1].relativeBias == $1.rows[1].relativeBias })
-        let ta = try checkpointTensors(a).filter { $0.key.hasPrefix("parameters") }, tb = try checkpointTensors(b).filter { $0.key.hasPrefix("parameters") }
+        let ta = try checkpointTensors(a).filter { $0.key.hasPrefix("parameters") },
+            tb = try checkpointTensors(b).filter { $0.key.hasPrefix("parameters") }
         #expect(!ta.isEmpty && ta.keys.sorted() == tb.keys.sorted())
         for (k, v) in ta { #expect(v.map(\.bitPattern) == tb[k]!.map(\.bitPattern), "\(k) differs with diagnostics") }
     }
@@ -136,7 +161,9 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
         let path = folder.dir + "/once.h5"
         try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(throws: TrainingError.self) { _ = try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false) }
+        #expect(throws: TrainingError.self) {
+            _ = try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false)
+        }
         // A finished run resumed is reported as it is.
         let again = try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: true)
         #expect(again.status == .finished)
@@ -194,7 +221,8 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     }
 
     @Test func divergingTrainingIsCaught() throws {
-        let config = try ConfigLoader.load(try folder.write("d.yaml", smallRunYAML(estimator: "gs", extra: "optimizer: sgd\nlr: 1.0e+38")))
+        let config = try ConfigLoader.load(
+            try folder.write("d.yaml", smallRunYAML(estimator: "gs", extra: "optimizer: sgd\nlr: 1.0e+38")))
         let path = folder.dir + "/diverge.h5"
         do {
             try Trainer(config: config, resultsPath: path, log: { _ in }).run(resume: false)
@@ -211,8 +239,9 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
 
     /// 430 images in batches of 50: eight full batches and one of 30 per epoch.
     @Test func shortLastBatchIsAStep() throws {
-        let config = try ConfigLoader.load(try folder.write("b.yaml", smallRunYAML(estimator: "reinforce")),
-                                           overrides: ["data.train_limit=430"])
+        let config = try ConfigLoader.load(
+            try folder.write("b.yaml", smallRunYAML(estimator: "reinforce")),
+            overrides: ["data.train_limit=430"])
         let r = try Trainer(config: config, resultsPath: folder.dir + "/short.h5", log: { _ in }).run(resume: false)
         #expect(r.status == .finished && r.steps == 18)
         #expect(r.train.map(\.step) == [3, 6, 9, 12, 15, 18])
@@ -224,8 +253,10 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
     func oneAndTwoThreadsGiveTheSameBits(estimator: String) throws {
         let config = try ConfigLoader.load(try folder.write("t-\(estimator).yaml", smallRunYAML(estimator: estimator)))
         let one = folder.dir + "/one-\(estimator).h5", two = folder.dir + "/two-\(estimator).h5"
-        let a = try Trainer(config: config, resultsPath: one, runtime: RuntimeOptions(threads: 1), log: { _ in }).run(resume: false)
-        let b = try Trainer(config: config, resultsPath: two, runtime: RuntimeOptions(threads: 2), log: { _ in }).run(resume: false)
+        let a = try Trainer(config: config, resultsPath: one, runtime: RuntimeOptions(threads: 1), log: { _ in }).run(
+            resume: false)
+        let b = try Trainer(config: config, resultsPath: two, runtime: RuntimeOptions(threads: 2), log: { _ in }).run(
+            resume: false)
         let ta = try checkpointTensors(one), tb = try checkpointTensors(two)
         #expect(!ta.isEmpty && ta.keys.sorted() == tb.keys.sorted())
         for (k, v) in ta { #expect(v.map(\.bitPattern) == tb[k]!.map(\.bitPattern), "\(k) differs between 1 and 2 threads") }

@@ -45,7 +45,9 @@ import Testing
         var velocity = x.grads, w2 = x.logits
         #expect(sbn_sgd_momentum_update(&velocity, &g2, &w2, w2.count, 0.9, 0.01) == 1)
         #expect(g.allSatisfy { $0 == 0 } && g2.allSatisfy { $0 == 0 }, "the updates consume the gradient")
-        return (nll + grad + nllProducts + z + score + st + stLocal + y + dy + hard + hardDy + noise + uniforms + m + v + w + velocity + w2)
+        return
+            (nll + grad + nllProducts + z + score + st + stLocal + y + dy + hard + hardDy + noise + uniforms + m + v + w
+            + velocity + w2)
             .map(\.bitPattern) + categoricalOutputs(x)
     }
 
@@ -57,7 +59,8 @@ import Testing
             let n = x.logits.count, groups = n / k
             var gumbel = x.uniforms
             sbn_gumbel_from_uniform(&gumbel, n)
-            var z = [Float](repeating: 0, count: n), score = z, st = z, stLocal = z, y = z, soft = z, hard = z, hardSoft = z, ga = z
+            var z = [Float](repeating: 0, count: n), score = z, st = z, stLocal = z, y = z, soft = z, hard = z, hardSoft = z,
+                ga = z
             sbn_categorical_sample(x.logits, x.uniforms, &z, &score, groups, k, 0)
             sbn_categorical_sample(x.logits, x.uniforms, &st, &stLocal, groups, k, 1)
             sbn_gumbel_softmax(x.logits, gumbel, &y, &soft, groups, k, 0.7, 0)

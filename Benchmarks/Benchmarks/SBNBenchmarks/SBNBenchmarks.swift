@@ -18,8 +18,9 @@ let benchmarks: @Sendable () -> Void = {
     // Bernoulli and categorical (20×10) layers, on one thread and on two (the workspace's parts).
     // Malloc count must be 0 on one thread: the step loop must not allocate. (`sbnlab bench`
     // measures the speed of real epochs.)
-    let categorical = Architecture(input: 392, hidden: [CategoricalUnits(groups: 20, classes: 10), CategoricalUnits(groups: 20, classes: 10)],
-                                   output: 392)
+    let categorical = Architecture(
+        input: 392, hidden: [CategoricalUnits(groups: 20, classes: 10), CategoricalUnits(groups: 20, classes: 10)],
+        output: 392)
     for (label, architecture) in [("", Architecture.bernoulli([392, 200, 200, 392])), (", categorical 20x10", categorical)] {
         let names = EstimatorRegistry.registry.names.filter { n in
             architecture.hidden.allSatisfy { EstimatorRegistry.registry.lookup(n)!.supports($0) }
@@ -30,8 +31,9 @@ let benchmarks: @Sendable () -> Void = {
                 let model = StochasticNetwork(architecture: architecture, rng: &rng)
                 let type = EstimatorRegistry.registry.lookup(name)!
                 // The smallest objective each estimator takes (VIMCO needs m = 2).
-                let ws = NetworkWorkspace(model: model, capacityImages: 100, samples: type.minTrainingSamples,
-                                      runner: PartRunner(workers: workers))
+                let ws = NetworkWorkspace(
+                    model: model, capacityImages: 100, samples: type.minTrainingSamples,
+                    runner: PartRunner(workers: workers))
                 let estimator = try type.make(model: ws, options: AnyOptions(type.optionsType.init()))
                 let grads = model.makeGradients()
                 let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
@@ -40,7 +42,8 @@ let benchmarks: @Sendable () -> Void = {
                 benchmark.startMeasurement()
                 for _ in benchmark.scaledIterations {
                     blackHole(estimator.estimate(batch, grads: grads, context: context, using: &rng))
-                    blackHole(adam.step(model.parameters, gradients: grads, runner: ws.runner))  // checks and zeroes the gradients
+                    // The optimizer checks and zeroes the gradients.
+                    blackHole(adam.step(model.parameters, gradients: grads, runner: ws.runner))
                 }
             }
         }
@@ -48,14 +51,17 @@ let benchmarks: @Sendable () -> Void = {
 
     // One training step of the mlp VAE (784-512-256-z-256-512-784, vae-cat-gs.yaml), Bernoulli
     // 200 and categorical 20×10 latents, with the sampled prior term: malloc count 0 on one thread.
-    for (label, units) in [("bernoulli 200", BernoulliUnits(width: 200) as any StochasticUnits),
-                           ("categorical 20x10", CategoricalUnits(groups: 20, classes: 10))] {
+    for (label, units) in [
+        ("bernoulli 200", BernoulliUnits(width: 200) as any StochasticUnits),
+        ("categorical 20x10", CategoricalUnits(groups: 20, classes: 10)),
+    ] {
         for (name, workers) in ["gs", "st-gs", "reinforce", "muprop", "disarm"].flatMap({ n in [(n, 1), (n, 2)] })
         where EstimatorRegistry.registry.lookup(name)!.supports(units) {
             Benchmark("vae-train-step/\(name), \(label) B=100, \(workers) thread(s)") { benchmark in
                 var rng = Xoshiro256(seed: 1)
-                let model = VAEFamily.network(layers: Architecture(input: 784, hidden: [units], output: 784),
-                                              options: AnyOptions(VAEFamily.Options()), rng: &rng)
+                let model = VAEFamily.network(
+                    layers: Architecture(input: 784, hidden: [units], output: 784),
+                    options: AnyOptions(VAEFamily.Options()), rng: &rng)
                 let type = EstimatorRegistry.registry.lookup(name)!
                 let ws = NetworkWorkspace(model: model, capacityImages: 100, runner: PartRunner(workers: workers))
                 let estimator = try type.make(model: ws, options: AnyOptions(type.optionsType.init()))
@@ -86,7 +92,8 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // Full-scale evaluation throughput with both cores: 1000 images × m = 1000.
-    Benchmark("eval/1000 images x m=1000, 2 threads", configuration: .init(maxDuration: .seconds(20), maxIterations: 3)) { benchmark in
+    Benchmark("eval/1000 images x m=1000, 2 threads", configuration: .init(maxDuration: .seconds(20), maxIterations: 3)) {
+        benchmark in
         var rng = Xoshiro256(seed: 1)
         let model = StochasticNetwork(sizes: [392, 200, 200, 392], rng: &rng)
         let source = syntheticBatch(images: 1000, seed: 4)
@@ -127,7 +134,8 @@ let benchmarks: @Sendable () -> Void = {
 
     // What TensorBoard logging adds per training row (every log_every steps): four scalar events
     // encoded and written as TFRecords (RunEvents.train). mallocCountTotal must stay 0.
-    Benchmark("events/train row: 4 scalars encoded and written", configuration: .init(scalingFactor: .one, maxIterations: 20_000)) { benchmark in
+    Benchmark("events/train row: 4 scalars encoded and written", configuration: .init(scalingFactor: .one, maxIterations: 20_000))
+    { benchmark in
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sbnlab-bench-events-\(getpid())").path
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -14,4 +14,3 @@ public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt 
     _ = try? state.restore(from: path, record: record)
     return 0
 }
-

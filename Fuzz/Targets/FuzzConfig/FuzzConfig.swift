@@ -17,4 +17,3 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     _ = try? SweepDefinition.load(path, overrides: overrides)
     return 0
 }
-

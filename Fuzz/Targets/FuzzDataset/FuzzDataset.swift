@@ -10,4 +10,3 @@ public func fuzzDataset(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     _ = try? BinarizedMNIST(path: path)
     return 0
 }
-

@@ -11,4 +11,3 @@ public func fuzzResults(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     _ = try? SweepSummary.read(path)
     return 0
 }
-

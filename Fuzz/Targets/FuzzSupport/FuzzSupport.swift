@@ -11,4 +11,3 @@ public enum FuzzFile {
         return path
     }
 }
-
