@@ -72,12 +72,8 @@ public struct SpeedBench {
             String(format: "| gemm-only (%d gemms) | %.0f | 1.00 | %.0f | 1.00 |", gemms, 100 / gemm1, 100 / gemm2),
         ]
         for name in ["gs"] {
-            let one = try best(
-                epochSeconds(estimator: name, experiment: vaeExperiment, threads: 1),
-                epochSeconds(estimator: name, experiment: vaeExperiment, threads: 1))
-            let two = try best(
-                epochSeconds(estimator: name, experiment: vaeExperiment, threads: 2),
-                epochSeconds(estimator: name, experiment: vaeExperiment, threads: 2))
+            let one = try bestOfTwo(estimator: name, experiment: vaeExperiment, threads: 1)
+            let two = try bestOfTwo(estimator: name, experiment: vaeExperiment, threads: 2)
             let (step1, step2) = (one.seconds / Double(one.steps), two.seconds / Double(two.steps))
             log(
                 String(
@@ -110,13 +106,8 @@ public struct SpeedBench {
         var bernoulli: [String: (Double, Double)] = [:]
         for (layers, names) in [(nil, estimators), (Self.categorical, estimators.filter { $0 != "arm" })] {
             for name in names {
-                // Best of two runs each: the second core of a shared machine is sometimes busy for seconds.
-                let one = try best(
-                    epochSeconds(estimator: name, layers: layers, threads: 1),
-                    epochSeconds(estimator: name, layers: layers, threads: 1))
-                let two = try best(
-                    epochSeconds(estimator: name, layers: layers, threads: 2),
-                    epochSeconds(estimator: name, layers: layers, threads: 2))
+                let one = try bestOfTwo(estimator: name, layers: layers, threads: 1)
+                let two = try bestOfTwo(estimator: name, layers: layers, threads: 2)
                 let (step1, step2) = (one.seconds / Double(one.steps), two.seconds / Double(two.steps))
                 let label = layers == nil ? "`\(name)`" : "`\(name)`, categorical 20×10"
                 log(String(format: "%@: %.3f ms/step at 1 thread, %.3f ms at 2", label, step1 * 1e3, step2 * 1e3))
@@ -145,6 +136,16 @@ public struct SpeedBench {
     func best(_ a: (seconds: Double, steps: Int, images: Int), _ b: (seconds: Double, steps: Int, images: Int))
         -> (seconds: Double, steps: Int, images: Int)
     { a.seconds <= b.seconds ? a : b }
+
+    /// The faster of two `epochSeconds` measurements: the second core of a shared machine is
+    /// sometimes busy for seconds.
+    func bestOfTwo(estimator: String, experiment: String? = nil, layers: String? = nil, threads: Int) throws
+        -> (seconds: Double, steps: Int, images: Int)
+    {
+        try best(
+            epochSeconds(estimator: estimator, experiment: experiment, layers: layers, threads: threads),
+            epochSeconds(estimator: estimator, experiment: experiment, layers: layers, threads: threads))
+    }
 
     /// The categorical layers of Jang et al. 2017 §4.1 (the gemms are the same shapes).
     static let categorical = "layers=[392, {categorical: [20, 10]}, {categorical: [20, 10]}, 392]"

@@ -23,15 +23,18 @@ public enum EventEncoding {
     /// A scalar summary (`simple_value`), as `tf.summary.scalar` v1 writes it. `tag` is UTF-8,
     /// prepared once by the caller so that this allocates nothing.
     public static func scalar(tag: [UInt8], value: Float, step: Int64, wallTime: Double, into b: inout ProtoBuffer) {
+        summaryValue(step: step, wallTime: wallTime, into: &b) { v in
+            v.bytes(Value.tag, tag)
+            v.float(Value.simpleValue, value)
+        }
+    }
+
+    /// An event at `step` whose summary holds one value, written by `value`.
+    static func summaryValue(step: Int64, wallTime: Double, into b: inout ProtoBuffer, _ value: (inout ProtoBuffer) -> Void) {
         b.removeAll()
         b.double(Event.wallTime, wallTime)
         b.int(Event.step, step)
-        b.message(Event.summary) { summary in
-            summary.message(1) { v in
-                v.bytes(Value.tag, tag)
-                v.float(Value.simpleValue, value)
-            }
-        }
+        b.message(Event.summary) { $0.message(1, value) }
     }
 
     /// A SessionLog START at `step`: TensorBoard drops the events of this run at steps ≥ `step`
@@ -108,20 +111,15 @@ public enum EventEncoding {
         tag: String, plugin: String, content: [UInt8], step: Int64, wallTime: Double, into b: inout ProtoBuffer,
         tensor: (inout ProtoBuffer) -> Void
     ) {
-        b.removeAll()
-        b.double(Event.wallTime, wallTime)
-        b.int(Event.step, step)
-        b.message(Event.summary) { summary in
-            summary.message(1) { v in
-                v.string(Value.tag, tag)
-                v.message(Value.metadata) { m in
-                    m.message(1) { p in  // plugin_data
-                        p.string(1, plugin)
-                        if !content.isEmpty { p.bytes(2, content) }
-                    }
+        summaryValue(step: step, wallTime: wallTime, into: &b) { v in
+            v.string(Value.tag, tag)
+            v.message(Value.metadata) { m in
+                m.message(1) { p in  // plugin_data
+                    p.string(1, plugin)
+                    if !content.isEmpty { p.bytes(2, content) }
                 }
-                v.message(Value.tensor, tensor)
             }
+            v.message(Value.tensor, tensor)
         }
     }
 }
