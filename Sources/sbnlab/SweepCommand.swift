@@ -124,9 +124,16 @@ struct CollectCommand: ParsableCommand {
     @Argument(help: "Folder holding run folders (searched recursively for run.h5).")
     var folder: String
 
+    @Flag(
+        help: """
+            Rebuild from the folder's own summary.h5 instead of its run files (for a summary whose run files \
+            are gone: it gains the columns a newer schema adds, such as chosen).
+            """)
+    var fromSummary = false
+
     func run() throws {
         try reportingErrors {
-            let summary = try SweepSummary.collect(folder)
+            let summary = try fromSummary ? SweepSummary.read(folder + "/summary.h5") : SweepSummary.collect(folder)
             guard !summary.rows.isEmpty else { throw ConfigError(file: folder, path: "", "no run.h5 files found") }
             try summary.write(to: folder + "/summary.h5")
             print(summary.markdown())

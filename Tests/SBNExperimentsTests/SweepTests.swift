@@ -261,6 +261,13 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(try f.dataset("point").readStrings() == a.rows.map(\.point))
         #expect(try f.dataset("params/seed").read(as: Double.self) == [1, 2, 1, 2])
         #expect(try f.dataset("params/estimator").readStrings() == ["gs", "gs", "st", "st"])
+        // --from-summary rebuilds it from the summary alone (run files gone): the same rows, table and chosen column.
+        let table = c.stdout, chosen: [Int64] = try f.dataset("chosen").read()
+        for row in a.rows { try FileManager.default.removeItem(atPath: "\(emitted)/\(row.path)") }
+        #expect(try runCommand(bin, ["collect", emitted]).status == 1)
+        let d = try runCommand(bin, ["collect", emitted, "--from-summary"])
+        #expect(d.status == 0 && d.stdout == table, "\(d.stdout)\(d.stderr)")
+        #expect(try HDF5File.open(emitted + "/summary.h5").dataset("chosen").read() == chosen)
     }
 
     /// One diverging point fails with its error recorded; the others finish; the sweep exits 1.
