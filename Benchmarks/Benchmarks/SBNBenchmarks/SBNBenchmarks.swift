@@ -149,6 +149,7 @@ let benchmarks: @Sendable () -> Void = {
                 writer.write(buffer.bytes)
             }
         }
+        benchmark.stopMeasurement()  // before the deferred clean-up, which allocates
     }
 
     Benchmark("kernels/bernoulli NLL 2500x392", configuration: .init(scalingFactor: .one)) { benchmark in
