@@ -95,6 +95,19 @@ public struct SweepSummary: Sendable {
         return SweepSummary(name: name, axes: axes, rows: rows, selectionAxes: selected)
     }
 
+    /// This summary plus the rows of `earlier` whose points it lacks (runs whose files are gone,
+    /// e.g. made on another machine), with the union of both axes; rows in point order.
+    public func keeping(_ earlier: SweepSummary) -> SweepSummary {
+        let present = Set(rows.map(\.point))
+        let axes = Array(Set(self.axes).union(earlier.axes)).sorted()
+        let merged = (rows + earlier.rows.filter { !present.contains($0.point) }).map { row -> Row in
+            var r = row
+            for a in axes where r.params[a] == nil { r.params[a] = "" }
+            return r
+        }
+        return SweepSummary(name: name, axes: axes, rows: merged.sorted { $0.point < $1.point }, selectionAxes: selectionAxes)
+    }
+
     /// Whether key `k` is an option of a component (estimator, optimizer, schedule) that is
     /// constant among the runs of each choice of that component: it then differs only because
     /// the component differs (e.g. `estimator_options.decay` of `reinforce` beside `gs`), and is

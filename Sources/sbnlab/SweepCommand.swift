@@ -131,9 +131,13 @@ struct CollectCommand: ParsableCommand {
             """)
     var fromSummary = false
 
+    @Flag(help: "Keep the rows of the folder's summary.h5 whose run files are gone (runs made elsewhere).")
+    var keepMissing = false
+
     func run() throws {
         try reportingErrors {
-            let summary = try fromSummary ? SweepSummary.read(folder + "/summary.h5") : SweepSummary.collect(folder)
+            var summary = try fromSummary ? SweepSummary.read(folder + "/summary.h5") : SweepSummary.collect(folder)
+            if keepMissing, !fromSummary { summary = summary.keeping(try SweepSummary.read(folder + "/summary.h5")) }
             guard !summary.rows.isEmpty else { throw ConfigError(file: folder, path: "", "no run.h5 files found") }
             try summary.write(to: folder + "/summary.h5")
             print(summary.markdown())
