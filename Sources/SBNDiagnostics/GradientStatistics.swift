@@ -72,8 +72,13 @@ public struct GradientStatistics: Sendable {
     /// An estimator to measure: its registry name, options and the label of its row.
     public struct Subject: Sendable {
         public var label: String, name: String, options: AnyOptions?
-        public init(label: String, name: String, options: AnyOptions? = nil) {
-            (self.label, self.name, self.options) = (label, name, options)
+        /// Fills the fresh estimator's state before it is measured (a checkpoint's trained
+        /// baselines and moving moments), or nil to measure it as a new run would start.
+        public var prepare: (@Sendable (ComponentState) throws -> Void)?
+        public init(
+            label: String, name: String, options: AnyOptions? = nil, prepare: (@Sendable (ComponentState) throws -> Void)? = nil
+        ) {
+            (self.label, self.name, self.options, self.prepare) = (label, name, options, prepare)
         }
     }
 
@@ -124,6 +129,7 @@ public struct GradientStatistics: Sendable {
                 notes.append("\(name): against the single-sample objective's gradient (\(text)), which it estimates")
             }
             let estimator = try make(type, model: model, batch: batch, samples: samples, options: subject.options)
+            try subject.prepare?(estimator.state)
             let m = moments(estimator, model: model, batch: batch, estimates: estimates, temperature: temperature, seed: seed)
             rows.append(row(name, m, model: model, reference: goal, referenceVariance: goalVariance, forward: forward))
         }

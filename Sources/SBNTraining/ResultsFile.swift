@@ -185,6 +185,12 @@ public enum ResultsFile {
         return (try g.dataset("rng_noise").read(), try g.dataset("rng_shuffle").read())
     }
 
+    /// The checkpoint's estimator state (baselines, moving moments) read into `state`, which must
+    /// be the state of the run's own estimator and options (`gradstats --checkpoint`).
+    public static func readEstimatorState(_ path: String, into state: ComponentState) throws {
+        try readState(state, from: HDF5File.open(path).group("checkpoint/estimator"))
+    }
+
     /// The run's record and its best parameters (the model that is tested), for `impute` and analyses.
     public static func loadBestModel(_ path: String) throws -> (record: RunRecord, model: StochasticNetwork) {
         let record = try readRecord(path)

@@ -65,6 +65,27 @@ struct GradStatsCommand: ParsableCommand {
         return GradientStatistics.Subject(label: variant.label, name: variant.name, options: variant.options)
     }
 
+    /// The run's own estimator once more, labelled "<name> (trained state)", with the baselines and
+    /// moving moments its checkpoint holds, when it is among the measured ones and has state: the
+    /// other rows start from a new run's state (VN's σ from the first batch, untrained baselines).
+    static func trainedState(
+        of record: RunRecord, at path: String, model: StochasticNetwork, among subjects: [GradientStatistics.Subject]
+    ) throws -> [GradientStatistics.Subject] {
+        let name = record.config.estimator
+        guard subjects.contains(where: { $0.name == name }), let type = EstimatorRegistry.registry.lookup(name) else { return [] }
+        let probe = try type.make(
+            model: NetworkWorkspace(model: model, capacityImages: 1, samples: record.config.samples.train),
+            options: record.config.estimatorOptions)
+        var empty = true
+        probe.state.visit { _, s in empty = empty && s.tensors.scalarCount == 0 && s.integers.isEmpty && s.reals.isEmpty }
+        guard !empty else { return [] }
+        return [
+            GradientStatistics.Subject(label: "\(name) (trained state)", name: name, options: record.config.estimatorOptions) {
+                try ResultsFile.readEstimatorState(path, into: $0)
+            }
+        ]
+    }
+
     func run() throws {
         try reportingErrors {
             guard samples == 1 || samples == 2 else { throw ValidationError("--samples: expected 1 or 2, got \(samples)") }
@@ -95,7 +116,9 @@ struct GradStatsCommand: ParsableCommand {
                 // reinforce-loo at m > 1 estimates the single-sample objective: its reference is the default one at m = 1.
                 let single = GradientStatistics.Reference.estimated(try subject(fallback), estimates: referenceEstimates)
                 stats = try GradientStatistics.measure(
-                    subjects: subjects, model: model, batch: batch, samples: samples,
+                    subjects: subjects + (try Self.trainedState(of: record, at: checkpoint, model: model, among: subjects)),
+                    model: model,
+                    batch: batch, samples: samples,
                     estimates: estimates, temperature: temperature, seed: seed &+ 1,
                     reference: .estimated(unbiased, estimates: referenceEstimates),
                     singleSampleReference: single)

@@ -199,6 +199,20 @@ import Testing
         #expect(
             two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("| reinforce-loo |"),
             "\(two.stdout)\(two.stderr)")
+        #expect(!r.stdout.contains("trained state"), "gs was not measured, and has no state")
+        // The run's own estimator once more with its checkpoint's baselines and moments, labelled.
+        let sf = try folder.write("sf.yaml", smallRunYAML(estimator: "reinforce"))
+        #expect(try runCommand(bin, ["run", sf, "--out", folder.dir + "/sf"]).status == 0)
+        let trained = try runCommand(
+            bin,
+            [
+                "gradstats", "--checkpoint", folder.dir + "/sf/run.h5", "--images", "10", "--estimates", "50",
+                "--reference-estimates", "200", "--estimators", "reinforce",
+            ])
+        #expect(
+            trained.status == 0 && trained.stdout.contains("| reinforce |")
+                && trained.stdout.contains("| reinforce (trained state) |"),
+            "\(trained.stdout)\(trained.stderr)")
     }
 
     @Test func tableAndFile() throws {
