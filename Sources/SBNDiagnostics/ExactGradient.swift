@@ -96,6 +96,14 @@ public enum ReferenceSurrogate: String, CaseIterable, Sendable {
     case slopeAnnealed
     /// `darn`: ⟨g, h − h̄⟩ (h − mean(a)), h̄ = ½ or 1/K.
     case taylor
+    /// `st-annealed-chung`: backward as slopeAnnealed; forward h ~ Bernoulli(hard_sigm(s a)) (binary only).
+    case hardSigmoidSample
+
+    /// log p(h | a) of the forward sample for one binary unit: σ(a), or the hard sigmoid of s·a.
+    func logForward(a: Double, h: Double, slope s: Double) -> Double {
+        let p = self == .hardSigmoidSample ? min(1, max(0, (s * a + 1) / 2)) : ReferenceSBN.sigmoid(a)
+        return log(h > 0.5 ? p : 1 - p)
+    }
 
     public func backward(g: [Double], a: [Double], h: [Double], slope s: Double) -> [Double] {
         let k = a.count
@@ -103,13 +111,13 @@ public enum ReferenceSurrogate: String, CaseIterable, Sendable {
             let p = ReferenceSBN.sigmoid(a[0])
             switch self {
             case .straightThrough: return [g[0] * p * (1 - p)]
-            case .slopeAnnealed: return [abs(s * a[0]) < 1 ? g[0] * s / 2 : 0]
+            case .slopeAnnealed, .hardSigmoidSample: return [abs(s * a[0]) < 1 ? g[0] * s / 2 : 0]
             case .taylor: return [g[0] * (h[0] - 0.5) * (h[0] - p)]
             }
         }
         switch self {
-        case .straightThrough, .slopeAnnealed:
-            let scale = self == .slopeAnnealed ? s : 1
+        case .straightThrough, .slopeAnnealed, .hardSigmoidSample:
+            let scale = self == .straightThrough ? 1 : s
             let p = ReferenceSBN.softmax(a.map { $0 * scale }[...])
             let dot = zip(p, g).reduce(0) { $0 + $1.0 * $1.1 }
             return (0..<k).map { scale * p[$0] * (g[$0] - dot) }
@@ -139,6 +147,10 @@ public func expectedPathwiseGradient(_ model: StochasticNetwork, _ batch: Batch,
             surrogate.backward(g: Array(g[i..<(i + k)]), a: Array(a[i..<(i + k)]), h: Array(h[i..<(i + k)]), slope: slope)
         }
     }
+    func logForward(_ l: Int, _ h: [Double], _ a: [Double]) -> Double {  // the sample's distribution
+        guard surrogate == .hardSigmoidSample else { return ref.logProb(l, h, a) }
+        return zip(h, a).reduce(0) { $0 + surrogate.logForward(a: $1.1, h: $1.0, slope: slope) }
+    }
     func transposed(_ l: Int, _ g: [Double]) -> [Double] {  // Wᵀ-product: ∂/∂input of layer l
         let (rows, cols) = (ref.sizes[l - 1], ref.sizes[l])
         return (0..<rows).map { i in (0..<cols).reduce(0) { $0 + ref.W[l - 1][i * cols + $1] * g[$1] } }
@@ -149,7 +161,7 @@ public func expectedPathwiseGradient(_ model: StochasticNetwork, _ batch: Batch,
         for h1 in ref.states(1) {
             let a2 = ref.linear(2, h1)
             for h2 in ref.states(2) {
-                let w = exp(ref.logProb(1, h1, a1) + ref.logProb(2, h2, a2)) / Double(batch.count)
+                let w = exp(logForward(1, h1, a1) + logForward(2, h2, a2)) / Double(batch.count)
                 let g3 = zip(ref.linear(3, h2), y).map { ReferenceSBN.sigmoid($0) - $1 }
                 let g2 = weigh(2, transposed(3, g3), a2, h2)
                 let g1 = weigh(1, transposed(2, g2), a1, h1)

@@ -10,6 +10,7 @@ public enum EstimatorRegistry {
             STGumbelSoftmaxEstimator.self,
             StraightThroughEstimator.self,
             StraightThroughAnnealedEstimator.self,
+            StraightThroughChungEstimator.self,
             ReinforceEstimator.self,
             DARNEstimator.self,
             TaylorHalfEstimator.self,

@@ -131,6 +131,7 @@ extension PathwiseEstimator {
         case .exact: .score
         case .relaxed, .straightThroughRelaxed: .relaxation
         case .straightThrough, .slopeAnnealed: .straightThrough
+        case .hardSigmoidSample: .hardSigmoid
         case .mean: .meanField
         case .taylor: .taylor
         }

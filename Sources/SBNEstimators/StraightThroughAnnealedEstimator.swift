@@ -10,7 +10,8 @@ import SBNOptions
 /// Categorical groups backpropagate through the softmax of s·a instead: a different family from
 /// the Bernoulli hard sigmoid (Chung et al. define only the binary unit), chosen because a hard
 /// sigmoid has no K-way form whose outputs sum to one. Chung et al.'s own unit also samples from
-/// the hard sigmoid forward; this estimator samples Bernoulli(σ(a)), as Jang et al.'s wording has it.
+/// the hard sigmoid forward: that is `st-annealed-chung`; this one samples Bernoulli(σ(a)), as Jang
+/// et al.'s wording has it.
 public final class StraightThroughAnnealedEstimator: PathwiseEstimator {
     public static let name = "st-annealed"
     public static let summary =

@@ -11,7 +11,7 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
 
     /// Every surrogate, and the Bernoulli algebra of ARM, DisARM and REBAR.
     public static let capabilities: UnitCapabilities = UnitCapabilities.surrogates.union([
-        .antitheticUniform, .conditionalLogistic,
+        .antitheticUniform, .conditionalLogistic, .hardSigmoid,
     ])
 
     public static let example = BernoulliUnits(width: 1)
@@ -34,7 +34,7 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
 
     public func noise(for surrogate: UnitSurrogate) -> UnitNoise {
         switch surrogate {
-        case .exact, .straightThrough, .slopeAnnealed, .taylor, .mean: .uniform
+        case .exact, .straightThrough, .slopeAnnealed, .hardSigmoidSample, .taylor, .mean: .uniform
         case .relaxed, .straightThroughRelaxed: .logistic
         }
     }
@@ -44,6 +44,7 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
     /// straightThroughRelaxed: z = 1[a + L > 0], local as relaxed (Jang et al. 2017 §2.2);
     /// straightThrough: z = 1[u < σ(a)], local = σ(a)(1 − σ(a)) (Gu et al. 2016 fn. 3);
     /// slopeAnnealed: z = 1[u < σ(a)], local = s/2 · 1[|s·a| < 1], s = 1/τ (Chung et al. 2017);
+    /// hardSigmoidSample: z = 1[u < hard_sigm(s·a)], local = s/2 · 1[|s·a| < 1] (Chung et al.'s unit);
     /// mean: h = σ(a), local = σ(a)(1 − σ(a)) (no noise read);
     /// taylor: z = 1[u < σ(a)], local = (z − ½)(z − σ(a)) = ½|z − σ(a)| (DARN; its mean over z is σ′(a)).
     public func sample(
@@ -58,6 +59,10 @@ public struct BernoulliUnits: StochasticUnits, Equatable {
         case .slopeAnnealed:
             Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: nil, count: n)
             if let local { Bernoulli.hardSigmoidDerivative(logits: logits, into: local, count: n, slope: 1 / temperature) }
+        case .hardSigmoidSample:
+            let s = 1 / temperature
+            for i in 0..<n { values[i] = noise[i] < min(1, max(0, (s * logits[i] + 1) / 2)) ? 1 : 0 }
+            if let local { Bernoulli.hardSigmoidDerivative(logits: logits, into: local, count: n, slope: s) }
         case .mean: Bernoulli.mean(logits: logits, into: values, derivative: local, count: n)
         case .taylor:
             Bernoulli.draw(logits: logits, uniforms: noise, into: values, score: local, count: n)

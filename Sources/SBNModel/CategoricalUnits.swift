@@ -40,7 +40,7 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
     /// relaxation and the Gumbel-max draw.
     public func noise(for surrogate: UnitSurrogate) -> UnitNoise {
         switch surrogate {
-        case .exact, .straightThrough, .slopeAnnealed, .taylor, .mean: .uniform
+        case .exact, .straightThrough, .slopeAnnealed, .hardSigmoidSample, .taylor, .mean: .uniform
         case .relaxed, .straightThroughRelaxed: .gumbel
         }
     }
@@ -62,7 +62,9 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
             Categorical.draw(
                 logits: logits, uniforms: noise, into: values, local: local, groups: n, classes: classes,
                 straightThrough: surrogate == .straightThrough)
-        case .slopeAnnealed:
+        // hardSigmoidSample is binary only (no `.hardSigmoid` capability, so no estimator that
+        // needs it is applied to a categorical layer); were it asked, it is slopeAnnealed.
+        case .slopeAnnealed, .hardSigmoidSample:
             Categorical.draw(logits: logits, uniforms: noise, into: values, local: nil, groups: n, classes: classes)
             if let local { Categorical.softmax(logits: logits, into: local, groups: n, classes: classes, scale: 1 / temperature) }
         case .mean:

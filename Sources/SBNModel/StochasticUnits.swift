@@ -28,6 +28,11 @@ public enum UnitSurrogate: String, Sendable, CaseIterable {
     /// the softmax of s·a (categorical), s growing as τ falls on the run's temperature schedule
     /// (slope-annealed straight-through, Chung et al. 2017).
     case slopeAnnealed
+    /// Chung et al. 2017's own binary unit: a sample of Bernoulli(hard_sigm(s·a)),
+    /// hard_sigm(x) = max(0, min(1, (x + 1)/2)), forward, and the hard sigmoid's derivative of
+    /// slope s = 1/τ backward. The forward distribution is not the SBN's Bernoulli(σ(a)), so it
+    /// trains a surrogate of the model it is evaluated as. Bernoulli units only (`.hardSigmoid`).
+    case hardSigmoidSample
     /// No sample: the mean E[h] = σ(a) or softmax(a) forward, its derivative backward. The
     /// deterministic mean-field pass of MuProp (Gu et al. 2016 §3); consumes no noise.
     case mean
@@ -53,6 +58,8 @@ public struct UnitCapabilities: OptionSet, Sendable, CustomStringConvertible {
     public static let meanField = UnitCapabilities(rawValue: 1 << 3)
     /// DARN's first-order Taylor signal around a fixed point.
     public static let taylor = UnitCapabilities(rawValue: 1 << 4)
+    /// Samples from a hard sigmoid of the logits (`UnitSurrogate.hardSigmoidSample`; binary only).
+    public static let hardSigmoid = UnitCapabilities(rawValue: 1 << 7)
     /// The sample is 1[u < σ(a)] for one Uniform(0, 1) per unit, so that 1 − u gives its
     /// antithetic partner (ARM, DisARM).
     public static let antitheticUniform = UnitCapabilities(rawValue: 1 << 5)
@@ -60,12 +67,13 @@ public struct UnitCapabilities: OptionSet, Sendable, CustomStringConvertible {
     /// conditional given the sample (REBAR).
     public static let conditionalLogistic = UnitCapabilities(rawValue: 1 << 6)
 
-    /// What every kind of this framework implements (every `UnitSurrogate`).
+    /// What every kind of this framework implements (every `UnitSurrogate` but `hardSigmoidSample`).
     public static let surrogates: UnitCapabilities = [.score, .relaxation, .straightThrough, .meanField, .taylor]
 
     static let names: [(UnitCapabilities, String)] = [
         (.score, "score"), (.relaxation, "relaxation"), (.straightThrough, "straight-through"), (.meanField, "mean field"),
         (.taylor, "taylor"), (.antitheticUniform, "antithetic uniforms"), (.conditionalLogistic, "conditional logistic"),
+        (.hardSigmoid, "hard-sigmoid samples"),
     ]
     public var description: String { Self.names.filter { contains($0.0) }.map(\.1).joined(separator: ", ") }
 }

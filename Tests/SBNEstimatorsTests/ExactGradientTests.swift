@@ -328,6 +328,28 @@ func expectWithinStandardErrors(
         print("\(estimator.name) (\(net), τ = 0.5): worst |mean − E[ĝ]| / se = \(worst)")
     }
 
+    /// Chung et al.'s own unit (`st-annealed-chung`, Bernoulli only): its forward draws from the
+    /// hard sigmoid of s·a, so the enumerated expectation weighs each configuration by those
+    /// probabilities (τ = 0.5, slope 2, where some units are clipped to 0 or 1); the mean of N
+    /// estimates must lie within 4.5 standard errors of it. Drawing from σ(a) instead (what
+    /// `st-annealed` does) fails, which the second check shows; categorical layers are refused.
+    @Test func chungsUnitMatchesItsExpectation() throws {
+        let (model, batch) = tinyProblem(TinyNet.bernoulli.architecture, images: 4, seed: 31)
+        let expected = expectedPathwiseGradient(model, batch, surrogate: .hardSigmoidSample, slope: 2)
+        let type = try #require(EstimatorRegistry.registry.lookup("st-annealed-chung"))
+        let estimator = try type.make(model: NetworkWorkspace(model: model, capacityImages: 4), options: AnyOptions(NoOptions()))
+        let (mean, se) = estimateMoments(estimator, model, batch, n: 20_000, temperature: 0.5, seed: 38)
+        let worst = expectWithinStandardErrors(mean, se, of: expected, slack: 1e-6, "st-annealed-chung")
+        let logistic = expectedPathwiseGradient(model, batch, surrogate: .slopeAnnealed, slope: 2)
+        let apart = zip(zip(mean, logistic), se).map { abs($0.0 - $0.1) / max($1, 1e-6) }.max() ?? 0
+        #expect(apart > 10, "the hard-sigmoid forward must differ measurably from σ(a)'s: \(apart) se")
+        print("st-annealed-chung (bernoulli, τ = 0.5): worst |mean − E[ĝ]| / se = \(worst); against σ(a)'s forward \(apart) se")
+        let (categorical, _) = tinyProblem(TinyNet.categorical.architecture, images: 2, seed: 31)
+        #expect(throws: (any Error).self) {
+            _ = try type.make(model: NetworkWorkspace(model: categorical, capacityImages: 2), options: AnyOptions(NoOptions()))
+        }
+    }
+
     /// The biased estimators' bias and variance against the exact gradient at τ = 0.5 (so that a
     /// missing 1/τ shows too), asserted
     /// within stated bounds around the values measured at commit time (ExactGradientTests'

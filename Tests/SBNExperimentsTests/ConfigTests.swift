@@ -40,7 +40,7 @@ struct ExperimentFolder {
     @Test func diagnosticsNameKnownApplicableEstimators() throws {
         try expectConfigError(
             "diagnostics: {every: 10, estimators: [gs, gumbel]}\n",
-            "diagnostics.estimators[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)"
+            "diagnostics.estimators[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, st-annealed-chung, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)"
         )
         try expectConfigError(
             "layers: [392, {categorical: [20, 10]}, 392]\ndiagnostics: {every: 10, reference: disarm}\n",
@@ -101,7 +101,7 @@ struct ExperimentFolder {
     @Test func unknownEstimator() throws {
         try expectConfigError(
             "estimator: gumbel\n",
-            "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)"
+            "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, st-annealed-chung, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)"
         )
     }
     @Test func unknownSchedule() throws {
