@@ -70,7 +70,9 @@ public struct SweepSummary: Sendable {
             let point = (rel as NSString).deletingLastPathComponent
             do {
                 let r = try ResultsFile.readRecord(folder + "/" + rel)
-                flat.append(Self.flatten(r.configJSON))
+                // The configuration as decoded, defaults filled in: a field added after a run was made
+                // (absent from its stored JSON) then reads as its default, not as an axis.
+                flat.append(Self.flatten(r.config.json))
                 rows.append(
                     Row(
                         point: point, path: rel, estimator: r.config.estimator,
@@ -88,7 +90,8 @@ public struct SweepSummary: Sendable {
                         testSEM: .nan, epochs: 0, wallTime: 0, error: "\(error)", validCurve: []))
             }
         }
-        let keys = Set(flat.flatMap(\.keys)).subtracting(["name", "description"])
+        // Logging does not change what a run computes (`ExperimentConfig.differences`).
+        let keys = Set(flat.flatMap(\.keys)).subtracting(["name", "description", "logging.tensorboard"])
         let axes = keys.filter { k in Set(flat.map { $0[k] ?? "" }).count > 1 && !Self.followsComponent(k, flat) }.sorted()
         for i in rows.indices { rows[i].params = Dictionary(uniqueKeysWithValues: axes.map { ($0, flat[i][$0] ?? "") }) }
         let name = flat.first?["name"] ?? (folder as NSString).lastPathComponent

@@ -263,6 +263,16 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(try f.dataset("params/estimator").readStrings() == ["gs", "gs", "st", "st"])
         // --from-summary rebuilds it from the summary alone (run files gone): the same rows, table and chosen column.
         let table = c.stdout, chosen: [Int64] = try f.dataset("chosen").read()
+        // A run made before a field existed (its stored configuration lacks `logging`) is summarised
+        // with that field's default: no spurious axis, the same table.
+        do {  // closed before collect opens it (HDF5 locks a file open for writing)
+            let old = try HDF5File.open("\(emitted)/\(a.rows[1].path)", mode: .readWrite)
+            let stored = try old.stringAttribute("config")
+            try old.setAttribute("config", stored.replacingOccurrences(of: #""logging":{"tensorboard":true},"#, with: ""))
+            #expect(try old.stringAttribute("config") != stored)
+        }
+        let mixed = try runCommand(bin, ["collect", emitted])
+        #expect(mixed.status == 0 && mixed.stdout == table, "\(mixed.stdout)\(mixed.stderr)")
         // --keep-missing keeps the rows whose run files are gone (here one of four).
         try FileManager.default.removeItem(atPath: "\(emitted)/\(a.rows[0].path)")
         let kept = try runCommand(bin, ["collect", emitted, "--keep-missing"])
