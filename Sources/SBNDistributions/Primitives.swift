@@ -57,3 +57,34 @@ public enum Logistic {
 
     public static func cdf(_ x: Double) -> Double { 1 / (1 + .exp(-x)) }
 }
+
+/// Normal(0, 1) by the Box–Muller transform of pairs of open-interval uniforms (Box & Muller
+/// 1958): √(−2 log U₁)·cos(2πU₂) and √(−2 log U₁)·sin(2πU₂). The reparameterised Gaussian latent
+/// of Kingma et al. 2014's M2 (Jang et al. 2017 §4.3) draws its ε from this.
+public enum Normal {
+    /// A block from `Uniform.sample(into:seed:)`'s uniforms (an odd last value takes one more
+    /// uniform from a second block seeded from `seed`): a function of (seed, count) only.
+    public static func sample(into x: UnsafeMutableBufferPointer<Float>, seed: UInt64) {
+        guard let p = x.baseAddress, x.count > 0 else { return }
+        sbn_uniform_fill(p, x.count, seed)
+        let pairs = x.count / 2
+        for i in 0..<pairs { transform(&p[2 * i], &p[2 * i + 1]) }
+        if x.count % 2 == 1 {
+            var extra: Float = 0
+            sbn_uniform_fill(&extra, 1, seed ^ 0x5DEE_CE66_D1CE_4E5B)
+            var last = p[x.count - 1]
+            transform(&last, &extra)
+            p[x.count - 1] = last
+        }
+    }
+
+    /// Two uniforms in, two independent standard normals out.
+    @inline(__always)
+    static func transform(_ a: inout Float, _ b: inout Float) {
+        let radius = (-2 * Float.log(a)).squareRoot(), angle = 2 * Float.pi * b
+        a = radius * Float.cos(angle)
+        b = radius * Float.sin(angle)
+    }
+
+    public static func cdf(_ x: Double) -> Double { 0.5 * Double.erfc(-x / 2.0.squareRoot()) }
+}

@@ -21,6 +21,7 @@ public enum EstimatorRegistry {
             VIMCOEstimator.self,
             ReinforceLOOEstimator.self,
             REBAREstimator.self,
+            MarginalEstimator.self,
         ]
     ) { $0 }
 }

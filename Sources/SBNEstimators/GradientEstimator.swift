@@ -51,12 +51,17 @@ public protocol GradientEstimator: Component, AnyObject {
     /// Whether its m samples estimate the single-sample objective E[f(h)] (reinforce-loo) rather
     /// than the m-sample bound: what its estimates are to be compared with.
     static var estimatesSingleSampleObjective: Bool { get }
+
+    /// What it needs of the model's stochastic layers as a whole beyond each kind's capabilities
+    /// (exact marginalisation: one small categorical variable), as the reason it refuses these.
+    static func layersProblem(_ units: [any StochasticUnits]) -> String?
 }
 
 extension GradientEstimator {
     public static var maxTrainingSamples: Int? { nil }
     public static var minTrainingSamples: Int { 1 }
     public static var estimatesSingleSampleObjective: Bool { false }
+    public static func layersProblem(_ units: [any StochasticUnits]) -> String? { nil }
 
     /// Whether it can train a layer of this kind: inclusion of its requirements in the kind's capabilities.
     public static func supports(_ units: any StochasticUnits) -> Bool {
@@ -103,6 +108,7 @@ public enum Applicability {
                     + "it needs \(missing))"
             )
         }
+        if let problem = estimator.layersProblem(units) { return ("layers", "\(estimator.name): \(problem)") }
         if let most = estimator.maxTrainingSamples, samples > most {
             return ("samples.train", "\(estimator.name) supports m ≤ \(most), got \(samples)")
         }

@@ -9,14 +9,19 @@ public struct Architecture: Sendable, Equatable, CustomStringConvertible {
     public var mapHidden: [[Int]]
     /// The nonlinearity between a map's dense layers.
     public var activation: Activation
+    /// A Gaussian latent in place of the last map (M2's p(x | y, z) with q(z | x, y); nil: a dense map).
+    public var gaussian: GaussianBottleneck.Spec?
 
-    public init(input: Int, hidden: [any StochasticUnits], output: Int, mapHidden: [[Int]]? = nil, activation: Activation = .relu)
-    {
+    public init(
+        input: Int, hidden: [any StochasticUnits], output: Int, mapHidden: [[Int]]? = nil, activation: Activation = .relu,
+        gaussian: GaussianBottleneck.Spec? = nil
+    ) {
         self.input = input
         self.hidden = hidden
         self.output = output
         self.mapHidden = mapHidden ?? Array(repeating: [], count: hidden.count + 1)
         self.activation = activation
+        self.gaussian = gaussian
         precondition(
             self.mapHidden.count == hidden.count + 1,
             "Architecture: \(self.mapHidden.count) maps for \(hidden.count) hidden layers")
@@ -45,7 +50,7 @@ public struct Architecture: Sendable, Equatable, CustomStringConvertible {
         }
         var parts = [String(input)]
         for (i, units) in hidden.enumerated() { parts += map(i + 1) + [units.description] }
-        parts += map(hidden.count + 1) + [String(output)]
+        parts += (gaussian.map { [$0.description] } ?? map(hidden.count + 1)) + [String(output)]
         return parts.joined(separator: "-")
     }
 

@@ -46,9 +46,14 @@ public struct DenseMap: @unchecked Sendable {
     /// The parameter layout of a map: W, b of each dense layer, named `W<l>`, `b<l>` for a single
     /// layer (the SBN's names) and `W<l>_<k>`, `b<l>_<k>` (k = 1 …) for an MLP.
     static func parameterLayout(_ widths: [Int], map l: Int) -> [(name: String, rows: Int, cols: Int)] {
+        parameterLayout(widths, stem: "\(l)")
+    }
+
+    /// The same layout named `W<stem>`, `b<stem>` (one layer) or `W<stem>_<k>`, `b<stem>_<k>`.
+    static func parameterLayout(_ widths: [Int], stem: String) -> [(name: String, rows: Int, cols: Int)] {
         let depth = widths.count - 1
         return (0..<depth).flatMap { k -> [(name: String, rows: Int, cols: Int)] in
-            let suffix = depth == 1 ? "\(l)" : "\(l)_\(k + 1)"
+            let suffix = depth == 1 ? stem : "\(stem)_\(k + 1)"
             return [("W" + suffix, widths[k], widths[k + 1]), ("b" + suffix, 1, widths[k + 1])]
         }
     }
@@ -81,7 +86,7 @@ public struct DenseMap: @unchecked Sendable {
         }
     }
 
-    private func activate(_ y: Matrix, rows: Range<Int>) {
+    func activate(_ y: Matrix, rows: Range<Int>) {
         // Counted loops over plain pointers from 0, so that they vectorise.
         let p = y.pointer + rows.lowerBound * y.cols, n = rows.count * y.cols
         switch activation {
@@ -91,7 +96,7 @@ public struct DenseMap: @unchecked Sendable {
     }
 
     /// ∂/∂(pre-activation) from ∂/∂(activation) `g`, in place, given the activation values `y`.
-    private func activationBackward(_ g: Matrix, values y: Matrix, rows: Range<Int>) {
+    func activationBackward(_ g: Matrix, values y: Matrix, rows: Range<Int>) {
         let offset = rows.lowerBound * y.cols, n = rows.count * y.cols
         let gp = g.pointer + offset, yp = UnsafePointer(y.pointer + offset)
         switch activation {

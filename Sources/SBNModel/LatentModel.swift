@@ -62,6 +62,9 @@ public protocol LatentModel: AnyObject {
     func sampleLayer(_ l: Int, surrogate: UnitSurrogate, temperature: Float, using rng: inout Xoshiro256)
     /// Replays layer l from its stored noise (which the caller may have set), then the next logits.
     func applyLayer(_ l: Int, surrogate: UnitSurrogate, temperature: Float)
+    /// Sets stochastic layer l to `values` (one configuration of an enumeration) and computes the
+    /// next logits (drawing any continuous noise above it from `rng`); `local` is left as it was.
+    func setLayer(_ l: Int, values: Matrix, using rng: inout Xoshiro256)
     /// Samples layers `layer` … L−1 and scores the output: the loss downstream of a configuration.
     @discardableResult
     func propagate(
@@ -100,6 +103,12 @@ public protocol LatentModel: AnyObject {
     /// Parameters of every stochastic layer's map from the ∂a_l the caller left in `gradLogits`
     /// (plus the loss's direct gradient).
     func backwardHiddenLogits(_ batch: Batch, grads: ParameterSet)
+    /// Enumeration (exact marginalisation over the top stochastic layer l, set by `setLayer`):
+    /// the gradient of Σ_rows weights · f / B for everything above l, plus the loss's direct
+    /// dependence on a_l accumulated into `gradLogits[l]`; nothing below l.
+    func backwardEnumerated(layer l: Int, weights: UnsafeBufferPointer<Float>, grads: ParameterSet)
+    /// Map 1's parameters from the ∂a_1 the caller left in `gradLogits[1]`, adding nothing.
+    func backwardFirstLogits(_ batch: Batch, grads: ParameterSet)
 
     // MARK: Parameters
     /// Where map l's weights and biases sit in a gradient `ParameterSet` (a per-layer step size

@@ -59,6 +59,13 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     private let ones: UnsafeMutableBufferPointer<Float>
     /// Per stochastic layer, rows × width scratch for the prior terms' kernels (empty without a prior).
     private let priorScratch: [Matrix]
+    /// The Gaussian latent's buffers when it is the last map (M2), its term's form in this pass,
+    /// whether the last pass through it took z = μ (the mean field), and the batch's input (its
+    /// first layer's weight gradient reads the images).
+    public let bottleneckScratch: GaussianBottleneck.Scratch?
+    let gaussianDivergence: LatentPrior.Divergence
+    private var bottleneckMean = false
+    private var input: Matrix?
 
     /// f per row: −log p(target | h), plus the prior terms when the network has them.
     public let rowLoss: UnsafeMutableBufferPointer<Float>
@@ -105,6 +112,8 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         rowBuffers = logits + units + local + noise + gradLogits + gradUnits
         mapScratch = (0...L).map { l in model.maps[l].makeScratch(rows: l == 0 ? 0 : l == 1 ? capacityImages : rows) }
         self.divergence = model.prior.map { divergence ?? $0.divergence }
+        bottleneckScratch = model.bottleneck?.makeScratch(images: capacityImages, rows: rows)
+        gaussianDivergence = divergence ?? model.bottleneck?.spec.divergence ?? .sampled
         priorScratch = (0...L).map { l in
             Matrix(rows: model.prior == nil ? 0 : rows, cols: (1..<L).contains(l) ? model.sizes[l] : 0)
         }
@@ -157,6 +166,7 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         for (l, scratch) in mapScratch.enumerated() { scratch.setRows(l == 1 ? images : rows) }
         firstLogitsPerImage.setRows(images)
         firstGradPerImage.setRows(images)
+        bottleneckScratch?.setRows(images: images, rows: rows)
     }
 
     /// The images of part `part` of the current batch.
@@ -173,7 +183,9 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     /// Layer-1 logits, once per image, repeated for the m samples.
     public func computeFirstLogits(_ batch: Batch) {
         resize(images: batch.count)
+        input = batch.input
         runner.run { part in
+            if let b = model.bottleneck { b.prepare(batch.input, images: imageRange(part), scratch: bottleneckScratch!) }
             if samples == 1 {
                 model.maps[1].forward(batch.input, rows: rowRange(part), into: logits[1], scratch: mapScratch[1])
             } else {
@@ -199,6 +211,12 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
             case .logistic: Logistic.sample(into: block, seed: mix.next())
             case .gumbel: Gumbel.sample(into: block, seed: mix.next())
             }
+            if l == model.layerCount - 1, let eps = bottleneckScratch?.noise {
+                let z = eps.cols
+                Normal.sample(
+                    into: UnsafeMutableBufferPointer(start: eps.pointer + rows.lowerBound * z, count: rows.count * z),
+                    seed: mix.next())
+            }
             applyLayer(l, surrogate: surrogate, temperature: temperature, rows: rows)
         }
     }
@@ -221,7 +239,38 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
             surrogate, logits: logits[l].pointer + start, noise: noise[l].pointer + start,
             values: units[l].pointer + start, local: keepsLocal ? local[l].pointer + start : nil,
             rows: rows.count, temperature: temperature)
-        model.maps[l + 1].forward(units[l], rows: rows, into: logits[l + 1], scratch: mapScratch[l + 1])
+        forwardMap(l + 1, rows: rows, mean: surrogate == .mean)
+    }
+
+    /// logits[l] from the layer below for `rows`: map l, or for the last map of an M2 network its
+    /// Gaussian latent (z = μ when `mean`, else from the stored ε).
+    func forwardMap(_ l: Int, rows: Range<Int>, mean: Bool) {
+        if l == model.layerCount, let b = model.bottleneck {
+            bottleneckMean = mean
+            b.forward(units[l - 1], rows: rows, samples: samples, mean: mean, into: logits[l], scratch: bottleneckScratch!)
+        } else {
+            model.maps[l].forward(units[l - 1], rows: rows, into: logits[l], scratch: mapScratch[l])
+        }
+    }
+
+    /// Sets stochastic layer l to `values` (a configuration the caller chose, such as one class of
+    /// an enumeration; `local` is left as it was) and computes the next logits, drawing the
+    /// Gaussian latent's ε from `rng` when the next map has one.
+    public func setLayer(_ l: Int, values: Matrix, using rng: inout Xoshiro256) {
+        units[l].copy(from: values)
+        remember(l, .exact, 1)
+        let seed = rng.next()
+        runner.run { part in
+            let rows = rowRange(part)
+            if l == model.layerCount - 1, let eps = bottleneckScratch?.noise {
+                var mix = SplitMix64(state: seed ^ (UInt64(part) &* 0xD1B5_4A32_D192_ED03))
+                Normal.sample(
+                    into: UnsafeMutableBufferPointer(
+                        start: eps.pointer + rows.lowerBound * eps.cols, count: rows.count * eps.cols),
+                    seed: mix.next())
+            }
+            forwardMap(l + 1, rows: rows, mean: false)
+        }
     }
 
     /// The whole forward pass: layer-1 logits, every hidden layer with `surrogate`, and the
@@ -253,8 +302,11 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         resize(images: batch.count)
         units[l].copy(from: values)
         if divergence != nil { logits[l].copy(from: layerLogits) }
+        input = batch.input
         runner.run { part in
-            model.maps[l + 1].forward(units[l], rows: rowRange(part), into: logits[l + 1], scratch: mapScratch[l + 1])
+            // A companion workspace has not seen this batch: the Gaussian latent's image part first.
+            if let b = model.bottleneck { b.prepare(batch.input, images: imageRange(part), scratch: bottleneckScratch!) }
+            forwardMap(l + 1, rows: rowRange(part), mean: true)
         }
         for k in (l + 1)..<model.layerCount { applyLayer(k, surrogate: .mean, temperature: 1) }
         let loss = scoreOutput(batch)
@@ -286,6 +338,9 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
                 logits: logits[L], rows: rowRange(part), targets: batch.target, targetRepeat: samples,
                 nll: rowLoss, gradient: outputGradient ? gradLogits[L] : nil, scratch: outputScratch[part])
             if let divergence { addPriorTerms(divergence, rows: rowRange(part)) }
+            if let b = model.bottleneck {
+                b.addTerm(gaussianDivergence, rows: rowRange(part), scratch: bottleneckScratch!, rowLoss: rowLoss.baseAddress!)
+            }
         }
         var total = 0.0
         for b in 0..<imageCount {
@@ -379,10 +434,7 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         let L = model.layerCount
         for l in stride(from: L, through: lowest + 1, by: -1) {
             let below = model.layer(l - 1), cols = model.sizes[l - 1]
-            model.maps[l].backward(
-                units[l - 1], gradOutput: gradLogits[l], scratch: mapScratch[l], grads: grads,
-                gradInput: gradUnits[l - 1], runner: runner, rowRange: rowRange
-            ) { _, rows in
+            backwardMap(l, grads: grads, gradInput: gradUnits[l - 1], weights: weights) { _, rows in
                 let start = rows.lowerBound * cols
                 if divergence != nil { addPriorGradientValues(l - 1, rows: rows, weights: weights) }
                 below.backward(
@@ -396,11 +448,26 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
 
     /// Decoder-only pathwise gradient (the output map), as score-function estimators use.
     public func backwardDecoder(grads: ParameterSet) {
-        let L = model.layerCount
         scaleOutputGradientByWeights()
-        model.maps[L].backward(
-            units[L - 1], gradOutput: gradLogits[L], scratch: mapScratch[L], grads: grads, gradInput: nil,
-            runner: runner, rowRange: rowRange)
+        backwardMap(model.layerCount, grads: grads, gradInput: nil, weights: rowScale)
+    }
+
+    /// The backward pass of map l (or of the Gaussian latent, whose own term is weighted by
+    /// `weights` like the output's gradient), then `afterRows` on each part's rows.
+    private func backwardMap(
+        _ l: Int, grads: ParameterSet?, gradInput: Matrix?, weights: UnsafeMutableBufferPointer<Float>,
+        afterRows: (Int, Range<Int>) -> Void = { _, _ in }
+    ) {
+        if l == model.layerCount, let b = model.bottleneck {
+            b.backward(
+                units[l - 1], input: input!, gradOutput: gradLogits[l], divergence: gaussianDivergence, mean: bottleneckMean,
+                weights: weights.baseAddress!, samples: samples, scratch: bottleneckScratch!, grads: grads,
+                gradInput: gradInput, runner: runner, rowRange: rowRange, imageRange: imageRange, afterRows: afterRows)
+        } else {
+            model.maps[l].backward(
+                units[l - 1], gradOutput: gradLogits[l], scratch: mapScratch[l], grads: grads, gradInput: gradInput,
+                runner: runner, rowRange: rowRange, afterRows: afterRows)
+        }
     }
 
     /// Score-function gradient of the hidden layers: ∂a_l = signal[row] · score_l / B, where
@@ -438,6 +505,23 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         backwardFirstLayer(batch, grads: grads)
         accumulatePriorGradients(grads: grads)
     }
+
+    /// Enumeration's backward pass for one configuration of the top stochastic layer l (set by
+    /// `setLayer`, output scored): the gradient of Σ_rows weights · f / B for the map above l, the
+    /// learned priors and (accumulated into `gradLogits[l]`) the loss's direct dependence on a_l.
+    public func backwardEnumerated(layer l: Int, weights: UnsafeBufferPointer<Float>, grads: ParameterSet) {
+        precondition(l == model.layerCount - 1, "backwardEnumerated: only the top stochastic layer is enumerated")
+        for r in 0..<rowCount { rowWeight[r] = weights[r] }
+        scaleOutputGradientByWeights()
+        backwardMap(model.layerCount, grads: grads, gradInput: nil, weights: rowScale)
+        if divergence != nil {
+            runner.run { part in addPriorGradientLogits(l, rows: rowRange(part), weights: rowScale) }
+        }
+        accumulatePriorGradients(grads: grads)
+    }
+
+    /// Map 1's parameters from the ∂a_1 the caller left in `gradLogits[1]`, adding nothing.
+    public func backwardFirstLogits(_ batch: Batch, grads: ParameterSet) { backwardFirstLayer(batch, grads: grads) }
 
     private func scaleOutputGradientByWeights() {
         let L = model.layerCount

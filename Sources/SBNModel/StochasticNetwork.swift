@@ -19,8 +19,10 @@ public final class StochasticNetwork: @unchecked Sendable {
     public let reconstructsInput: Bool
     public let sizes: [Int]
     public let parameters: ParameterSet
-    /// map_l for l = 1 … L (index 0 unused).
+    /// map_l for l = 1 … L (index 0 unused; index L unused when a Gaussian bottleneck is the last map).
     public let maps: [DenseMap]
+    /// The last map when it is a Gaussian latent (M2, Jang et al. 2017 §4.3), else nil.
+    public let bottleneck: GaussianBottleneck?
     /// Per stochastic layer l, the index of its learned prior logits in `parameters` (nil: fixed).
     let priorIndex: [Int?]
 
@@ -35,7 +37,16 @@ public final class StochasticNetwork: @unchecked Sendable {
     public static func parameterLayout(_ architecture: Architecture, prior: LatentPrior?) -> [(
         name: String, rows: Int, cols: Int
     )] {
-        let maps = (1..<architecture.sizes.count).flatMap { DenseMap.parameterLayout(architecture.mapWidths($0), map: $0) }
+        let L = architecture.sizes.count - 1
+        let dense = (1..<(architecture.gaussian == nil ? L + 1 : L)).flatMap {
+            DenseMap.parameterLayout(architecture.mapWidths($0), map: $0)
+        }
+        let maps =
+            dense
+            + (architecture.gaussian.map {
+                GaussianBottleneck.parameterLayout(
+                    $0, input: architecture.input, classes: architecture.hidden[L - 2].width, output: architecture.output, map: L)
+            } ?? [])
         let priors =
             prior?.kind == .learned
             ? architecture.hidden.enumerated().map { ("prior\($0.offset + 1)", 1, $0.element.width) } : []
@@ -58,7 +69,8 @@ public final class StochasticNetwork: @unchecked Sendable {
         parameters = ParameterSet(layout)
         var maps = [DenseMap.none]
         var index = 0
-        for l in 1..<sizes.count {
+        let L = sizes.count - 1
+        for l in 1..<(architecture.gaussian == nil ? L + 1 : L) {
             let map = DenseMap(
                 widths: architecture.mapWidths(l), activation: architecture.activation, parameters: parameters,
                 firstIndex: index)
@@ -71,6 +83,20 @@ public final class StochasticNetwork: @unchecked Sendable {
             index += 2 * map.depth
             maps.append(map)
         }
+        if let spec = architecture.gaussian {
+            let b = GaussianBottleneck(
+                spec: spec, input: sizes[0], classes: sizes[L - 1], output: sizes[L], activation: architecture.activation,
+                parameters: parameters, firstIndex: index)
+            for (t, fanIn) in zip(parameters.tensors[index..<(index + GaussianBottleneck.tensorCount(spec))], b.fanIns) {
+                let bound = 1 / Float(fanIn).squareRoot()
+                for i in 0..<t.count { t.storage[i] = (2 * rng.nextUniform() - 1) * bound }
+            }
+            index += GaussianBottleneck.tensorCount(spec)
+            maps.append(.none)
+            bottleneck = b
+        } else {
+            bottleneck = nil
+        }
         self.maps = maps
         priorIndex = [nil] + architecture.hidden.indices.map { prior?.kind == .learned ? index + $0 : nil }
         zeroPriors = sizes.indices.map { Matrix(rows: 1, cols: $0 == 0 || $0 == sizes.count - 1 ? 0 : sizes[$0]) }
@@ -81,9 +107,15 @@ public final class StochasticNetwork: @unchecked Sendable {
     public func bias(_ l: Int) -> Matrix { maps[l].biases[0] }
     /// The positions in `parameters` (and in gradients of the same layout) of map l's weights
     /// and biases: the parameters that only the layers from l on depend on through layer l.
-    public func parameterIndices(ofMap l: Int) -> [Int] { maps[l].weightIndex.flatMap { [$0, $0 + 1] } }
+    public func parameterIndices(ofMap l: Int) -> [Int] {
+        if l == layerCount, let b = bottleneck {
+            let first = b.fromImage.weightIndex[0]
+            return Array(first..<(first + GaussianBottleneck.tensorCount(b.spec)))
+        }
+        return maps[l].weightIndex.flatMap { [$0, $0 + 1] }
+    }
     /// Whether every map is one dense layer (the SBN).
-    public var isLinear: Bool { maps.dropFirst().allSatisfy { $0.depth == 1 } }
+    public var isLinear: Bool { bottleneck == nil && maps.dropFirst().allSatisfy { $0.depth == 1 } }
 
     /// Gradients with the same layout as the parameters.
     public func makeGradients() -> ParameterSet { parameters.zerosLike() }

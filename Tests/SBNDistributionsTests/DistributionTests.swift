@@ -37,6 +37,23 @@ func sigmoid(_ x: Double) -> Double { 1 / (1 + .exp(-x)) }
 
     /// The Gumbel-max trick's claim: argmax(logits + G) ~ softmax(logits). Pearson χ² with
     /// K − 1 = 4 degrees of freedom; 18.47 is the 0.999 quantile.
+    /// Box–Muller normals (M2's ε): the KS statistic against Φ for an odd count (the last value
+    /// from the extra uniform), and the pairs uncorrelated (|r| within 4.5/√(n/2)).
+    @Test func normalSamplesFollowTheNormalCDF() {
+        let n = 50_001
+        let x = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        defer { x.deallocate() }
+        Normal.sample(into: x, seed: 15)
+        #expect(ksStatistic(Array(x), cdf: Normal.cdf) < ksCritical(n))
+        let pairs = n / 2
+        let r = (0..<pairs).reduce(0.0) { $0 + Double(x[2 * $1]) * Double(x[2 * $1 + 1]) } / Double(pairs)
+        #expect(abs(r) < 4.5 / Double(pairs).squareRoot(), "pair correlation \(r)")
+        let again = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        defer { again.deallocate() }
+        Normal.sample(into: again, seed: 15)
+        #expect(Array(again) == Array(x), "a function of the seed")
+    }
+
     @Test func gumbelMaxReproducesSoftmaxProbabilities() {
         let logits: [Float] = [1.5, -0.5, 0, 2.0, -2.0]
         let n = 50_000

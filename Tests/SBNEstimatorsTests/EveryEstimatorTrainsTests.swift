@@ -21,7 +21,15 @@ import Testing
             options: AnyOptions(VAEFamilyOptions.small), rng: &rng)
         let vaeBatch = Batch(capacity: 8, inputSize: 6, outputSize: 6, targetIsInput: true)
         for i in 0..<vaeBatch.input.count { vaeBatch.input.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
-        return [("sbn \(kind)", sbn, sbnBatch), ("vae \(kind)", vae, vaeBatch)]
+        var models = [("sbn \(kind)", sbn, sbnBatch), ("vae \(kind)", vae, vaeBatch)]
+        if kind == .categorical {
+            // M2's one class variable (3 classes), which `marginal` also sums over.
+            let m2 = SemiSupervisedFamily.network(
+                layers: Architecture(input: 6, hidden: [CategoricalUnits(groups: 1, classes: 3)], output: 6),
+                options: AnyOptions(SemiSupervisedFamilyOptions.small), rng: &rng)
+            models.append(("m2", m2, vaeBatch))
+        }
+        return models
     }
 
     /// The m-sample objective of the batch with exact samples, averaged over many passes.
@@ -50,8 +58,18 @@ import Testing
                 #expect(adam.step(model.parameters, gradients: grads) == nil, "\(name) on \(label): non-finite gradient")
             }
             let after = Self.loss(model, batch)
+            print("\(name) on \(label): loss \(before) → \(after)")
             #expect(after < before - 0.2, "\(name) on \(label): loss \(before) → \(after)")
         }
+    }
+}
+
+/// Small M2 options for tests: hidden layers of 5, z of 2, z's term sampled (any m).
+enum SemiSupervisedFamilyOptions {
+    static var small: SemiSupervisedFamily.Options {
+        var o = SemiSupervisedFamily.Options()
+        (o.classifierHidden, o.encoderHidden, o.decoderHidden, o.latent, o.zKl) = ([5], [5], [5], 2, .sampled)
+        return o
     }
 }
 

@@ -18,9 +18,14 @@ struct TinyVAE {
     let batch: Batch
     let units: any StochasticUnits
 
-    init(latent: TinyNet, divergence: LatentPrior.Divergence = .sampled, images: Int = 4, seed: UInt64 = 51) {
-        units = latent == .bernoulli ? BernoulliUnits(width: 3) : CategoricalUnits(groups: 2, classes: 3)
-        let architecture = Architecture(input: 6, hidden: [units], output: 6, mapHidden: [[4], [4]], activation: .tanh)
+    /// `units` replaces the latent kind's default layer (e.g. one categorical variable, which exact
+    /// marginalisation sums over).
+    init(
+        latent: TinyNet, divergence: LatentPrior.Divergence = .sampled, images: Int = 4, seed: UInt64 = 51,
+        units: (any StochasticUnits)? = nil
+    ) {
+        self.units = units ?? (latent == .bernoulli ? BernoulliUnits(width: 3) : CategoricalUnits(groups: 2, classes: 3))
+        let architecture = Architecture(input: 6, hidden: [self.units], output: 6, mapHidden: [[4], [4]], activation: .tanh)
         var rng = Xoshiro256(seed: seed)
         model = StochasticNetwork(
             architecture: architecture, prior: LatentPrior(kind: .learned, divergence: divergence),

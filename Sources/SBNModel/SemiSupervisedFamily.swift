@@ -1,0 +1,75 @@
+import SBNOptions
+
+/// `m2`: Kingma et al. 2014's semi-supervised VAE "M2", the model of Jang et al. 2017 §4.3.
+/// q(y | x): a classifier, the image (784) → hidden layers → the logits of one categorical
+/// variable of K classes (`layers: [784, {categorical: [1, K]}, 784]`); q(z | x, y): a Gaussian,
+/// reparameterised; p(x | y, z): Bernoulli pixels; p(y) uniform, p(z) = N(0, I). The loss of an
+/// unlabelled image with y drawn (or summed out, `marginal`) is its −ELBO integrand
+/// −log p(x | y, z) + KL(q(z | x, y) ‖ p(z)) + log q(y | x) − log p(y) (`GaussianBottleneck`,
+/// `LatentPrior`); a labelled image's adds its classification loss (the trainer's `ssl:` options).
+///
+/// The paper's networks are small CNNs of unstated sizes (its appendix A); these are Kingma et
+/// al. 2014's own MLPs (§4.1 of theirs: one hidden layer of 500 units in each network, z of 50),
+/// with ReLU for their softplus. K is a configuration value: with K beyond the data's 10 classes
+/// the extra classes are latent categories no label names (the speed experiment's K = 100).
+public enum SemiSupervisedFamily: ModelFamily {
+    public struct Options: ComponentOptions {
+        /// Widths of q(y | x)'s hidden layers.
+        public var classifierHidden = [500]
+        /// Widths of q(z | x, y)'s hidden layers (at least one: the first is split into x's and y's parts).
+        public var encoderHidden = [500]
+        /// Widths of p(x | y, z)'s hidden layers.
+        public var decoderHidden = [500]
+        /// z's size.
+        public var latent = 50
+        public var activation = Activation.relu
+        /// z's term in training: `analytic` (Kingma et al.'s closed-form KL) or `sampled`; an
+        /// evaluation always uses the sampled one (the importance-weighted bound needs it).
+        public var zKl = LatentPrior.Divergence.analytic
+        public init() {}
+    }
+
+    public static let name = "m2"
+    public static let summary =
+        "semi-supervised VAE M2: classifier q(y|x), Gaussian q(z|x,y), decoder p(x|y,z) (Kingma et al. 2014; Jang et al. 2017 §4.3)"
+    public static let task = Task.semiSupervised
+
+    public static func problem(layers: Architecture, options: Options, trainingSamples: Int) -> (path: String, message: String)? {
+        if let size = sizeProblem(layers, "the image") { return size }
+        guard layers.hidden.count == 1, let y = layers.hidden[0] as? CategoricalUnits, y.groups == 1 else {
+            return ("layers", "an m2 model has one categorical class variable ([784, {categorical: [1, K]}, 784])")
+        }
+        for (key, widths) in [
+            ("model.classifier_hidden", options.classifierHidden), ("model.encoder_hidden", options.encoderHidden),
+            ("model.decoder_hidden", options.decoderHidden),
+        ] {
+            if let bad = widths.first(where: { $0 < 1 || $0 > BernoulliUnits.maxWidth }) {
+                return (key, "expected widths from 1 to \(BernoulliUnits.maxWidth), got \(bad)")
+            }
+            if widths.count > 8 { return (key, "expected at most 8 hidden layers, got \(widths.count)") }
+        }
+        if options.encoderHidden.isEmpty {
+            return (
+                "model.encoder_hidden",
+                "expected at least one hidden layer (its first is split into the image's and the class's parts)"
+            )
+        }
+        guard (1...1024).contains(options.latent) else { return ("model.latent", "expected 1 to 1024, got \(options.latent)") }
+        if options.zKl == .analytic && trainingSamples > 1 {
+            return (
+                "model.z_kl", "the analytic KL is the m = 1 objective; samples.train = \(trainingSamples) needs z_kl: sampled"
+            )
+        }
+        return nil
+    }
+
+    public static func architecture(layers: Architecture, options: Options) -> (Architecture, LatentPrior?) {
+        let gaussian = GaussianBottleneck.Spec(
+            latent: options.latent, encoderHidden: options.encoderHidden, decoderHidden: options.decoderHidden,
+            divergence: options.zKl)
+        let architecture = Architecture(
+            input: layers.input, hidden: layers.hidden, output: layers.output, mapHidden: [options.classifierHidden, []],
+            activation: options.activation, gaussian: gaussian)
+        return (architecture, LatentPrior(kind: .uniform, divergence: .sampled))
+    }
+}

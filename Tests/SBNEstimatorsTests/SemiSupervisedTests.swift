@@ -1,0 +1,179 @@
+import Foundation
+import RealModule
+import SBNDistributions
+import SBNEstimators
+import SBNModel
+import SBNOptions
+import SBNTensor
+import Testing
+
+/// A tiny M2 (Kingma et al. 2014; Jang et al. 2017 §4.3): 6 pixels, K = 3 classes, z of 2, one
+/// tanh hidden layer of 4 in the classifier, the Gaussian encoder and the decoder; weights twice
+/// the default initialisation so that the gradients are not tiny.
+struct TinyM2 {
+    let model: StochasticNetwork
+    let batch: Batch
+
+    init(divergence: LatentPrior.Divergence, images: Int = 4, seed: UInt64 = 61) {
+        let spec = GaussianBottleneck.Spec(latent: 2, encoderHidden: [4], decoderHidden: [4], divergence: divergence)
+        let architecture = Architecture(
+            input: 6, hidden: [CategoricalUnits(groups: 1, classes: 3)], output: 6, mapHidden: [[4], []], activation: .tanh,
+            gaussian: spec)
+        var rng = Xoshiro256(seed: seed)
+        model = StochasticNetwork(
+            architecture: architecture, prior: LatentPrior(kind: .uniform, divergence: .sampled), reconstructsInput: true,
+            rng: &rng)
+        for t in model.parameters.tensors { for i in 0..<t.count { t.storage[i] *= 2 } }
+        batch = Batch(capacity: images, inputSize: 6, outputSize: 6, targetIsInput: true)
+        for i in 0..<batch.input.count { batch.input.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
+    }
+
+    /// Central differences of `objective` (a deterministic function of the parameters) in every
+    /// parameter, step `h`, flattened in parameter order.
+    func finiteDifferences(h: Float = 1e-2, _ objective: () -> Double) -> [Double] {
+        var out: [Double] = []
+        for t in model.parameters.tensors {
+            for i in 0..<t.count {
+                let keep = t.storage[i]
+                t.storage[i] = keep + h
+                let up = objective()
+                t.storage[i] = keep - h
+                let down = objective()
+                t.storage[i] = keep
+                out.append((up - down) / Double(2 * h))
+            }
+        }
+        return out
+    }
+}
+
+/// Expects `gradient` equal to `reference` within `absolute` + `relative`·|reference| per entry,
+/// and the reference not all zero (so that the check can fail).
+func expectClose(
+    _ gradient: [Double], _ reference: [Double], absolute: Double, relative: Double, _ label: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(gradient.count == reference.count, "\(label): sizes", sourceLocation: sourceLocation)
+    var worst = 0.0, bad = 0
+    for (g, r) in zip(gradient, reference) {
+        let excess = abs(g - r) / (absolute + relative * abs(r))
+        worst = max(worst, excess)
+        if excess > 1 { bad += 1 }
+    }
+    #expect(
+        bad == 0, "\(label): \(bad) of \(gradient.count) entries off (worst \(worst) × tolerance)", sourceLocation: sourceLocation
+    )
+    #expect(norm(reference) > 0.1, "\(label): the reference must not vanish", sourceLocation: sourceLocation)
+    print("\(label): worst |g − reference| / tolerance = \(worst)")
+}
+
+@Suite struct SemiSupervisedTests {
+    /// `marginal` on a tiny VAE with one 3-way variable: its loss is the enumerated −ELBO and its
+    /// gradient the enumerated gradient (no noise at all: nothing above the variable is random),
+    /// with the sampled prior term (log q − log p) and with the closed-form KL.
+    @Test(arguments: [LatentPrior.Divergence.sampled, .analytic])
+    func marginalEqualsTheEnumeratedELBOAndItsGradient(divergence: LatentPrior.Divergence) throws {
+        let vae = TinyVAE(latent: .categorical, divergence: divergence, units: CategoricalUnits(groups: 1, classes: 3))
+        let exact = vae.enumerate(vae.parameters)
+        let ws = NetworkWorkspace(model: vae.model, capacityImages: vae.batch.count)
+        let estimator = try MarginalEstimator.make(model: ws, options: AnyOptions(NoOptions()))
+        let grads = vae.model.makeGradients()
+        var rng = Xoshiro256(seed: 1)
+        let loss = estimator.estimate(
+            vae.batch, grads: grads, context: StepContext(step: 0, temperature: 1, learningRate: 0), using: &rng)
+        let enumerated = exact.reduce(0) { $0 + $1.elbo } / Double(exact.count)
+        #expect(abs(loss - enumerated) < 1e-4 * abs(enumerated), "loss \(loss), enumerated \(enumerated)")
+        expectClose(
+            grads.tensors.flatMap { $0.buffer.map(Double.init) }, vae.exactGradient(), absolute: 2e-4, relative: 1e-3,
+            "marginal (\(divergence))")
+    }
+
+    /// M2's pathwise gradient (relaxed y, reparameterised z, z's term in either form, the class's
+    /// prior term) equals central differences of the same pass replayed from its stored noise,
+    /// for one sample per image and for the two-sample bound.
+    @Test(arguments: [(LatentPrior.Divergence.analytic, 1), (.sampled, 1), (.sampled, 2)])
+    func gaussianReparameterisedGradientMatchesFiniteDifferences(divergence: LatentPrior.Divergence, samples: Int) {
+        let m2 = TinyM2(divergence: divergence)
+        let ws = NetworkWorkspace(model: m2.model, capacityImages: m2.batch.count, samples: samples)
+        var rng = Xoshiro256(seed: 62)
+        ws.computeFirstLogits(m2.batch)
+        ws.sampleLayer(1, surrogate: .relaxed, temperature: 0.7, using: &rng)
+        ws.scoreOutput(m2.batch)
+        let grads = m2.model.makeGradients()
+        ws.backwardPathwise(m2.batch, grads: grads)
+        let analytic = grads.tensors.flatMap { $0.buffer.map(Double.init) }
+        let numeric = m2.finiteDifferences {
+            ws.computeFirstLogits(m2.batch)
+            ws.applyLayer(1, surrogate: .relaxed, temperature: 0.7)
+            return ws.scoreOutput(m2.batch, outputGradient: false)
+        }
+        expectClose(analytic, numeric, absolute: 5e-4, relative: 5e-3, "m2 pathwise (\(divergence), m = \(samples))")
+    }
+
+    /// `marginal` on M2 (z drawn once per class) is the exact gradient of its own objective
+    /// Σ_k q_k f(k, ε_k): central differences of the estimate replayed with the same stream.
+    @Test func marginalOnM2IsTheGradientOfItsObjective() throws {
+        let m2 = TinyM2(divergence: .analytic)
+        let ws = NetworkWorkspace(model: m2.model, capacityImages: m2.batch.count)
+        let estimator = try MarginalEstimator.make(model: ws, options: AnyOptions(NoOptions()))
+        let context = StepContext(step: 0, temperature: 1, learningRate: 0)
+        let grads = m2.model.makeGradients(), scratch = m2.model.makeGradients()
+        var rng = Xoshiro256(seed: 63)
+        let loss = estimator.estimate(m2.batch, grads: grads, context: context, using: &rng)
+        let numeric = m2.finiteDifferences {
+            var replay = Xoshiro256(seed: 63)
+            return estimator.estimate(m2.batch, grads: scratch, context: context, using: &replay)
+        }
+        expectClose(
+            grads.tensors.flatMap { $0.buffer.map(Double.init) }, numeric, absolute: 5e-4, relative: 5e-3, "marginal on m2")
+        // The same objective by hand: K passes with the class set, the same noise stream.
+        let check = NetworkWorkspace(model: m2.model, capacityImages: m2.batch.count)
+        check.computeFirstLogits(m2.batch)
+        let values = Matrix(rows: m2.batch.count, cols: 3)
+        var replay = Xoshiro256(seed: 63), total = 0.0
+        let logits = (0..<m2.batch.count).map { r in (0..<3).map { Double(check.logits[1][r, $0]) } }
+        for k in 0..<3 {
+            values.fill(0)
+            for r in 0..<m2.batch.count { values[r, k] = 1 }
+            check.setLayer(1, values: values, using: &replay)
+            check.scoreOutput(m2.batch, outputGradient: false)
+            for r in 0..<m2.batch.count {
+                let a = logits[r], top = a.max()!, z = a.reduce(0) { $0 + .exp($1 - top) }
+                total += Double.exp(a[k] - top) / z * Double(check.rowLoss[r])
+            }
+        }
+        #expect(abs(loss - total / Double(m2.batch.count)) < 1e-4 * abs(loss), "loss \(loss) by hand \(total / 4)")
+    }
+
+    /// ST Gumbel-Softmax on the class (Jang et al. 2017 §2.2): forward, the one-hot argmax(a + g);
+    /// backward, the relaxation's Jacobian (1/τ) s ⊙ (g_y − ⟨g_y, s⟩), s = softmax((a + g)/τ),
+    /// plus the class's prior term's direct part (y − softmax(a))/B.
+    @Test func straightThroughGumbelSoftmaxOnTheClass() {
+        let m2 = TinyM2(divergence: .analytic)
+        let ws = NetworkWorkspace(model: m2.model, capacityImages: m2.batch.count)
+        var rng = Xoshiro256(seed: 64)
+        let tau: Float = 0.6
+        ws.forward(m2.batch, surrogate: .straightThroughRelaxed, temperature: tau, using: &rng)
+        ws.backwardPathwise(m2.batch, grads: m2.model.makeGradients())
+        var checked = 0
+        for r in 0..<m2.batch.count {
+            let a = (0..<3).map { Double(ws.logits[1][r, $0]) }, g = (0..<3).map { Double(ws.noise[1][r, $0]) }
+            let perturbed = zip(a, g).map { $0 + $1 }
+            let winner = perturbed.indices.max { perturbed[$0] < perturbed[$1] }!
+            for k in 0..<3 { #expect(ws.units[1][r, k] == (k == winner ? 1 : 0), "row \(r): forward is one-hot argmax") }
+            func softmax(_ x: [Double]) -> [Double] {
+                let top = x.max()!, e = x.map { Double.exp($0 - top) }, z = e.reduce(0, +)
+                return e.map { $0 / z }
+            }
+            let s = softmax(perturbed.map { $0 / Double(tau) }), q = softmax(a)
+            let gy = (0..<3).map { Double(ws.gradUnits[1][r, $0]) }
+            let inner = zip(gy, s).reduce(0) { $0 + $1.0 * $1.1 }
+            for k in 0..<3 {
+                let expected = s[k] * (gy[k] - inner) / Double(tau) + ((k == winner ? 1 : 0) - q[k]) / Double(m2.batch.count)
+                #expect(abs(Double(ws.gradLogits[1][r, k]) - expected) < 1e-5, "row \(r) class \(k)")
+                checked += 1
+            }
+        }
+        #expect(checked == 12)
+    }
+}
