@@ -21,9 +21,13 @@ import SBNTraining
 /// - Evaluation: the m = 1000 test NLL of the 10000 test images on two threads, beside the same
 ///   chunks' gemms alone, for the SBN and the VAE.
 /// - Validation: the share of an epoch that the experiment's validation protocol takes.
+/// - Semi-supervised (§4.3): steps/s of `marginal` (K passes) against `gs` (one) on M2 for
+///   K = 10 … 100 at one and two threads, beside the ratio of their multiply-adds.
 public struct SpeedBench {
     public let experiment: String
     public let vaeExperiment: String
+    public var sslExperiment = "experiments/ssl-st-gs.yaml"
+    public var greyDataPath = "data/mnist_grey.h5"
     public let dataPath: String
     public let estimators: [String]
     public let log: (String) -> Void
@@ -40,7 +44,7 @@ public struct SpeedBench {
     }
 
     /// The report's sections, by the name `sbnlab bench --sections` takes.
-    public static let sections = ["training", "vae", "evaluation", "validation", "logging"]
+    public static let sections = ["training", "vae", "evaluation", "validation", "logging", "ssl"]
 
     /// Runs the measurements of `sections` (all by default) and returns the Markdown report.
     public func run(sections: [String] = Self.sections) throws -> String {
@@ -50,7 +54,7 @@ public struct SpeedBench {
         ]
         let measure: [String: () throws -> [String]] = [
             "training": training, "vae": vaeTraining, "evaluation": evaluation,
-            "validation": validation, "logging": logging,
+            "validation": validation, "logging": logging, "ssl": semiSupervised,
         ]
         for name in Self.sections where sections.contains(name) { lines += [""] + (try measure[name]!()) }
         return lines.joined(separator: "\n")
@@ -86,6 +90,76 @@ public struct SpeedBench {
                     Double(two.images) / two.seconds, step2 / gemm2))
         }
         return rows
+    }
+
+    // MARK: - Semi-supervised (§4.3)
+
+    /// The class counts of the speed-up experiment, and the paper's GPU speed-ups at two of them.
+    static let sslClasses = [10, 20, 50, 100]
+    static let sslPaper: [Int: Double] = [10: 2, 100: 9.9]
+
+    /// `marginal` against `gs` on M2 per K, each the best of two 3-epoch runs on 2000 unlabelled
+    /// images (20 steps an epoch, plus the labelled batch of each step), at 1 and 2 threads.
+    func semiSupervised() throws -> [String] {
+        var rows = [
+            "| K | predicted (multiply-adds, marginal ÷ gs) | 1 thread: marginal steps/s | gs steps/s | speed-up "
+                + "| 2 threads: marginal steps/s | gs steps/s | speed-up | paper (GPU) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for k in Self.sslClasses {
+            var cells = [String(k), String(format: "%.1f", try sslPredictedRatio(classes: k))]
+            for threads in [1, 2] {
+                let marginal = try sslStepsPerSecond("marginal", classes: k, threads: threads)
+                let gs = try sslStepsPerSecond("gs", classes: k, threads: threads)
+                log(String(format: "m2 K = %d, %d thread(s): marginal %.1f steps/s, gs %.1f", k, threads, marginal, gs))
+                cells += [String(format: "%.1f", marginal), String(format: "%.1f", gs), String(format: "%.2f", gs / marginal)]
+            }
+            cells.append(Self.sslPaper[k].map { String(format: "%.1f", $0) } ?? "")
+            rows.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        return rows
+    }
+
+    func sslConfig(_ estimator: String, classes: Int, extra: [String] = []) throws -> ExperimentConfig {
+        try ConfigLoader.load(
+            sslExperiment,
+            overrides: [
+                "estimator=\(estimator)", "layers=[784, {categorical: [1, \(classes)]}, 784]", "epochs=3",
+                "data.path=\(greyDataPath)", "data.train_limit=2100", "data.valid_limit=20", "samples.valid=1",
+                "data.test_limit=1", "samples.test=1", "logging.tensorboard=false",
+            ] + extra)
+    }
+
+    func sslStepsPerSecond(_ estimator: String, classes: Int, threads: Int) throws -> Double {
+        let config = try sslConfig(estimator, classes: classes)
+        var best = Double.infinity
+        for _ in 0..<2 {
+            let folder = NSTemporaryDirectory() + "sbnlab-bench-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let record = try Trainer(
+                config: config, resultsPath: folder + "/run.h5", runtime: RuntimeOptions(threads: threads), log: { _ in }
+            ).run(resume: false)
+            best = min(best, record.valid.map(\.trainSeconds).min() ?? .nan)
+        }
+        return 20 / best
+    }
+
+    /// Multiply-adds of a training step (forward; the backward pass scales both alike) of
+    /// `marginal` ÷ `gs`: the classifier and the image's part of q(z | x, y) once per image, the
+    /// rest (y's part, q(z | x, y), p(x | y, z)) once per class or once, plus the labelled batch.
+    func sslPredictedRatio(classes k: Int) throws -> Double {
+        let config = try sslConfig("gs", classes: k)
+        var rng = Xoshiro256(seed: 1)
+        let network = config.network(rng: &rng)
+        guard let b = network.bottleneck else { return .nan }
+        func macs(_ widths: [Int]) -> Double { zip(widths, widths.dropFirst()).reduce(0) { $0 + Double($1.0 * $1.1) } }
+        let shared = macs(network.maps[1].widths) + macs(b.fromImage.widths)
+        let perClass = Double(k * b.firstWidth) + macs(b.encoder.widths) + macs(b.decoder.widths)
+        let labelled =
+            Double(config.model.options.as(SemiSupervisedFamily.Options.self)!.labelledBatch) / Double(config.batchSize)
+        let step = { (passes: Double) in shared + passes * perClass + labelled * (shared + perClass) }
+        return step(Double(k)) / step(1)
     }
 
     // MARK: - Training

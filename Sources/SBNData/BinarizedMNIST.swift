@@ -9,12 +9,20 @@ public struct BinarizedMNIST: Sendable {
     public struct Split: Sendable {
         public let images: [UInt8]  // row-major N × 784, values 0/1
         public let labels: [UInt8]?
+        /// Whether the pixels are grey levels 0–255 (binarised by the reader) rather than 0/1.
+        public var grey = false
         public var count: Int { images.count / ImageHalves.pixels }
+
+        public init(images: [UInt8], labels: [UInt8]?, grey: Bool = false) {
+            self.images = images
+            self.labels = labels
+            self.grey = grey
+        }
 
         /// The first `n` images (the whole split when `n` is nil or larger).
         public func prefix(_ n: Int?) -> Split {
             guard let n, n < count else { return self }
-            return Split(images: Array(images[..<(n * ImageHalves.pixels)]), labels: labels.map { Array($0[..<n]) })
+            return Split(images: Array(images[..<(n * ImageHalves.pixels)]), labels: labels.map { Array($0[..<n]) }, grey: grey)
         }
     }
 
@@ -35,6 +43,8 @@ public struct BinarizedMNIST: Sendable {
         do { file = try HDF5File.open(path) } catch {
             throw DataError(file: path, "cannot open dataset (run `make data` first): \(error)")
         }
+        // Grey levels (`sbnlab data --binarize grey`) are binarised by the reader; anything else is 0/1.
+        let grey = file.hasAttribute("binarization") && (try? file.stringAttribute("binarization")) == "grey"
         func load(_ name: String) throws -> Split {
             let ds = try file.dataset(name + "/images")
             let shape = try ds.dimensions()
@@ -52,7 +62,7 @@ public struct BinarizedMNIST: Sendable {
             }
             let images: [UInt8] = try ds.read()
             guard !images.isEmpty else { throw DataError(file: path, "/\(name)/images is empty") }
-            if let bad = images.first(where: { $0 > 1 }) {
+            if !grey, let bad = images.first(where: { $0 > 1 }) {
                 throw DataError(file: path, "/\(name)/images holds the value \(bad); expected 0/1")
             }
             try verify(images, split: name, in: file)
@@ -63,9 +73,13 @@ public struct BinarizedMNIST: Sendable {
                     throw DataError(
                         file: path, "/\(name)/labels has shape \(ds.shape) for \(declared) images, expected (\(declared),)")
                 }
-                labels = try ds.read()
+                let read: [UInt8] = try ds.read()
+                if let bad = read.first(where: { $0 > 9 }) {
+                    throw DataError(file: path, "/\(name)/labels holds the value \(bad); expected the digits 0–9")
+                }
+                labels = read
             }
-            return Split(images: images, labels: labels)
+            return Split(images: images, labels: labels, grey: grey)
         }
         func verify(_ images: [UInt8], split name: String, in file: HDF5File) throws {
             let group = try file.group(name)

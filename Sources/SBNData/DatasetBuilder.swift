@@ -18,6 +18,9 @@ public struct DatasetBuilder {
     public enum Binarization: String, Sendable, CaseIterable {
         case threshold  // pixel/255 > 0.5
         case sample  // Bernoulli(pixel/255), seeded
+        /// The grey levels 0–255 as published, binarised afresh by whoever reads them (the
+        /// semi-supervised experiment's dynamic binarisation, `DynamicBinarization`).
+        case grey
     }
 
     public struct Split {
@@ -140,6 +143,8 @@ public struct DatasetBuilder {
             return pixels.map { $0 > 127 ? 1 : 0 }
         case .sample:
             return pixels.map { rng.nextUniform() < Float($0) / 255 ? 1 : 0 }
+        case .grey:
+            return pixels
         }
     }
 }

@@ -52,3 +52,38 @@ public enum FullImages {
         sbn_bytes_to_floats(images.baseAddress! + i * pixels, out.row(r), pixels)
     }
 }
+
+/// Dynamic binarisation of grey images (Salakhutdinov & Murray 2008): pixel j of an image becomes
+/// 1 with probability grey/255, by a counter-based draw that is a function of (key, pixel) only,
+/// so a batch's bits need no random state: the trainer keys each image by (seed, epoch, index)
+/// for a fresh draw every epoch, and evaluation keys the validation and test images by their
+/// index alone, the same bits for every run.
+public enum DynamicBinarization {
+    /// The key of image `index` in `epoch` of a run with `seed` (epoch 0: the fixed evaluation draw).
+    @inline(__always)
+    public static func key(seed: UInt64, epoch: Int, index: Int) -> UInt64 {
+        mix(seed &* 0x9E37_79B9_7F4A_7C15 ^ mix(UInt64(epoch) &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(index)))
+    }
+
+    /// Row r of `out` from grey image i of `images`, binarised with `key`.
+    public static func copy(
+        image i: Int, from images: UnsafeBufferPointer<UInt8>, toRow r: Int, of out: Matrix, key: UInt64
+    ) {
+        let pixels = ImageHalves.pixels
+        let src = images.baseAddress! + i * pixels, dst = out.row(r)
+        for j in 0..<pixels {
+            // A uniform integer in 0 ..< 255 from the top bits: P(u < g) = g/255 (bias below 2⁻³²).
+            let u = Int((mix(key &+ UInt64(j) &* 0xD6E8_FEB8_6659_FD93) >> 32) % 255)
+            dst[j] = u < Int(src[j]) ? 1 : 0
+        }
+    }
+
+    /// SplitMix64's finaliser (Steele et al. 2014).
+    @inline(__always)
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

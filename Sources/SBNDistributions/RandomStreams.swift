@@ -6,6 +6,10 @@ public enum RandomStream: UInt64, CaseIterable, Sendable {
     case noise = 3
     case evaluation = 4
     case validation = 5
+    /// Which training images are labelled (m2; keyed by `model.label_seed`).
+    case labelled = 6
+    /// The order of the labelled batches, one permutation per pass over them (m2).
+    case labelledOrder = 7
 }
 
 extension Xoshiro256 {

@@ -49,15 +49,15 @@ public struct GaussianBottleneck: @unchecked Sendable {
     public var latent: Int { spec.latent }
     public let activation: Activation
     /// x·Wzx + bzx: x's part of E's first layer.
-    let fromImage: DenseMap
+    public let fromImage: DenseMap
     /// Wzy (classes × first width): y's part, without a bias of its own.
     let fromClass: Matrix
     let fromClassIndex: Int
     /// E after the first layer's activation: [first, hidden…, 2·latent] → [μ | v].
-    let encoder: DenseMap
+    public let encoder: DenseMap
     /// D: [classes + latent, hidden…, output].
-    let decoder: DenseMap
-    var firstWidth: Int { spec.encoderHidden[0] }
+    public let decoder: DenseMap
+    public var firstWidth: Int { spec.encoderHidden[0] }
     var jointWidth: Int { classes + latent }
 
     /// The parameters in order: Wzx, bzx, Wzy, E's (Wz…), D's (W<map>…).

@@ -26,6 +26,15 @@ public enum SemiSupervisedFamily: ModelFamily {
         /// z's term in training: `analytic` (Kingma et al.'s closed-form KL) or `sampled`; an
         /// evaluation always uses the sampled one (the importance-weighted bound needs it).
         public var zKl = LatentPrior.Divergence.analytic
+        /// Labelled training images, balanced over the data's 10 classes (the paper's 100).
+        public var labelled = 100
+        /// Which images are labelled: drawn from this seed (the same set for every run seed).
+        public var labelSeed: UInt64 = 1
+        /// Labelled images per step, beside `batch_size` unlabelled ones; divides `labelled`.
+        public var labelledBatch = 10
+        /// The classification loss's weight α (Kingma et al. 2014 eq. 9 per image; the paper's grid
+        /// {0.1, 0.2, 0.3, 0.8, 1.0}).
+        public var alpha = 0.1
         public init() {}
     }
 
@@ -33,6 +42,8 @@ public enum SemiSupervisedFamily: ModelFamily {
     public static let summary =
         "semi-supervised VAE M2: classifier q(y|x), Gaussian q(z|x,y), decoder p(x|y,z) (Kingma et al. 2014; Jang et al. 2017 §4.3)"
     public static let task = Task.semiSupervised
+    /// The digits' classes, which labels name (K may be larger).
+    public static let dataClasses = 10
 
     public static func problem(layers: Architecture, options: Options, trainingSamples: Int) -> (path: String, message: String)? {
         if let size = sizeProblem(layers, "the image") { return size }
@@ -55,6 +66,23 @@ public enum SemiSupervisedFamily: ModelFamily {
             )
         }
         guard (1...1024).contains(options.latent) else { return ("model.latent", "expected 1 to 1024, got \(options.latent)") }
+        guard y.classes >= dataClasses else {
+            return ("layers", "the class variable needs at least the data's \(dataClasses) classes, got \(y.classes)")
+        }
+        guard options.labelled >= dataClasses, options.labelled % dataClasses == 0, options.labelled <= 50_000 else {
+            return (
+                "model.labelled",
+                "expected a multiple of the \(dataClasses) classes (balanced labels) up to 50000, got \(options.labelled)"
+            )
+        }
+        guard options.labelledBatch >= 1, options.labelled % options.labelledBatch == 0 else {
+            return (
+                "model.labelled_batch", "expected a divisor of model.labelled (\(options.labelled)), got \(options.labelledBatch)"
+            )
+        }
+        guard options.alpha.isFinite, options.alpha >= 0, options.alpha <= 1e6 else {
+            return ("model.alpha", "expected a weight from 0 to 1e6, got \(options.alpha)")
+        }
         if options.zKl == .analytic && trainingSamples > 1 {
             return (
                 "model.z_kl", "the analytic KL is the m = 1 objective; samples.train = \(trainingSamples) needs z_kl: sampled"

@@ -61,6 +61,10 @@ public enum ResultsFile {
                     try g.setAttribute("neg_elbo_sem", sem)
                     try g.write("per_image_neg_elbo", values, chunks: [min(max(values.count, 1), 10000)], compression: 4)
                 }
+                if let accuracy = test.accuracy, let sem = test.accuracySem {
+                    try g.setAttribute("accuracy", accuracy)
+                    try g.setAttribute("accuracy_sem", sem)
+                }
             }
 
             if let checkpoint {
@@ -142,6 +146,14 @@ public enum ResultsFile {
                 record.test?.negELBO = try g.attribute("neg_elbo")
                 record.test?.negELBOSem = try g.attribute("neg_elbo_sem")
                 record.test?.perImageNegELBO = try g.dataset("per_image_neg_elbo").read()
+            }
+            if g.hasAttribute("accuracy") {
+                let (accuracy, sem): (Double, Double) = (try g.attribute("accuracy"), try g.attribute("accuracy_sem"))
+                guard (0...1).contains(accuracy), (0...0.5).contains(sem) else {
+                    throw damaged(path, "eval/test accuracy \(accuracy) ± \(sem) is not a fraction")
+                }
+                record.test?.accuracy = accuracy
+                record.test?.accuracySem = sem
             }
         }
         if file.contains("checkpoint") {

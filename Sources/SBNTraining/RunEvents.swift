@@ -99,6 +99,7 @@ final class RunEvents {
         if let test = record.test {
             scalar(Array("test/nll".utf8), test.nll, step: step, now)
             if let elbo = test.negELBO { scalar(Array("test/neg_elbo".utf8), elbo, step: step, now) }
+            if let accuracy = test.accuracy { scalar(Array("test/accuracy".utf8), accuracy, step: step, now) }
         }
         end(success: record.status == .finished)
     }

@@ -30,10 +30,16 @@ public struct RunRecord: Sendable {
         public var perImage: [Double]
         public var negELBO: Double? = nil, negELBOSem: Double? = nil
         public var perImageNegELBO: [Double]? = nil
+        /// The classifier's test accuracy (fraction) and its binomial standard error (m2 only).
+        public var accuracy: Double? = nil, accuracySem: Double? = nil
 
-        /// The number the paper's table reports for this task (`Task.paperMetric`).
+        /// The number the paper's table reports for this task (`Task.paperMetric`; accuracy in %).
         public func paperValue(_ task: Task) -> (value: Double, sem: Double) {
-            task.paperMetric == "neg_elbo" ? (negELBO ?? .nan, negELBOSem ?? .nan) : (nll, sem)
+            switch task.paperMetric {
+            case "neg_elbo": (negELBO ?? .nan, negELBOSem ?? .nan)
+            case "accuracy": (100 * (accuracy ?? .nan), 100 * (accuracySem ?? .nan))
+            default: (nll, sem)
+            }
         }
     }
 

@@ -2,12 +2,23 @@ import SBNData
 import SBNModel
 import SBNTensor
 
-/// How each task fills a batch from the binarized images (`BinarizedMNIST`, 784 bytes each).
+/// How each task fills a batch from the images (`BinarizedMNIST`, 784 bytes each).
 extension Task {
     /// Rows `rows` of a batch whose row r holds image indices[r] (a part of a batch; the row
-    /// counts are set by the caller).
-    public func fill(_ batch: Batch, from images: UnsafeBufferPointer<UInt8>, indices: ArraySlice<Int>, rows: Range<Int>) {
-        if targetIsInput {
+    /// counts are set by the caller). Grey images (`binarize`) are binarised afresh with the key of
+    /// (seed, epoch, image index) (`DynamicBinarization`); the others are copied.
+    public func fill(
+        _ batch: Batch, from images: UnsafeBufferPointer<UInt8>, indices: ArraySlice<Int>, rows: Range<Int>,
+        binarize: (seed: UInt64, epoch: Int)? = nil
+    ) {
+        if let binarize {
+            precondition(targetIsInput, "Task.fill: grey images are binarised for whole-image tasks only")
+            for r in rows {
+                let i = indices[indices.startIndex + r]
+                let key = DynamicBinarization.key(seed: binarize.seed, epoch: binarize.epoch, index: i)
+                DynamicBinarization.copy(image: i, from: images, toRow: r, of: batch.input, key: key)
+            }
+        } else if targetIsInput {
             for r in rows { FullImages.copy(image: indices[indices.startIndex + r], from: images, toRow: r, of: batch.input) }
         } else {
             ImageHalves.fill(top: batch.input, bottom: batch.target, from: images, indices: indices, rows: rows)
@@ -15,9 +26,11 @@ extension Task {
     }
 
     /// A whole batch of the images `indices`.
-    public func fill(_ batch: Batch, from images: UnsafeBufferPointer<UInt8>, indices: Range<Int>) {
+    public func fill(
+        _ batch: Batch, from images: UnsafeBufferPointer<UInt8>, indices: Range<Int>, binarize: (seed: UInt64, epoch: Int)? = nil
+    ) {
         batch.setRows(indices.count)
         let slice = Array(indices)[...]
-        fill(batch, from: images, indices: slice, rows: 0..<indices.count)
+        fill(batch, from: images, indices: slice, rows: 0..<indices.count, binarize: binarize)
     }
 }

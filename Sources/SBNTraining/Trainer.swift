@@ -23,6 +23,8 @@ public final class Trainer {
     /// This session's TensorBoard events (nil when `logging.tensorboard` is off or the file could
     /// not be created).
     var events: RunEvents?
+    /// An m2 run's labelled set and term (nil for the other families).
+    var semiSupervised: SemiSupervisedRun?
 
     public init(
         config: ExperimentConfig, resultsPath: String, runtime: RuntimeOptions = RuntimeOptions(),
@@ -48,11 +50,13 @@ public final class Trainer {
     /// ends it after the current step: the checkpoint is written and the status stays running.
     @discardableResult
     public func run(resume: Bool, stopAfterEpochs: Int? = nil) throws -> RunRecord {
-        let dataset = try BinarizedMNIST(path: config.data.path)
-        let splits = Splits(
-            train: dataset.train.prefix(config.data.trainLimit), valid: dataset.valid.prefix(config.data.validLimit),
-            test: dataset.test.prefix(config.data.testLimit))
+        let (splits, labelled) = try loadData()
         let state = try TrainingState(config: config, runner: PartRunner(workers: runtime.trainThreads))
+        if let labelled {
+            semiSupervised = SemiSupervisedRun(
+                config: config, labelled: labelled, unlabelledCount: splits.train.count, model: state.model,
+                runner: state.workspace.runner)
+        }
         let lock = try lockRun()
         defer { withExtendedLifetime(lock) {} }
         if let finished = try start(state, resume: resume, trainImages: splits.train.count) { return finished }
@@ -101,6 +105,30 @@ public final class Trainer {
         }
         guard state.record.epochsDone >= config.epochs else { return state.record }
         return try finish(state, split: splits.test, session: session)
+    }
+
+    /// The three splits, each cut to its configured limit; for m2 the training split is the
+    /// unlabelled images and the labelled set comes apart. Checked before anything is written.
+    func loadData() throws -> (Splits, labelled: BinarizedMNIST.Split?) {
+        let dataset = try BinarizedMNIST(path: config.data.path)
+        let path = config.data.path
+        let (train, valid, test) = (
+            dataset.train.prefix(config.data.trainLimit), dataset.valid.prefix(config.data.validLimit),
+            dataset.test.prefix(config.data.testLimit)
+        )
+        guard let options = SemiSupervisedRun.options(config) else {
+            if dataset.train.grey {
+                throw TrainingError(
+                    description: "\(path): grey images (binarization grey) are binarised by model.family m2 only; "
+                        + "\(config.family.name) trains on binary images (make data)")
+            }
+            return (Splits(train: train, valid: valid, test: test), nil)
+        }
+        let divided = try SemiSupervisedRun.divide(train, options: options, path: path)
+        for (name, split) in [("valid", valid), ("test", test)] where split.labels == nil {
+            throw TrainingError(description: "\(path): /\(name)/labels is missing; model.family m2 reports its accuracy")
+        }
+        return (Splits(train: divided.unlabelled, valid: valid, test: test), divided.labelled)
     }
 
     /// Wall time of this session on top of the sessions before it.
@@ -240,7 +268,9 @@ public final class Trainer {
                     return
                 }
                 let indices = permutation[(b * config.batchSize)..<min(split.count, (b + 1) * config.batchSize)]
-                fill(batch, indices: indices, from: images, runner: state.workspace.runner)
+                fill(
+                    batch, indices: indices, from: images, runner: state.workspace.runner,
+                    binarize: split.grey ? (config.seed, epoch) : nil)
                 let loss = try step(batch, epoch: epoch, state)
                 if let probe, probe.due(afterStep: state.record.steps) {
                     let tau = state.schedule.temperature(atStep: state.record.steps - 1)
@@ -289,7 +319,11 @@ public final class Trainer {
         let tau = state.schedule.temperature(atStep: state.record.steps)
         // The gradients are zero here: a new state's are, and the optimizer leaves them so.
         let context = StepContext(step: state.record.steps, temperature: tau, learningRate: state.optimizer.learningRate)
-        let loss = state.estimator.estimate(batch, grads: state.gradients, context: context, using: &state.noise)
+        var loss = state.estimator.estimate(batch, grads: state.gradients, context: context, using: &state.noise)
+        if let semiSupervised {
+            loss += semiSupervised.accumulate(
+                step: state.record.steps, grads: state.gradients, task: config.family.task, using: &state.noise)
+        }
         state.record.steps += 1
         // Messages are built only on failure: a string per step would allocate in the loop.
         guard loss.isFinite else {
@@ -308,20 +342,30 @@ public final class Trainer {
     }
 
     /// The batch's rows for the task, its images cut into the runner's parts.
-    func fill(_ batch: Batch, indices: ArraySlice<Int>, from images: UnsafeBufferPointer<UInt8>, runner: PartRunner) {
+    func fill(
+        _ batch: Batch, indices: ArraySlice<Int>, from images: UnsafeBufferPointer<UInt8>, runner: PartRunner,
+        binarize: (seed: UInt64, epoch: Int)? = nil
+    ) {
         batch.setRows(indices.count)
         let boundary = PartRunner.boundary(indices.count)
         runner.run { part in
             config.family.task.fill(
-                batch, from: images, indices: indices, rows: PartRunner.range(part, of: indices.count, boundary: boundary))
+                batch, from: images, indices: indices, rows: PartRunner.range(part, of: indices.count, boundary: boundary),
+                binarize: binarize)
         }
     }
 
     /// The validation metric of the current parameters (the task's `selectionMetric`: the NLL, or
     /// −ELBO for the VAE); keeps them when they are the best so far.
     func validate(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split) throws {
-        let v = evaluate(state.model, split: split, samples: config.samples.valid, purpose: .validation)
-        let metric = v.elbo?.mean ?? v.nll
+        let metric: Double
+        if config.family.task.selectionMetric == "error" {
+            let a = SemiSupervisedRun.accuracy(state.model, split: split, purpose: .validation, task: config.family.task)
+            metric = 100 * (1 - a.accuracy)
+        } else {
+            let v = evaluate(state.model, split: split, samples: config.samples.valid, purpose: .validation)
+            metric = v.elbo?.mean ?? v.nll
+        }
         state.record.valid.append(.init(step: Int64(state.record.steps), epoch: Int64(epoch), nll: metric))
         events?.valid(state.record.valid[state.record.valid.count - 1])
         if metric < state.record.bestValidNLL {
@@ -337,6 +381,15 @@ public final class Trainer {
         state.record.test = .init(
             nll: t.nll, sem: t.standardError, samples: t.samples, images: t.images, perImage: t.perImage,
             negELBO: t.elbo?.mean, negELBOSem: t.elbo?.standardError, perImageNegELBO: t.elbo?.values)
+        if semiSupervised != nil {
+            let a = SemiSupervisedRun.accuracy(
+                state.model.copy(with: state.best), split: split, purpose: .evaluation, task: config.family.task)
+            (state.record.test!.accuracy, state.record.test!.accuracySem) = (a.accuracy, a.standardError)
+            log(
+                String(
+                    format: "test accuracy %.2f %% ± %.2f (binomial se, %d images)", 100 * a.accuracy, 100 * a.standardError,
+                    split.count))
+        }
         state.record.status = .finished
         state.record.elapsed = session.elapsed
         try state.save(to: resultsPath)
@@ -380,7 +433,9 @@ public final class Trainer {
             model: model, count: split.count, samples: samples, seed: config.seed, purpose: purpose,
             threads: runtime.evalThreads
         ) { batch, range in
-            images.withUnsafeBufferPointer { task.fill(batch, from: $0, indices: range) }
+            images.withUnsafeBufferPointer {
+                task.fill(batch, from: $0, indices: range, binarize: SemiSupervisedRun.evaluationBinarization(split, purpose))
+            }
         }
     }
 

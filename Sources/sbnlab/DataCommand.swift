@@ -9,7 +9,7 @@ struct DataCommand: ParsableCommand {
     @Option(help: "binarized-mnist (Larochelle's fixed binarization, the paper's) or mnist (original IDX).")
     var source: String = "binarized-mnist"
 
-    @Option(help: "For --source mnist: threshold or sample.")
+    @Option(help: "For --source mnist: threshold, sample, or grey (kept 0–255, binarised afresh by the m2 trainer).")
     var binarize: String = "threshold"
 
     @Option(help: "Seed for --binarize sample.")
@@ -30,7 +30,7 @@ struct DataCommand: ParsableCommand {
         case "binarized-mnist": src = .binarizedMNIST
         case "mnist":
             guard let method = DatasetBuilder.Binarization(rawValue: binarize) else {
-                throw ValidationError("--binarize: expected threshold or sample, got '\(binarize)'")
+                throw ValidationError("--binarize: expected threshold, sample or grey, got '\(binarize)'")
             }
             src = .mnist(method, seed: seed)
         default:

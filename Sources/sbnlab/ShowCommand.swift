@@ -24,7 +24,8 @@ struct ShowCommand: ParsableCommand {
                     TimeText.duration(r.elapsed)))
             if !r.valid.isEmpty {
                 let curve = r.valid.map(\.nll)
-                let label = r.config.family.task.selectionMetric == "neg_elbo" ? "valid −ELBO" : "valid NLL"
+                let label =
+                    ["neg_elbo": "valid −ELBO", "error": "valid error %"][r.config.family.task.selectionMetric] ?? "valid NLL"
                 print(
                     String(
                         format: "%@ (m=%d): %@  %.2f → %.2f, best %.2f @ epoch %d", label, r.validSamples, Self.sparkline(curve),
@@ -32,12 +33,19 @@ struct ShowCommand: ParsableCommand {
             }
             if let t = r.test {
                 let paper = PaperNumbers.nll(for: r.config).map { String(format: ", paper %.1f", $0) } ?? ""
+                if let accuracy = t.accuracy, let sem = t.accuracySem {
+                    print(
+                        String(
+                            format: "test accuracy %.2f %% ± %.2f (the paper's metric%@; binomial se, %d images)", 100 * accuracy,
+                            100 * sem, paper, t.images))
+                }
                 if let elbo = t.negELBO, let sem = t.negELBOSem {
                     print(
                         String(
-                            format: "test −ELBO %.3f ± %.3f nats (the paper's metric%@); −log p(x) ≈ %.3f ± %.3f "
+                            format: "test −ELBO %.3f ± %.3f nats (%@); −log p(x) ≈ %.3f ± %.3f "
                                 + "(importance-weighted, m=%d, %d images; ± per-image standard errors)",
-                            elbo, sem, paper, t.nll, t.sem, t.samples, t.images))
+                            elbo, sem, t.accuracy == nil ? "the paper's metric" + paper : "unlabelled", t.nll, t.sem, t.samples,
+                            t.images))
                 } else {
                     print(
                         String(format: "test NLL %.3f ± %.3f nats (m=%d, %d images%@)", t.nll, t.sem, t.samples, t.images, paper))

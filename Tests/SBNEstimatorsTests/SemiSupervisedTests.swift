@@ -177,3 +177,45 @@ func expectClose(
         #expect(checked == 12)
     }
 }
+
+/// The labelled images' term (Kingma et al. 2014 eq. 9 per image): its value is
+/// λ·mean L(x, y) + α·mean(−log q(y | x)), L computed by hand from the row loss with the class
+/// set to the label, and its gradient the derivative of that value (central differences of the
+/// term replayed with the same noise).
+@Suite struct LabelledTermTests {
+    @Test func weightsAndGradientAreAsDocumented() {
+        let m2 = TinyM2(divergence: .analytic)
+        let (lambda, alpha): (Float, Float) = (0.3, 2.5)
+        let ws = NetworkWorkspace(model: m2.model, capacityImages: m2.batch.count)
+        let term = LabelledTerm(model: ws, alpha: alpha, elboWeight: lambda)
+        let labels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 4)
+        defer { labels.deallocate() }
+        for (r, y) in [2, 0, 1, 2].enumerated() { labels[r] = Int32(y) }
+        let grads = m2.model.makeGradients()
+        var rng = Xoshiro256(seed: 65)
+        let value = term.accumulate(m2.batch, labels: UnsafeBufferPointer(labels), grads: grads, using: &rng)
+        // By hand: the row loss holds −log p(x|y,z) + KL_z + log q(y|x) + log 3.
+        let check = NetworkWorkspace(model: m2.model, capacityImages: 4)
+        check.computeFirstLogits(m2.batch)
+        let values = Matrix(rows: 4, cols: 3)
+        for r in 0..<4 { values[r, Int(labels[r])] = 1 }
+        var replay = Xoshiro256(seed: 65)
+        check.setLayer(1, values: values, using: &replay)
+        check.scoreOutput(m2.batch, outputGradient: false)
+        var expected = 0.0
+        for r in 0..<4 {
+            let a = (0..<3).map { Double(check.logits[1][r, $0]) }, top = a.max()!
+            let logQ = a[Int(labels[r])] - top - .log(a.reduce(0) { $0 + .exp($1 - top) })
+            expected += Double(lambda) * (Double(check.rowLoss[r]) - logQ) + Double(alpha) * -logQ
+        }
+        expected /= 4
+        #expect(abs(value - expected) < 1e-5 * abs(expected), "term \(value), by hand \(expected)")
+        let scratch = m2.model.makeGradients()
+        let numeric = m2.finiteDifferences {
+            var again = Xoshiro256(seed: 65)
+            return term.accumulate(m2.batch, labels: UnsafeBufferPointer(labels), grads: scratch, using: &again)
+        }
+        expectClose(
+            grads.tensors.flatMap { $0.buffer.map(Double.init) }, numeric, absolute: 5e-4, relative: 5e-3, "labelled term")
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import SBNData
+import SBNStorage
+import SBNTestSupport
+import SBNTraining
+import Testing
+
+/// The grey MNIST with labels that m2 runs read, prepared once per test process from the genuine
+/// IDX files (`sbnlab data --source mnist --binarize grey`).
+let greyDataset: String = {
+    let path = TestPaths.temporaryDirectory(prefix: "grey") + "/mnist_grey.h5"
+    try! DatasetBuilder(source: .mnist(.grey, seed: 0), dataRoot: TestPaths.sharedData).build(output: path)
+    return path
+}()
+
+/// A short m2 run: 1100 training images (100 labelled, 10 of each digit), 200 validation, 300 test.
+func smallSemiSupervisedYAML(estimator: String, extra: String = "") -> String {
+    """
+    name: small-ssl-\(estimator)
+    description: test run
+    data: {path: \(greyDataset), train_limit: 1100, valid_limit: 200, test_limit: 300}
+    model: {family: m2, classifier_hidden: [50], encoder_hidden: [50], decoder_hidden: [50], latent: 8,
+            labelled: 100, labelled_batch: 10, alpha: 0.1}
+    layers: [784, {categorical: [1, 10]}, 784]
+    estimator: \(estimator)
+    temperature: {schedule: exponential, tau: 1.0, tau_min: 0.5, rate: 3.0e-5, every: 2000}
+    batch_size: 100
+    epochs: 2
+    samples: {train: 1, valid: 1, test: 5}
+    seed: 4
+    \(extra)
+    """
+}
+
+/// M2 runs end to end through the command line (Jang et al. 2017 §4.3): grey images binarised
+/// afresh, the labelled term beside each unlabelled batch, accuracy and −ELBO reported; the bad
+/// inputs of the family each get their one-line error before anything is written.
+@Suite struct SemiSupervisedRunTests {
+    let folder = ExperimentFolder()
+
+    func run(_ args: [String]) throws -> CommandResult {
+        try runCommand(try #require(TestPaths.sbnlabBinary, "sbnlab binary not built"), args, in: folder.dir)
+    }
+
+    /// marginal and st-gs finish, store a test accuracy (a fraction, with its binomial se) and
+    /// −ELBO ≥ −log p(x) estimate, and `show` prints the accuracy beside the paper's number.
+    @Test(arguments: ["marginal", "st-gs"])
+    func runsEndToEndAndReportsAccuracy(estimator: String) throws {
+        let path = try folder.write("\(estimator).yaml", smallSemiSupervisedYAML(estimator: estimator))
+        let out = folder.dir + "/\(estimator)/run.h5"
+        let r = try run(["run", path, "--out", folder.dir + "/\(estimator)", "--threads", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let record = try ResultsFile.readRecord(out)
+        let test = try #require(record.test)
+        let accuracy = try #require(test.accuracy), sem = try #require(test.accuracySem)
+        #expect(accuracy > 0.2 && accuracy <= 1, "accuracy \(accuracy) (chance is 0.1)")
+        #expect(abs(sem - (accuracy * (1 - accuracy) / 300).squareRoot()) < 1e-12)
+        #expect(try #require(test.negELBO) >= test.nll - 1e-9, "−ELBO is an upper bound of the importance-weighted −log p(x)")
+        #expect(record.valid.allSatisfy { (0...100).contains($0.nll) }, "validation error in %")
+        let shown = try run(["show", out])
+        let paper = estimator == "marginal" ? "92.6" : "93.6"
+        #expect(shown.stdout.contains("test accuracy") && shown.stdout.contains("paper \(paper)"), "\(shown.stdout)")
+    }
+
+    /// Nothing of an m2 run needs saving beyond the other families' checkpoint: two epochs in one
+    /// session equal one epoch, then a resumed second (labelled batches, binarisation and the
+    /// labelled set are functions of the seed and the step).
+    @Test func resumedRunIsBitIdentical() throws {
+        let path = try folder.write("r.yaml", smallSemiSupervisedYAML(estimator: "st-gs"))
+        let straight = folder.dir + "/straight/run.h5", split = folder.dir + "/split/run.h5"
+        #expect(try run(["run", path, "--out", folder.dir + "/straight"]).status == 0)
+        #expect(try run(["run", path, "--out", folder.dir + "/split", "--stop-after", "1"]).status == 0)
+        #expect(try run(["run", path, "--out", folder.dir + "/split", "--resume"]).status == 0)
+        let a = try checkpointTensors(straight), b = try checkpointTensors(split)
+        #expect(!a.isEmpty && a == b, "checkpoints differ: \(a.keys.filter { a[$0] != b[$0] }.sorted().prefix(5))")
+        #expect(try ResultsFile.readRecord(straight).test?.accuracy == ResultsFile.readRecord(split).test?.accuracy)
+    }
+
+    @Test func unlabelledDataIsRefusedNamingFileAndKey() throws {
+        let path = try folder.write("u.yaml", smallSemiSupervisedYAML(estimator: "gs"))
+        let out = folder.dir + "/never"
+        let r = try run(["run", path, "--set", "data.path=\(TestPaths.preparedDataset)", "--out", out])
+        #expect(r.status == 1)
+        #expect(
+            r.stderr
+                == "sbnlab: error: \(TestPaths.preparedDataset): /train/labels is missing; model.family m2 needs labelled "
+                + "images (sbnlab data --source mnist --binarize grey --output data/mnist_grey.h5)\n")
+        #expect(!FileManager.default.fileExists(atPath: out))
+        // And grey images for a family that does not binarise them.
+        let sbn = try folder.write("s.yaml", smallRunYAML(estimator: "gs"))
+        let g = try run(["run", sbn, "--set", "data.path=\(greyDataset)", "--out", out])
+        #expect(
+            g.stderr
+                == "sbnlab: error: \(greyDataset): grey images (binarization grey) are binarised by model.family m2 only; "
+                + "sbn trains on binary images (make data)\n")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test(arguments: [
+        ("model.labelled=95", "model.labelled: expected a multiple of the 10 classes (balanced labels) up to 50000, got 95"),
+        ("model.labelled_batch=30", "model.labelled_batch: expected a divisor of model.labelled (100), got 30"),
+        ("layers=[784, {categorical: [1, 5]}, 784]", "layers: the class variable needs at least the data's 10 classes, got 5"),
+        ("model.alpha=-1", "model.alpha: expected a weight from 0 to 1e6, got -1.0"),
+    ])
+    func badOptionsGetOneLine(set: String, expected: String) throws {
+        let path = try folder.write("b.yaml", smallSemiSupervisedYAML(estimator: "gs"))
+        let out = folder.dir + "/never"
+        let r = try run(["run", path, "--set", set, "--out", out])
+        #expect(r.status == 1)
+        #expect(r.stderr == "sbnlab: error: \(path): \(expected)\n")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// `marginal` beyond its bound names the cost; on a model of several variables it says what it sums over.
+    @Test func marginalRefusesWhatItCannotSum() throws {
+        let path = try folder.write("m.yaml", smallSemiSupervisedYAML(estimator: "marginal"))
+        let r = try run(["run", path, "--set", "layers=[784, {categorical: [1, 300]}, 784]", "--out", folder.dir + "/never"])
+        #expect(
+            r.stderr
+                == "sbnlab: error: \(path): layers: marginal: K = 300 classes cost 300 passes of the decoder per image "
+                + "per step; at most 256 (sample the class with gs or st-gs instead)\n")
+        let sbn = try folder.write("s.yaml", smallRunYAML(estimator: "marginal"))
+        let s = try run(["run", sbn, "--out", folder.dir + "/never"])
+        #expect(s.status == 1 && s.stderr.contains("layers: marginal: sums over one categorical variable"), "\(s.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.dir + "/never"))
+    }
+}
