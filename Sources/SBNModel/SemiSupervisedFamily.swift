@@ -35,7 +35,16 @@ public enum SemiSupervisedFamily: ModelFamily {
         /// The classification loss's weight α (Kingma et al. 2014 eq. 9 per image; the paper's grid
         /// {0.1, 0.2, 0.3, 0.8, 1.0}).
         public var alpha = 0.1
+        /// The labelled −ELBO's weight beside the unlabelled batch's mean: `dataset` (N_L/N_U, each
+        /// labelled image counted once, Kingma et al.'s sums) or `batch` (1: the labelled batch's
+        /// mean weighs as much as the unlabelled one's, as minibatch implementations of M2 do).
+        public var labelledWeight = LabelledWeight.dataset
         public init() {}
+    }
+
+    public enum LabelledWeight: String, Sendable, Codable, CaseIterable {
+        case dataset, batch
+        public init(from decoder: any Decoder) throws { self = try Choice.decode(decoder) }
     }
 
     public static let name = "m2"

@@ -24,10 +24,15 @@ public struct SweepSummary: Sendable {
         /// The VAE's test −ELBO and its per-image se (NaN for a model without a prior term).
         public var testNegELBO: Double = .nan
         public var testNegELBOSem: Double = .nan
+        /// m2's test accuracy (fraction) and its binomial se (NaN for the other families).
+        public var testAccuracy: Double = .nan
+        public var testAccuracySem: Double = .nan
 
-        /// The number the paper reports for this row's task: −ELBO for the VAE, the NLL otherwise.
+        /// The number the paper reports for this row's task: −ELBO for the VAE, accuracy (%) for
+        /// the semi-supervised M2, the NLL otherwise.
         public var paperMetric: (value: Double, sem: Double) {
-            paperColumn.hasPrefix("vae") ? (testNegELBO, testNegELBOSem) : (testNLL, testSEM)
+            if paperColumn == PaperColumn.semiSupervised.rawValue { return (100 * testAccuracy, 100 * testAccuracySem) }
+            return paperColumn.hasPrefix("vae") ? (testNegELBO, testNegELBOSem) : (testNLL, testSEM)
         }
         public var epochs: Int
         public var wallTime: Double
@@ -79,7 +84,8 @@ public struct SweepSummary: Sendable {
                         paperColumn: PaperColumn(r.config)?.rawValue ?? "", status: r.status.rawValue, params: [:],
                         bestValidNLL: r.bestValidNLL,
                         testNLL: r.test?.nll ?? .nan, testSEM: r.test?.sem ?? .nan,
-                        testNegELBO: r.test?.negELBO ?? .nan, testNegELBOSem: r.test?.negELBOSem ?? .nan, epochs: r.epochsDone,
+                        testNegELBO: r.test?.negELBO ?? .nan, testNegELBOSem: r.test?.negELBOSem ?? .nan,
+                        testAccuracy: r.test?.accuracy ?? .nan, testAccuracySem: r.test?.accuracySem ?? .nan, epochs: r.epochsDone,
                         wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll)))
             } catch {
                 flat.append([:])
@@ -145,13 +151,16 @@ public struct SweepSummary: Sendable {
             f.contains("paper_column") ? try f.dataset("paper_column").readStrings() : Array(repeating: "", count: points.count)
         let negELBO: [Double]? = f.contains("test_neg_elbo") ? try f.dataset("test_neg_elbo").read() : nil
         let negELBOSem: [Double]? = f.contains("test_neg_elbo_sem") ? try f.dataset("test_neg_elbo_sem").read() : nil
+        let accuracy: [Double]? = f.contains("test_accuracy") ? try f.dataset("test_accuracy").read() : nil
+        let accuracySem: [Double]? = f.contains("test_accuracy_sem") ? try f.dataset("test_accuracy_sem").read() : nil
         // One value per run in every column (a shorter hand-edited column trapped in `show`).
         let lengths: [(String, Int)] = [
             ("path", paths.count), ("status", status.count), ("error", errors.count),
             ("best_valid_nll", valid.count), ("test_nll", test.count), ("test_nll_sem", sem.count),
             ("wall_time", wall.count), ("epochs", epochs.count), ("estimator", estimators.count),
             ("paper_column", paperColumns.count), ("test_neg_elbo", negELBO?.count ?? points.count),
-            ("test_neg_elbo_sem", negELBOSem?.count ?? points.count),
+            ("test_neg_elbo_sem", negELBOSem?.count ?? points.count), ("test_accuracy", accuracy?.count ?? points.count),
+            ("test_accuracy_sem", accuracySem?.count ?? points.count),
         ]
         if let odd = lengths.first(where: { $0.1 != points.count }) {
             throw HDF5Error(
@@ -178,6 +187,7 @@ public struct SweepSummary: Sendable {
                 point: points[i], path: paths[i], estimator: estimators[i], paperColumn: paperColumns[i], status: status[i],
                 params: columns.mapValues { $0[i] }, bestValidNLL: valid[i], testNLL: test[i], testSEM: sem[i],
                 testNegELBO: negELBO?[i] ?? .nan, testNegELBOSem: negELBOSem?[i] ?? .nan,
+                testAccuracy: accuracy?[i] ?? .nan, testAccuracySem: accuracySem?[i] ?? .nan,
                 epochs: Int(epochs[i]), wallTime: wall[i], error: errors[i], validCurve: [])
         }
         let selected =
@@ -206,6 +216,8 @@ public struct SweepSummary: Sendable {
             try f.write("test_nll_sem", rows.map(\.testSEM))
             try f.write("test_neg_elbo", rows.map(\.testNegELBO))
             try f.write("test_neg_elbo_sem", rows.map(\.testNegELBOSem))
+            try f.write("test_accuracy", rows.map(\.testAccuracy))
+            try f.write("test_accuracy_sem", rows.map(\.testAccuracySem))
             try f.write("epochs", rows.map { Int64($0.epochs) })
             try f.write("wall_time", rows.map(\.wallTime))
             try f.write("chosen", chosenRows().map { Int64($0 ? 1 : 0) })
@@ -231,12 +243,15 @@ public struct SweepSummary: Sendable {
         for r in rows { groups[groupAxes.map { r.params[$0] ?? "" }, default: []].append(r) }
         let keys = groups.keys.sorted(by: Self.precedes)
         let best = chosenLearningRates(groupAxes)
-        // The VAE's columns are −ELBO (the paper's §4.2 metric, what its runs select on); the SBN's the NLL.
+        // The VAE's columns are −ELBO (the paper's §4.2 metric, what its runs select on); M2's the
+        // validation error and test accuracy (§4.3); the SBN's the NLL.
         let vae = rows.contains { $0.paperColumn.hasPrefix("vae") }
-        let metric = vae ? "−ELBO" : "NLL"
+        let ssl = rows.contains { $0.paperColumn == PaperColumn.semiSupervised.rawValue }
+        let metric = ssl ? "accuracy %" : vae ? "−ELBO" : "NLL"
+        let validMetric = ssl ? "error %" : metric
         let header = [
             "| "
-                + (groupAxes + ["runs", "best valid \(metric)", "test \(metric) (mean ± sd over seeds)", "paper"]).joined(
+                + (groupAxes + ["runs", "best valid \(validMetric)", "test \(metric) (mean ± sd over seeds)", "paper"]).joined(
                     separator: " | ") + " |",
             "|" + String(repeating: "---|", count: groupAxes.count + 4),
         ]

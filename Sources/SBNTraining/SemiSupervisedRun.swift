@@ -87,7 +87,7 @@ final class SemiSupervisedRun {
         let workspace = NetworkWorkspace(model: model, capacityImages: options.labelledBatch, runner: runner)
         term = LabelledTerm(
             model: workspace, alpha: Float(Self.classificationWeight(options, unlabelled: unlabelledCount)),
-            elboWeight: Float(options.labelled) / Float(unlabelledCount))
+            elboWeight: options.labelledWeight == .batch ? 1 : Float(options.labelled) / Float(unlabelledCount))
         labels = .allocate(capacity: options.labelledBatch)
         order = Array(0..<labelled.count)
     }

@@ -153,6 +153,8 @@ public final class Trainer {
     /// worse than a coin.
     func checkDivergence(_ epoch: Int, _ state: TrainingState) throws {
         let valid = state.record.valid, rule = config.divergence
+        // A classification error is no likelihood: a worse one is not a diverged run.
+        guard config.family.task.selectionMetric != "error" else { return }
         guard let first = valid.first?.nll, valid.last?.epoch == Int64(epoch), valid.count >= rule.patience else { return }
         let reference = min(first, config.family.task.coinFlipNLL)
         let recent = valid.suffix(rule.patience)
