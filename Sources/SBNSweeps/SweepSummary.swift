@@ -85,7 +85,8 @@ public struct SweepSummary: Sendable {
                         bestValidNLL: r.bestValidNLL,
                         testNLL: r.test?.nll ?? .nan, testSEM: r.test?.sem ?? .nan,
                         testNegELBO: r.test?.negELBO ?? .nan, testNegELBOSem: r.test?.negELBOSem ?? .nan,
-                        testAccuracy: r.test?.accuracy ?? .nan, testAccuracySem: r.test?.accuracySem ?? .nan, epochs: r.epochsDone,
+                        testAccuracy: r.test?.accuracy ?? .nan, testAccuracySem: r.test?.accuracySem ?? .nan,
+                        epochs: r.epochsDone,
                         wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll)))
             } catch {
                 flat.append([:])
