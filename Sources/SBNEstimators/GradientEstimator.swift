@@ -71,7 +71,8 @@ extension GradientEstimator {
     /// What it trains, for `sbnlab list`: the model families (every family is a `LatentModel`,
     /// so all of them), the unit kinds it supports and its range of m.
     public static var applicability: String {
-        let kinds = UnitKinds.all.filter { $0.capabilities.isSuperset(of: requirements) }.map { $0.kind }
+        let kinds = UnitKinds.all.filter { $0.capabilities.isSuperset(of: requirements) && layersProblem([$0.example]) == nil }
+            .map { $0.kind }
         let m =
             maxTrainingSamples.map { $0 == minTrainingSamples ? "m = \($0)" : "\(minTrainingSamples) ≤ m ≤ \($0)" }
             ?? (minTrainingSamples > 1 ? "m ≥ \(minTrainingSamples)" : "any m")

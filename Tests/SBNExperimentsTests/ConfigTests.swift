@@ -40,7 +40,7 @@ struct ExperimentFolder {
     @Test func diagnosticsNameKnownApplicableEstimators() throws {
         try expectConfigError(
             "diagnostics: {every: 10, estimators: [gs, gumbel]}\n",
-            "diagnostics.estimators[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, st-annealed-chung, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)"
+            "diagnostics.estimators[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, st-annealed-chung, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar, marginal)"
         )
         try expectConfigError(
             "layers: [392, {categorical: [20, 10]}, 392]\ndiagnostics: {every: 10, reference: disarm}\n",
@@ -101,7 +101,7 @@ struct ExperimentFolder {
     @Test func unknownEstimator() throws {
         try expectConfigError(
             "estimator: gumbel\n",
-            "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, st-annealed-chung, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)"
+            "estimator: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, st-annealed-chung, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar, marginal)"
         )
     }
     @Test func unknownSchedule() throws {
@@ -172,7 +172,7 @@ struct ExperimentFolder {
         try expectConfigError(
             "model: {family: vae, encoder_hidden: [0]}\nlayers: [784, 200, 784]\n",
             "model.encoder_hidden: expected widths from 1 to 65536, got 0")
-        try expectConfigError("model: {family: gan}\n", "model.family: unknown model family \"gan\" (known: sbn, vae)")
+        try expectConfigError("model: {family: gan}\n", "model.family: unknown model family \"gan\" (known: sbn, vae, m2)")
         // Sizes that would allocate the machine away (the fuzzer's out-of-memory input).
         try expectConfigError(
             "layers: [392, 65536, 65536, 392]\n", "layers: the network would have 4346478984 parameters; at most 20000000")

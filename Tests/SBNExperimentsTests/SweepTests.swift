@@ -75,7 +75,7 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
     @Test func unknownEstimatorInAxis() throws {
         try expectError(
             "sweep: {estimator: [gs, gumbel]}\n",
-            "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, st-annealed-chung, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar)"
+            "sweep.estimator[1]: unknown estimator \"gumbel\" (known: gs, st-gs, st, st-annealed, st-annealed-chung, reinforce, darn, taylor-half, darn-scalar, muprop, arm, disarm, vimco, reinforce-loo, rebar, marginal)"
         )
     }
     @Test func unknownScheduleInZip() throws {
