@@ -102,19 +102,10 @@ import Testing
         }
         _ = loss()
         targets.withUnsafeBufferPointer { baseline.computeGradient(targets: $0) }
-        let h: Float = 1e-2
-        for (name, t) in zip(baseline.parameters.names, baseline.parameters.tensors) {
-            for i in 0..<t.count {
-                let saved = t.storage[i]
-                t.storage[i] = saved + h
-                let up = loss()
-                t.storage[i] = saved - h
-                let down = loss()
-                t.storage[i] = saved
-                let numeric = (up - down) / Double(2 * h)
-                let analytic = Double(baseline.grads[name].storage[i])
-                #expect(abs(numeric - analytic) <= 2e-3 * max(1, abs(numeric)), "\(name)[\(i)]: \(analytic) vs \(numeric)")
-            }
+        let numeric = centralDifferences(baseline.parameters, loss)
+        let analytic = baseline.parameters.names.flatMap { baseline.grads[$0].buffer.map(Double.init) }
+        for (i, (n, a)) in zip(numeric, analytic).enumerated() {
+            #expect(abs(n - a) <= 2e-3 * max(1, abs(n)), "entry \(i): \(a) vs \(n)")
         }
     }
 }

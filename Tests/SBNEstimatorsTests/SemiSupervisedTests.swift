@@ -28,23 +28,28 @@ struct TinyM2 {
         for i in 0..<batch.input.count { batch.input.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
     }
 
-    /// Central differences of `objective` (a deterministic function of the parameters) in every
-    /// parameter, step `h`, flattened in parameter order.
+    /// Central differences of `objective` in every parameter of the model.
     func finiteDifferences(h: Float = 1e-2, _ objective: () -> Double) -> [Double] {
-        var out: [Double] = []
-        for t in model.parameters.tensors {
-            for i in 0..<t.count {
-                let keep = t.storage[i]
-                t.storage[i] = keep + h
-                let up = objective()
-                t.storage[i] = keep - h
-                let down = objective()
-                t.storage[i] = keep
-                out.append((up - down) / Double(2 * h))
-            }
-        }
-        return out
+        centralDifferences(model.parameters, h: h, objective)
     }
+}
+
+/// Central differences of `objective` (a deterministic function of `parameters`) in every entry,
+/// step `h`, flattened in parameter order.
+func centralDifferences(_ parameters: ParameterSet, h: Float = 1e-2, _ objective: () -> Double) -> [Double] {
+    var out: [Double] = []
+    for t in parameters.tensors {
+        for i in 0..<t.count {
+            let keep = t.storage[i]
+            t.storage[i] = keep + h
+            let up = objective()
+            t.storage[i] = keep - h
+            let down = objective()
+            t.storage[i] = keep
+            out.append((up - down) / Double(2 * h))
+        }
+    }
+    return out
 }
 
 /// Expects `gradient` equal to `reference` within `absolute` + `relative`·|reference| per entry,
