@@ -39,6 +39,7 @@ public struct BinarizedMNIST: Sendable {
 
     public init(path: String = defaultPath) throws {
         self.path = path
+        try UntrustedFile.check(path, as: .dataset)
         let file: HDF5File
         do { file = try HDF5File.open(path) } catch {
             throw DataError(file: path, "cannot open dataset (run `make data` first): \(error)")

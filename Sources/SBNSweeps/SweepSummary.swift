@@ -138,6 +138,7 @@ public struct SweepSummary: Sendable {
 
     /// Reads a `summary.h5` written by `write(to:)`.
     public static func read(_ path: String) throws -> SweepSummary {
+        try UntrustedFile.check(path, as: .record)
         let f = try HDF5File.open(path)
         let axesNode = try ConfigNode.parse("axes: " + (try f.stringAttribute("axes")), file: path)
         let axes = axesNode["axes"]?.sequence?.compactMap(\.string) ?? []

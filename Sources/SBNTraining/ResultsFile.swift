@@ -93,6 +93,7 @@ public enum ResultsFile {
 
     /// Reads the record (metrics, status, test result, checkpoint position) of a results file.
     public static func readRecord(_ path: String) throws -> RunRecord {
+        try UntrustedFile.check(path, as: .record)
         let file = try HDF5File.open(path)
         let configJSON = try file.stringAttribute("config")
         let config: ExperimentConfig
@@ -188,6 +189,7 @@ public enum ResultsFile {
 
     /// Restores a checkpoint in place into a checkpoint of the same layout; returns the RNG states.
     public static func restore(_ path: String, into checkpoint: Checkpoint) throws -> (noise: [UInt64], shuffle: [UInt64]) {
+        try UntrustedFile.check(path, as: .checkpoint)
         let file = try HDF5File.open(path)
         let g = try file.group("checkpoint")
         try readSet(checkpoint.parameters, from: g.group("parameters"))
@@ -207,6 +209,7 @@ public enum ResultsFile {
     public static func loadBestModel(_ path: String) throws -> (record: RunRecord, model: StochasticNetwork) {
         let record = try readRecord(path)
         guard record.hasCheckpoint else { throw HDF5Error(operation: "\(path): no checkpoint in this file", hdf5Message: "") }
+        try UntrustedFile.check(path, as: .checkpoint)
         var unused = Xoshiro256(seed: 0)
         let model = record.config.network(rng: &unused)
         try readSet(model.parameters, from: HDF5File.open(path).group("checkpoint/best"))

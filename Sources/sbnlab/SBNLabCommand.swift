@@ -8,6 +8,21 @@ struct SBNLabCommand: AsyncParsableCommand {
         subcommands: [
             DataCommand.self, RunCommand.self, SweepCommand.self, CollectCommand.self, ShowCommand.self, FigureCommand.self,
             GradStatsCommand.self,
-            ImputeCommand.self, ListCommand.self, BenchCommand.self,
+            ImputeCommand.self, ListCommand.self, BenchCommand.self, CheckFileCommand.self,
         ])
+
+    /// Installs the isolated reading of untrusted files (`IsolatedRead`), then runs the command.
+    static func main() async {
+        IsolatedRead.install()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -12,6 +12,7 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try UntrustedFile.check(file, as: .record)
             let f = try HDF5File.open(file)
             if f.contains("point") { return try showSummary(try SweepSummary.read(file)) }
             let r = try ResultsFile.readRecord(file)

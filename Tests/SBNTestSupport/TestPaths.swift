@@ -49,10 +49,13 @@ public struct CommandResult: Sendable {
     public let stderr: String
 }
 
-public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+public func runCommand(
+    _ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+) throws -> CommandResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
