@@ -62,7 +62,8 @@ for target in FuzzResults FuzzCheckpoint FuzzDataset FuzzConfig; do
   before=$(ls Fuzz/crashes/ 2>/dev/null | grep -v '\.rerun$' | grep -c "^$target-" || true)
   # The .h5 readers write each input to a file first: keep their inputs modest. Fork mode, so that
   # an input on which libhdf5 itself faults or never returns (HDF5 1.10's global-heap reader on a
-  # corrupted heap, H5HG_read: nothing SBNLab can guard in-process) is saved and fuzzing goes on;
+  # corrupted heap, H5HG_read: nothing can guard it in-process; the command line reads such files in
+  # a child process first, IsolatedRead, and these targets call the readers directly) is saved and fuzzing goes on;
   # every saved input is then classified, and one that faults in SBNLab's code fails the run.
   "$WORK/$target" "$WORK/corpus/$target" -fork=1 -ignore_timeouts=1 -ignore_crashes=1 -ignore_ooms=0 \
     -max_total_time="$SECONDS_PER_TARGET" -max_len=400000 -rss_limit_mb=8000 -timeout=5 \
