@@ -399,8 +399,9 @@ public final class Trainer {
         if let elbo = t.elbo {
             log(
                 String(
-                    format: "test −ELBO %.3f ± %.3f nats (the paper's metric), −log p(x) ≈ %.3f ± %.3f (importance-weighted, "
-                        + "m=%d, %d images, best epoch %d), total %@", elbo.mean, elbo.standardError, t.nll, t.standardError,
+                    format: "test −ELBO %.3f ± %.3f nats (%@), −log p(x) ≈ %.3f ± %.3f (importance-weighted, "
+                        + "m=%d, %d images, best epoch %d), total %@", elbo.mean, elbo.standardError,
+                    semiSupervised == nil ? "the paper's metric" : "unlabelled", t.nll, t.standardError,
                     t.samples, t.images, state.record.bestEpoch, TimeText.duration(state.record.elapsed)))
         } else {
             log(
