@@ -7,12 +7,12 @@ import SBNTraining
 import Testing
 
 /// A long-enough run for signals to arrive mid-run: 40 epochs of 1000 images (about 2 s).
-func longRunYAML(seed: Int = 3) -> String {
+func longRunYAML(seed: Int = 3, epochs: Int = 40) -> String {
     """
     name: long
     data: {path: \(TestPaths.preparedDataset), train_limit: 1000, valid_limit: 100, test_limit: 100}
     estimator: gs
-    epochs: 40
+    epochs: \(epochs)
     samples: {train: 1, valid: 5, test: 20}
     seed: \(seed)
     """
@@ -72,10 +72,12 @@ func testNLLBits(_ path: String) throws -> UInt64 {
     /// Two runs on one --out: the second, with or without --resume, exits 1 naming the holder;
     /// only the first trains, and a stop signal leaves it resumable.
     @Test func oneWriterPerRun() throws {
-        let path = try folder.write("long.yaml", longRunYAML())
+        // Long enough that the first run is still training after both refusals on a slow machine
+        // (40 epochs once finished first on CI); it is stopped by the signal below.
+        let path = try folder.write("longer.yaml", longRunYAML(epochs: 100_000))
         let out = folder.dir + "/one"
         let first = try Background(["run", path, "--out", out], in: folder.dir)
-        #expect(first.waitFor("epoch   1/40"))
+        #expect(first.waitFor("epoch   1/100000"))
         for extra in [[], ["--resume"]] {
             let second = try run(["run", path, "--out", out, "--set", "seed=4"] + extra)
             #expect(second.status == 1)
