@@ -33,9 +33,10 @@ extension ExperimentConfig {
 
     func workspaceMemoryProblem() -> (path: String, message: String)? {
         let architecture = family.fullArchitecture(layers: layers, options: model.options)
-        let widths = (1...architecture.hidden.count + 1).reduce(architecture.input) {
-            $0 + architecture.mapWidths($1).dropFirst().reduce(0, +)
-        }
+        let widths =
+            (1...architecture.hidden.count + 1).reduce(architecture.input) {
+                $0 + architecture.mapWidths($1).dropFirst().reduce(0, +)
+            } + (architecture.conv?.bufferUnits(input: architecture.input) ?? 0)
         let training = batchSize.multipliedReportingOverflow(by: samples.train)
         let cases: [(String, Int, Bool)] = [
             ("batch_size", training.partialValue, training.overflow),
@@ -57,7 +58,7 @@ extension ExperimentConfig {
     /// The network's weights and biases, from the family's maps (no allocation; saturating).
     var parameterCount: Int {
         let architecture = family.fullArchitecture(layers: layers, options: model.options)
-        var total = 0
+        var total = architecture.conv?.parameterCount ?? 0
         for l in 1...architecture.hidden.count + 1 {
             let widths = architecture.mapWidths(l)
             for k in 1..<widths.count {

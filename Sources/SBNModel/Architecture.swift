@@ -11,10 +11,12 @@ public struct Architecture: Sendable, Equatable, CustomStringConvertible {
     public var activation: Activation
     /// A Gaussian latent in place of the last map (M2's p(x | y, z) with q(z | x, y); nil: a dense map).
     public var gaussian: GaussianBottleneck.Spec?
+    /// Convolutional layers between the image and map 1's dense layers (M2's CNN classifier; nil: none).
+    public var conv: ConvStack.Spec?
 
     public init(
         input: Int, hidden: [any StochasticUnits], output: Int, mapHidden: [[Int]]? = nil, activation: Activation = .relu,
-        gaussian: GaussianBottleneck.Spec? = nil
+        gaussian: GaussianBottleneck.Spec? = nil, conv: ConvStack.Spec? = nil
     ) {
         self.input = input
         self.hidden = hidden
@@ -22,6 +24,7 @@ public struct Architecture: Sendable, Equatable, CustomStringConvertible {
         self.mapHidden = mapHidden ?? Array(repeating: [], count: hidden.count + 1)
         self.activation = activation
         self.gaussian = gaussian
+        self.conv = conv
         precondition(
             self.mapHidden.count == hidden.count + 1,
             "Architecture: \(self.mapHidden.count) maps for \(hidden.count) hidden layers")
@@ -36,19 +39,24 @@ public struct Architecture: Sendable, Equatable, CustomStringConvertible {
     /// Widths [d0, d1, …, dL] of every stochastic (and the input and output) layer.
     public var sizes: [Int] { [input] + hidden.map(\.width) + [output] }
 
-    /// Widths of map l = 1 … L: its input, its hidden layers, its output.
-    public func mapWidths(_ l: Int) -> [Int] { [sizes[l - 1]] + mapHidden[l - 1] + [sizes[l]] }
+    /// Widths of map l = 1 … L: its input (map 1's: the convolutional features, if any), its
+    /// hidden layers, its output.
+    public func mapWidths(_ l: Int) -> [Int] {
+        let input = l == 1 ? conv?.outputWidth(input: sizes[0]) ?? sizes[0] : sizes[l - 1]
+        return [input] + mapHidden[l - 1] + [sizes[l]]
+    }
 
     /// Whether every hidden layer is Bernoulli.
     public var isBernoulli: Bool { hidden.allSatisfy { $0 is BernoulliUnits } }
 
     /// e.g. "392-bernoulli(200)-bernoulli(200)-392", or with MLP maps
-    /// "784-[512-256]-categorical(20×10)-[256-512]-784".
+    /// "784-[512-256]-categorical(20×10)-[256-512]-784" (and "784-conv[32-64-128]-[500]-…" with
+    /// convolutions before map 1).
     public var description: String {
         func map(_ l: Int) -> [String] {
             mapHidden[l - 1].isEmpty ? [] : ["[" + mapHidden[l - 1].map(String.init).joined(separator: "-") + "]"]
         }
-        var parts = [String(input)]
+        var parts = [String(input)] + (conv.map { [$0.description] } ?? [])
         for (i, units) in hidden.enumerated() { parts += map(i + 1) + [units.description] }
         parts += (gaussian.map { [$0.description] } ?? map(hidden.count + 1)) + [String(output)]
         return parts.joined(separator: "-")

@@ -5,6 +5,24 @@ import SBNTensor
 public enum Activation: String, Sendable, Codable, CaseIterable {
     case relu
     case tanh
+
+    /// y = f(y) in place for `count` values.
+    func apply(_ p: UnsafeMutablePointer<Float>, count n: Int) {
+        // Counted loops over plain pointers from 0, so that they vectorise.
+        switch self {
+        case .relu: for i in 0..<n { p[i] = max(p[i], 0) }
+        case .tanh: for i in 0..<n { p[i] = 2 * FastMath.sigmoid(2 * p[i]) - 1 }
+        }
+    }
+
+    /// ∂/∂(pre-activation) from ∂/∂(activation) `g`, in place, given the activation values `y`.
+    func backward(_ gp: UnsafeMutablePointer<Float>, values y: UnsafeMutablePointer<Float>, count n: Int) {
+        let yp = UnsafePointer(y)
+        switch self {
+        case .relu: for i in 0..<n { gp[i] = yp[i] > 0 ? gp[i] : 0 }  // a select, so that it vectorises
+        case .tanh: for i in 0..<n { gp[i] *= 1 - yp[i] * yp[i] }
+        }
+    }
 }
 
 /// The deterministic map from one stochastic layer (or the input) to the next layer's logits:
@@ -87,22 +105,13 @@ public struct DenseMap: @unchecked Sendable {
     }
 
     func activate(_ y: Matrix, rows: Range<Int>) {
-        // Counted loops over plain pointers from 0, so that they vectorise.
-        let p = y.pointer + rows.lowerBound * y.cols, n = rows.count * y.cols
-        switch activation {
-        case .relu: for i in 0..<n { p[i] = max(p[i], 0) }
-        case .tanh: for i in 0..<n { p[i] = 2 * FastMath.sigmoid(2 * p[i]) - 1 }
-        }
+        activation.apply(y.pointer + rows.lowerBound * y.cols, count: rows.count * y.cols)
     }
 
     /// ∂/∂(pre-activation) from ∂/∂(activation) `g`, in place, given the activation values `y`.
     func activationBackward(_ g: Matrix, values y: Matrix, rows: Range<Int>) {
-        let offset = rows.lowerBound * y.cols, n = rows.count * y.cols
-        let gp = g.pointer + offset, yp = UnsafePointer(y.pointer + offset)
-        switch activation {
-        case .relu: for i in 0..<n { gp[i] = yp[i] > 0 ? gp[i] : 0 }  // a select, so that it vectorises
-        case .tanh: for i in 0..<n { gp[i] *= 1 - yp[i] * yp[i] }
-        }
+        let offset = rows.lowerBound * y.cols
+        activation.backward(g.pointer + offset, values: y.pointer + offset, count: rows.count * y.cols)
     }
 
     /// The backward pass of `forward` over every row of `gradOutput` (∂loss/∂out): weight and bias

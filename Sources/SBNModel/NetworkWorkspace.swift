@@ -63,6 +63,8 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
     /// whether the last pass through it took z = μ (the mean field), and the batch's input (its
     /// first layer's weight gradient reads the images).
     public let bottleneckScratch: GaussianBottleneck.Scratch?
+    /// The convolutions' patches and feature maps, when the model has any (M2's CNN classifier).
+    public let convScratch: ConvStack.Scratch?
     let gaussianDivergence: LatentPrior.Divergence
     private var bottleneckMean = false
     private var input: Matrix?
@@ -113,6 +115,7 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         mapScratch = (0...L).map { l in model.maps[l].makeScratch(rows: l == 0 ? 0 : l == 1 ? capacityImages : rows) }
         self.divergence = model.prior.map { divergence ?? $0.divergence }
         bottleneckScratch = model.bottleneck?.makeScratch(images: capacityImages, rows: rows)
+        convScratch = model.conv?.makeScratch(images: capacityImages)
         gaussianDivergence = divergence ?? model.bottleneck?.spec.divergence ?? .sampled
         priorScratch = (0...L).map { l in
             Matrix(rows: model.prior == nil ? 0 : rows, cols: (1..<L).contains(l) ? model.sizes[l] : 0)
@@ -167,6 +170,7 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         firstLogitsPerImage.setRows(images)
         firstGradPerImage.setRows(images)
         bottleneckScratch?.setRows(images: images, rows: rows)
+        convScratch?.setRows(images: images)
     }
 
     /// The images of part `part` of the current batch.
@@ -186,10 +190,12 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         input = batch.input
         runner.run { part in
             if let b = model.bottleneck { b.prepare(batch.input, images: imageRange(part), scratch: bottleneckScratch!) }
+            if let conv = model.conv { conv.forward(batch.input, images: imageRange(part), scratch: convScratch!) }
+            let x = convScratch?.features ?? batch.input
             if samples == 1 {
-                model.maps[1].forward(batch.input, rows: rowRange(part), into: logits[1], scratch: mapScratch[1])
+                model.maps[1].forward(x, rows: rowRange(part), into: logits[1], scratch: mapScratch[1])
             } else {
-                model.maps[1].forward(batch.input, rows: imageRange(part), into: firstLogitsPerImage, scratch: mapScratch[1])
+                model.maps[1].forward(x, rows: imageRange(part), into: firstLogitsPerImage, scratch: mapScratch[1])
                 Kernels.repeatRows(firstLogitsPerImage, imageRange(part), times: samples, into: logits[1])
             }
         }
@@ -547,7 +553,8 @@ public final class NetworkWorkspace: LatentModel, @unchecked Sendable {
         }
         let gradient = samples == 1 ? gradLogits[1] : firstGradPerImage
         model.maps[1].backward(
-            batch.input, gradOutput: gradient, scratch: mapScratch[1], grads: grads, gradInput: nil,
-            runner: runner, rowRange: imageRange)
+            convScratch?.features ?? batch.input, gradOutput: gradient, scratch: mapScratch[1], grads: grads,
+            gradInput: convScratch?.gradFeatures, runner: runner, rowRange: imageRange)
+        if let conv = model.conv { conv.backward(scratch: convScratch!, grads: grads, runner: runner, imageRange: imageRange) }
     }
 }

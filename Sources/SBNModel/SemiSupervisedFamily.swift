@@ -16,6 +16,9 @@ public enum SemiSupervisedFamily: ModelFamily {
     public struct Options: ComponentOptions {
         /// Widths of q(y | x)'s hidden layers.
         public var classifierHidden = [500]
+        /// Output channels of q(y | x)'s convolutions before its hidden layers (3 × 3, stride 2,
+        /// padding 1, ReLU; `ConvStack`), e.g. [32, 64, 128]; empty: an MLP on the pixels.
+        public var classifierConv: [Int] = []
         /// Widths of q(z | x, y)'s hidden layers (at least one: the first is split into x's and y's parts).
         public var encoderHidden = [500]
         /// Widths of p(x | y, z)'s hidden layers.
@@ -26,6 +29,11 @@ public enum SemiSupervisedFamily: ModelFamily {
         /// z's term in training: `analytic` (Kingma et al.'s closed-form KL) or `sampled`; an
         /// evaluation always uses the sampled one (the importance-weighted bound needs it).
         public var zKl = LatentPrior.Divergence.analytic
+        /// y's term in training: `sampled` (log q(y | x) − log p(y) at the drawn class, the paper's
+        /// relaxed objective) or `analytic` (KL(q(y | x) ‖ p(y)), the negative entropy plus log K,
+        /// exact for every estimator); an evaluation always uses the sampled one. For `marginal`
+        /// the two are the same sum.
+        public var yKl = LatentPrior.Divergence.sampled
         /// Labelled training images, balanced over the data's 10 classes (the paper's 100).
         public var labelled = 100
         /// Which images are labelled: drawn from this seed (the same set for every run seed).
@@ -74,6 +82,15 @@ public enum SemiSupervisedFamily: ModelFamily {
                 "expected at least one hidden layer (its first is split into the image's and the class's parts)"
             )
         }
+        if let bad = options.classifierConv.first(where: { !(1...512).contains($0) }) {
+            return ("model.classifier_conv", "expected channel counts from 1 to 512, got \(bad)")
+        }
+        if options.classifierConv.count > 4 {
+            return ("model.classifier_conv", "expected at most 4 convolutions, got \(options.classifierConv.count)")
+        }
+        if !options.classifierConv.isEmpty && ConvStack.Spec.side(of: layers.input) == nil {
+            return ("model.classifier_conv", "convolutions need a square one-channel image, got \(layers.input) pixels")
+        }
         guard (1...1024).contains(options.latent) else { return ("model.latent", "expected 1 to 1024, got \(options.latent)") }
         guard y.classes >= dataClasses else {
             return ("layers", "the class variable needs at least the data's \(dataClasses) classes, got \(y.classes)")
@@ -92,10 +109,13 @@ public enum SemiSupervisedFamily: ModelFamily {
         guard options.alpha.isFinite, options.alpha >= 0, options.alpha <= 1e6 else {
             return ("model.alpha", "expected a weight from 0 to 1e6, got \(options.alpha)")
         }
-        if options.zKl == .analytic && trainingSamples > 1 {
-            return (
-                "model.z_kl", "the analytic KL is the m = 1 objective; samples.train = \(trainingSamples) needs z_kl: sampled"
-            )
+        for (key, divergence) in [("model.z_kl", options.zKl), ("model.y_kl", options.yKl)] where divergence == .analytic {
+            if trainingSamples > 1 {
+                return (
+                    key,
+                    "the analytic KL is the m = 1 objective; samples.train = \(trainingSamples) needs \(key.dropFirst(6)): sampled"
+                )
+            }
         }
         return nil
     }
@@ -106,7 +126,8 @@ public enum SemiSupervisedFamily: ModelFamily {
             divergence: options.zKl)
         let architecture = Architecture(
             input: layers.input, hidden: layers.hidden, output: layers.output, mapHidden: [options.classifierHidden, []],
-            activation: options.activation, gaussian: gaussian)
-        return (architecture, LatentPrior(kind: .uniform, divergence: .sampled))
+            activation: options.activation, gaussian: gaussian,
+            conv: options.classifierConv.isEmpty ? nil : ConvStack.Spec(channels: options.classifierConv))
+        return (architecture, LatentPrior(kind: .uniform, divergence: options.yKl))
     }
 }

@@ -23,6 +23,8 @@ public final class StochasticNetwork: @unchecked Sendable {
     public let maps: [DenseMap]
     /// The last map when it is a Gaussian latent (M2, Jang et al. 2017 §4.3), else nil.
     public let bottleneck: GaussianBottleneck?
+    /// Convolutions between the input and map 1 (M2's CNN classifier), else nil.
+    public let conv: ConvStack?
     /// Per stochastic layer l, the index of its learned prior logits in `parameters` (nil: fixed).
     let priorIndex: [Int?]
 
@@ -32,8 +34,9 @@ public final class StochasticNetwork: @unchecked Sendable {
     /// Number of maps L (hidden stochastic layers are 1 … L−1).
     public var layerCount: Int { sizes.count - 1 }
 
-    /// The parameter layout: each map's dense layers in order (`DenseMap.parameterLayout`: W1, b1,
-    /// W2, b2, … for linear maps), then a learned prior's logits `prior<l>`.
+    /// The parameter layout: convolutions before map 1 (`ConvStack.parameterLayout`), each map's
+    /// dense layers in order (`DenseMap.parameterLayout`: W1, b1, W2, b2, … for linear maps), then
+    /// a learned prior's logits `prior<l>`.
     public static func parameterLayout(_ architecture: Architecture, prior: LatentPrior?) -> [(
         name: String, rows: Int, cols: Int
     )] {
@@ -42,7 +45,7 @@ public final class StochasticNetwork: @unchecked Sendable {
             DenseMap.parameterLayout(architecture.mapWidths($0), map: $0)
         }
         let maps =
-            dense
+            (architecture.conv.map(ConvStack.parameterLayout) ?? []) + dense
             + (architecture.gaussian.map {
                 GaussianBottleneck.parameterLayout(
                     $0, input: architecture.input, classes: architecture.hidden[L - 2].width, output: architecture.output, map: L)
@@ -70,6 +73,15 @@ public final class StochasticNetwork: @unchecked Sendable {
         var maps = [DenseMap.none]
         var index = 0
         let L = sizes.count - 1
+        if let spec = architecture.conv {
+            let stack = ConvStack(
+                spec: spec, input: sizes[0], activation: architecture.activation, parameters: parameters, firstIndex: 0)
+            Self.initialise(parameters.tensors[0..<ConvStack.tensorCount(spec)], fanIns: stack.fanIns, &rng)
+            index = ConvStack.tensorCount(spec)
+            conv = stack
+        } else {
+            conv = nil
+        }
         for l in 1..<(architecture.gaussian == nil ? L + 1 : L) {
             let map = DenseMap(
                 widths: architecture.mapWidths(l), activation: architecture.activation, parameters: parameters,
@@ -87,10 +99,7 @@ public final class StochasticNetwork: @unchecked Sendable {
             let b = GaussianBottleneck(
                 spec: spec, input: sizes[0], classes: sizes[L - 1], output: sizes[L], activation: architecture.activation,
                 parameters: parameters, firstIndex: index)
-            for (t, fanIn) in zip(parameters.tensors[index..<(index + GaussianBottleneck.tensorCount(spec))], b.fanIns) {
-                let bound = 1 / Float(fanIn).squareRoot()
-                for i in 0..<t.count { t.storage[i] = (2 * rng.nextUniform() - 1) * bound }
-            }
+            Self.initialise(parameters.tensors[index..<(index + GaussianBottleneck.tensorCount(spec))], fanIns: b.fanIns, &rng)
             index += GaussianBottleneck.tensorCount(spec)
             maps.append(.none)
             bottleneck = b
@@ -100,6 +109,14 @@ public final class StochasticNetwork: @unchecked Sendable {
         self.maps = maps
         priorIndex = [nil] + architecture.hidden.indices.map { prior?.kind == .learned ? index + $0 : nil }
         zeroPriors = sizes.indices.map { Matrix(rows: 1, cols: $0 == 0 || $0 == sizes.count - 1 ? 0 : sizes[$0]) }
+    }
+
+    /// Each tensor ~ U(−1/√fan_in, 1/√fan_in), in order, from `rng`.
+    static func initialise(_ tensors: ArraySlice<Matrix>, fanIns: [Int], _ rng: inout Xoshiro256) {
+        for (t, fanIn) in zip(tensors, fanIns) {
+            let bound = 1 / Float(fanIn).squareRoot()
+            for i in 0..<t.count { t.storage[i] = (2 * rng.nextUniform() - 1) * bound }
+        }
     }
 
     /// The weight and bias of map l when it is linear (the SBN's W_l, b_l; d_{l−1} × d_l).
@@ -112,10 +129,12 @@ public final class StochasticNetwork: @unchecked Sendable {
             let first = b.fromImage.weightIndex[0]
             return Array(first..<(first + GaussianBottleneck.tensorCount(b.spec)))
         }
-        return maps[l].weightIndex.flatMap { [$0, $0 + 1] }
+        let dense = maps[l].weightIndex.flatMap { [$0, $0 + 1] }
+        guard l == 1, let conv else { return dense }
+        return Array(0..<ConvStack.tensorCount(conv.spec)) + dense
     }
     /// Whether every map is one dense layer (the SBN).
-    public var isLinear: Bool { bottleneck == nil && maps.dropFirst().allSatisfy { $0.depth == 1 } }
+    public var isLinear: Bool { bottleneck == nil && conv == nil && maps.dropFirst().allSatisfy { $0.depth == 1 } }
 
     /// Gradients with the same layout as the parameters.
     public func makeGradients() -> ParameterSet { parameters.zerosLike() }

@@ -9,23 +9,32 @@ import Testing
 
 /// A tiny M2 (Kingma et al. 2014; Jang et al. 2017 §4.3): 6 pixels, K = 3 classes, z of 2, one
 /// tanh hidden layer of 4 in the classifier, the Gaussian encoder and the decoder; weights twice
-/// the default initialisation so that the gradients are not tiny.
+/// the default initialisation so that the gradients are not tiny. With `conv`, a 5 × 5 image
+/// (25 pixels) whose classifier starts with those convolutions (5 → 3 → 2 per side).
 struct TinyM2 {
     let model: StochasticNetwork
     let batch: Batch
 
-    init(divergence: LatentPrior.Divergence, images: Int = 4, seed: UInt64 = 61) {
+    init(
+        divergence: LatentPrior.Divergence, images: Int = 4, seed: UInt64 = 61, conv: [Int]? = nil,
+        runner: PartRunner = .serial
+    ) {
+        let pixels = conv == nil ? 6 : 25
         let spec = GaussianBottleneck.Spec(latent: 2, encoderHidden: [4], decoderHidden: [4], divergence: divergence)
         let architecture = Architecture(
-            input: 6, hidden: [CategoricalUnits(groups: 1, classes: 3)], output: 6, mapHidden: [[4], []], activation: .tanh,
-            gaussian: spec)
+            input: pixels, hidden: [CategoricalUnits(groups: 1, classes: 3)], output: pixels, mapHidden: [[4], []],
+            activation: .tanh, gaussian: spec, conv: conv.map(ConvStack.Spec.init))
         var rng = Xoshiro256(seed: seed)
         model = StochasticNetwork(
             architecture: architecture, prior: LatentPrior(kind: .uniform, divergence: .sampled), reconstructsInput: true,
             rng: &rng)
         for t in model.parameters.tensors { for i in 0..<t.count { t.storage[i] *= 2 } }
-        batch = Batch(capacity: images, inputSize: 6, outputSize: 6, targetIsInput: true)
-        for i in 0..<batch.input.count { batch.input.storage[i] = rng.nextUniform() < 0.4 ? 1 : 0 }
+        batch = Batch(capacity: images, inputSize: pixels, outputSize: pixels, targetIsInput: true)
+        // Grey values in the convolutions' images (tanh, as every map here, so that central
+        // differences see a smooth function).
+        for i in 0..<batch.input.count {
+            batch.input.storage[i] = conv == nil ? (rng.nextUniform() < 0.4 ? 1 : 0) : rng.nextUniform()
+        }
     }
 
     /// Central differences of `objective` in every parameter of the model.
@@ -98,7 +107,18 @@ func expectClose(
     /// for one sample per image and for the two-sample bound.
     @Test(arguments: [(LatentPrior.Divergence.analytic, 1), (.sampled, 1), (.sampled, 2)])
     func gaussianReparameterisedGradientMatchesFiniteDifferences(divergence: LatentPrior.Divergence, samples: Int) {
-        let m2 = TinyM2(divergence: divergence)
+        pathwiseGradientMatchesFiniteDifferences(TinyM2(divergence: divergence), samples: samples, "\(divergence)")
+    }
+
+    /// The same with a CNN classifier (`ConvStack`, im2col + gemm): its kernels' and biases'
+    /// gradients against central differences, for m = 1 and m = 2.
+    @Test(arguments: [1, 2])
+    func convolutionalClassifierGradientMatchesFiniteDifferences(samples: Int) {
+        pathwiseGradientMatchesFiniteDifferences(
+            TinyM2(divergence: .analytic, conv: [2, 3]), samples: samples, "conv classifier")
+    }
+
+    func pathwiseGradientMatchesFiniteDifferences(_ m2: TinyM2, samples: Int, _ label: String) {
         let ws = NetworkWorkspace(model: m2.model, capacityImages: m2.batch.count, samples: samples)
         var rng = Xoshiro256(seed: 62)
         ws.computeFirstLogits(m2.batch)
@@ -112,7 +132,14 @@ func expectClose(
             ws.applyLayer(1, surrogate: .relaxed, temperature: 0.7)
             return ws.scoreOutput(m2.batch, outputGradient: false)
         }
-        expectClose(analytic, numeric, absolute: 5e-4, relative: 5e-3, "m2 pathwise (\(divergence), m = \(samples))")
+        expectClose(analytic, numeric, absolute: 5e-4, relative: 5e-3, "m2 pathwise (\(label), m = \(samples))")
+        if let conv = m2.model.conv {
+            // The convolutions' own entries, so that their reference cannot hide among the rest.
+            let n = m2.model.parameters.tensors.prefix(2 * conv.spec.channels.count).reduce(0) { $0 + $1.count }
+            expectClose(
+                Array(analytic.prefix(n)), Array(numeric.prefix(n)), absolute: 5e-4, relative: 5e-3,
+                "conv kernels (m = \(samples))")
+        }
     }
 
     /// `marginal` on M2 (z drawn once per class) is the exact gradient of its own objective
