@@ -11,13 +11,17 @@ public struct EstimatorVariant: Sendable {
     public let name: String
     public let options: AnyOptions
 
-    public init(_ spec: String, file: String) throws {
+    /// `config`: the run whose network it will measure (its family and layers; default: the
+    /// SBN's), for estimators that apply to some layers only (e.g. `marginal`, one categorical
+    /// variable).
+    public init(_ spec: String, file: String, for config: ExperimentConfig? = nil) throws {
         let (name, options) = spec.firstIndex(of: "{").map { (String(spec[..<$0]), String(spec[$0...])) } ?? (spec, "{}")
-        // Only the options are checked here (the layers and m are the caller's): m is the
-        // estimator's smallest, so that e.g. vimco resolves.
+        // Only the options (and, when given, the layers) are checked here (m is the caller's): m
+        // is the estimator's smallest, so that e.g. vimco resolves.
         let m = EstimatorRegistry.registry.lookup(name)?.minTrainingSamples ?? 1
+        let layersLine = config.map { "model: {family: \($0.model.family)}\nlayers: \(Layers.flowList($0.layers))\n" } ?? ""
         let tree = try ConfigNode.parse(
-            "name: variant\nestimator: \(name)\nestimator_options: \(options)\nsamples: {train: \(m)}\n",
+            "name: variant\nestimator: \(name)\nestimator_options: \(options)\nsamples: {train: \(m)}\n" + layersLine,
             file: file)
         let config = try ConfigLoader.resolve(tree, file: file)
         self.label = spec.filter { $0 != " " }

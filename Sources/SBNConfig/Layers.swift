@@ -28,6 +28,16 @@ public struct Layers: Codable, Equatable, Sendable {
         wrappedValue = Architecture(input: first, hidden: entries.dropFirst().dropLast().map(\.units), output: last)
     }
 
+    /// The layers as an experiment file writes them, e.g. `[784, {categorical: [1, 10]}, 784]`.
+    public static func flowList(_ a: Architecture) -> String {
+        let hidden = a.hidden.map { units in
+            units is BernoulliUnits
+                ? "\(units.width)"
+                : "{\(type(of: units).kind): [\(units.parameters.map(String.init).joined(separator: ", "))]}"
+        }
+        return "[" + (["\(a.input)"] + hidden + ["\(a.output)"]).joined(separator: ", ") + "]"
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var list = encoder.unkeyedContainer()
         try list.encode(wrappedValue.input)

@@ -39,6 +39,9 @@ public struct GradientStatistics: Sendable {
         /// 1 (up to noise) for an estimator unbiased in direction layer by layer, such as one
         /// whose variance normalization scales each layer's estimate by its own step size.
         public var minLayerCosine: Double
+        /// cos(E[ĝ], ∇) over each map's parameter block (map 1 first; 1 for a block whose
+        /// reference is zero); empty when read back from a run's diagnostics, which keep the minimum.
+        public var cosinePerLayer: [Double] = []
         /// Time per estimate, and that time over the time of one exact forward pass.
         public var microseconds: Double
         public var forwardEquivalents: Double
@@ -226,25 +229,27 @@ public struct GradientStatistics: Sendable {
         _ name: String, _ m: Moments, model: StochasticNetwork, reference: [Double], referenceVariance: Double, forward: Double
     ) -> Row {
         let bias = norm(zip(m.mean, reference).map { $0 - $1 }), size = norm(reference)
-        var perLayer: [Double] = [], minLayerCosine = 1.0, k = 0
+        var perLayer: [Double] = [], cosines: [Double] = []
+        // Where each tensor's entries start in the flattened gradient; map l's entries are those
+        // of its tensors (its dense layers, and any convolutions or Gaussian latent it holds).
+        let starts = model.parameters.tensors.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         for l in 1...model.layerCount {
-            let block = k..<(k + model.weight(l).count + model.bias(l).count)
-            perLayer.append(m.variance[block].reduce(0, +))
-            let (mean, goal) = (Array(m.mean[block]), Array(reference[block]))
-            if norm(goal) > 0 {
-                minLayerCosine = min(minLayerCosine, zip(mean, goal).reduce(0) { $0 + $1.0 * $1.1 } / (norm(mean) * norm(goal)))
-            }
-            k = block.upperBound
+            let block = model.parameterIndices(ofMap: l).flatMap { starts[$0]..<starts[$0 + 1] }
+            perLayer.append(block.reduce(0) { $0 + m.variance[$1] })
+            let (mean, goal) = (block.map { m.mean[$0] }, block.map { reference[$0] })
+            cosines.append(norm(goal) > 0 ? zip(mean, goal).reduce(0) { $0 + $1.0 * $1.1 } / (norm(mean) * norm(goal)) : 1)
         }
         let trace = m.variance.reduce(0, +)
         let cosine = zip(m.mean, reference).reduce(0) { $0 + $1.0 * $1.1 } / (norm(m.mean) * size)
         let microseconds = m.seconds * 1e6
-        return Row(
+        var row = Row(
             estimator: name, biasNorm: bias, relativeBias: bias / size,
             noiseFloor: (trace / Double(m.estimates) + referenceVariance).squareRoot() / size,
-            varianceTrace: trace, variancePerLayer: perLayer, cosine: cosine, minLayerCosine: minLayerCosine,
+            varianceTrace: trace, variancePerLayer: perLayer, cosine: cosine, minLayerCosine: cosines.min() ?? 1,
             microseconds: microseconds,
             forwardEquivalents: microseconds / forward)
+        row.cosinePerLayer = cosines
+        return row
     }
 
     /// Microseconds of one forward pass with exact samples (best of 5 runs of 200).

@@ -12,8 +12,9 @@ extension GradientStatistics {
                 + ")", "",
             "| estimator | ‖bias‖ | relative bias | noise floor | variance (trace) | "
                 + (1...max(layers, 1)).map { "var. layer \($0)" }.joined(separator: " | ")
-                + " | cosine | min layer cosine | µs per estimate | forward passes |",
-            "|" + String(repeating: "---|", count: 9 + max(layers, 1)),
+                + " | cosine | " + (1...max(layers, 1)).map { "cos. layer \($0)" }.joined(separator: " | ")
+                + " | µs per estimate | forward passes |",
+            "|" + String(repeating: "---|", count: 8 + 2 * max(layers, 1)),
         ]
         for r in rows {
             let cells =
@@ -23,7 +24,9 @@ extension GradientStatistics {
                 ]
                 + r.variancePerLayer.map { String(format: "%.4g", $0) }
                 + [
-                    String(format: "%.4f", r.cosine), String(format: "%.4f", r.minLayerCosine),
+                    String(format: "%.4f", r.cosine)
+                ] + r.cosinePerLayer.map { String(format: "%.4f", $0) }
+                + [
                     String(format: "%.1f", r.microseconds), String(format: "%.2f", r.forwardEquivalents),
                 ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
@@ -55,6 +58,7 @@ extension GradientStatistics {
             try f.write("variance_per_layer", rows.flatMap(\.variancePerLayer), shape: [rows.count, layers])
             try f.write("cosine", rows.map(\.cosine))
             try f.write("min_layer_cosine", rows.map(\.minLayerCosine))
+            try f.write("cosine_per_layer", rows.flatMap(\.cosinePerLayer), shape: [rows.count, layers])
             try f.write("microseconds", rows.map(\.microseconds))
             try f.write("forward_equivalents", rows.map(\.forwardEquivalents))
         }

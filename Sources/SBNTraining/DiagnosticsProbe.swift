@@ -23,10 +23,11 @@ struct DiagnosticsProbe {
             settings.estimators.isEmpty
             ? [GradientStatistics.Subject(label: config.estimator, name: config.estimator, options: config.estimatorOptions)]
             : try settings.estimators.map { spec in
-                let v = try EstimatorVariant(spec, file: "diagnostics.estimators")
+                let v = try EstimatorVariant(spec, file: "diagnostics.estimators", for: config)
                 return GradientStatistics.Subject(label: v.label, name: v.name, options: v.options)
             }
-        let unbiased = try EstimatorVariant(settings.referenceName(for: config.layers), file: "diagnostics.reference")
+        let unbiased = try EstimatorVariant(
+            settings.referenceName(for: config.layers), file: "diagnostics.reference", for: config)
         reference = GradientStatistics.Subject(label: unbiased.label, name: unbiased.name, options: unbiased.options)
         samples = config.samples.train
         let split = valid.prefix(settings.images)

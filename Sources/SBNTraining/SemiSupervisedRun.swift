@@ -12,7 +12,7 @@ import SBNTensor
 /// Nothing here holds state a checkpoint must save: the labelled set is a function of
 /// `model.label_seed`, the labelled batch of step t is a function of (seed, t), and the
 /// binarisation of every image a function of its key (`DynamicBinarization`).
-final class SemiSupervisedRun {
+public final class SemiSupervisedRun {
     let options: SemiSupervisedFamily.Options
     let labelled: BinarizedMNIST.Split
     let seed: UInt64
@@ -151,7 +151,9 @@ final class SemiSupervisedRun {
     }
 
     /// The fixed binarisation of a grey evaluation split (nil for binary images).
-    static func evaluationBinarization(_ split: BinarizedMNIST.Split, _ purpose: RandomStream) -> (seed: UInt64, epoch: Int)? {
+    public static func evaluationBinarization(_ split: BinarizedMNIST.Split, _ purpose: RandomStream) -> (
+        seed: UInt64, epoch: Int
+    )? {
         split.grey ? (evaluationKeys[purpose] ?? 0, 0) : nil
     }
 }

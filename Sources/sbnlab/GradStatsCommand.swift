@@ -103,12 +103,19 @@ struct GradStatsCommand: ParsableCommand {
                 }
                 let (record, model) = try ResultsFile.loadBestModel(checkpoint)
                 let valid = try BinarizedMNIST(path: record.config.data.path).valid.prefix(images)
-                let batch = Batch(capacity: valid.count, inputSize: model.sizes[0], outputSize: model.sizes[model.layerCount])
+                // The run's own task: image halves (the SBN), whole images (the VAE, M2), binarised
+                // as its validation was.
+                let task = record.config.family.task
+                let batch = Batch(
+                    capacity: valid.count, inputSize: task.inputSize, outputSize: task.outputSize,
+                    targetIsInput: task.targetIsInput)
                 valid.images.withUnsafeBufferPointer {
-                    ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: 0..<valid.count)
+                    task.fill(
+                        batch, from: $0, indices: 0..<valid.count,
+                        binarize: SemiSupervisedRun.evaluationBinarization(valid, .validation))
                 }
                 func subject(_ spec: String) throws -> GradientStatistics.Subject {
-                    let variant = try EstimatorVariant(spec, file: "--reference \(spec)")
+                    let variant = try EstimatorVariant(spec, file: "--reference \(spec)", for: record.config)
                     return GradientStatistics.Subject(label: variant.label, name: variant.name, options: variant.options)
                 }
                 let fallback = ExperimentConfig.Diagnostics.defaultReference(for: model.architecture)
