@@ -44,6 +44,24 @@ func smallSemiSupervisedYAML(estimator: String, extra: String = "") -> String {
 
     /// marginal and st-gs finish, store a test accuracy (a fraction, with its binomial se) and
     /// −ELBO ≥ −log p(x) estimate, and `show` prints the accuracy beside the paper's number.
+    /// A CNN classifier trains end to end, and `gradstats` measures estimators on an m2
+    /// checkpoint against `marginal` (it once filled the batch as image halves and trapped), with
+    /// a cosine per map.
+    @Test func convolutionalClassifierAndGradstatsOnItsCheckpoint() throws {
+        let path = try folder.write("cnn.yaml", smallSemiSupervisedYAML(estimator: "st-gs"))
+        let out = folder.dir + "/cnn"
+        let r = try run(["run", path, "--out", out, "--set", "model.classifier_conv=[4, 8]", "--set", "epochs=1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try #require(try ResultsFile.readRecord(out + "/run.h5").test?.accuracy) > 0.2)
+        let g = try run([
+            "gradstats", "--checkpoint", out + "/run.h5", "--reference", "marginal", "--reference-estimates", "20",
+            "--estimates", "20", "--estimators", "st-gs,marginal", "--images", "10",
+        ])
+        #expect(g.status == 0, "\(g.stderr)")
+        #expect(g.stdout.contains("784-conv[4-8]-[50]-categorical(1×10)-gaussian(8)"), "\(g.stdout)")
+        #expect(g.stdout.contains("| cos. layer 1 | cos. layer 2 |") && g.stdout.contains("| st-gs |"), "\(g.stdout)")
+    }
+
     @Test(arguments: ["marginal", "st-gs"])
     func runsEndToEndAndReportsAccuracy(estimator: String) throws {
         let path = try folder.write("\(estimator).yaml", smallSemiSupervisedYAML(estimator: estimator))
