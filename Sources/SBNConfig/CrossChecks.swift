@@ -84,12 +84,12 @@ extension ExperimentConfig {
                     path, "unknown estimator \"\(name)\" (known: \(EstimatorRegistry.registry.names.joined(separator: ", ")))"
                 )
             }
-            do { _ = try EstimatorVariant(spec, file: path, for: self) } catch let e as ConfigError {
-                return (path, "\(e.path): \(e.message)")
-            } catch { return (path, "\(error)") }
             if let problem = Applicability.problem(type, units: layers.hidden, samples: samples.train) {
                 return (path, problem.message)
             }
+            do { _ = try EstimatorVariant(spec, file: path, for: self) } catch let e as ConfigError {
+                return (path, "\(e.path): \(e.message)")
+            } catch { return (path, "\(error)") }
         }
         return nil
     }
