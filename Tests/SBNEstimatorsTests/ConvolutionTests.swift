@@ -1,5 +1,4 @@
 import Foundation
-import SBNDistributions
 import SBNModel
 import SBNTensor
 import Testing
@@ -55,13 +54,7 @@ import Testing
         func gradient(_ runner: PartRunner) -> [UInt32] {
             let m2 = TinyM2(divergence: .analytic, images: 7, conv: [2, 3])
             let ws = NetworkWorkspace(model: m2.model, capacityImages: 7, runner: runner)
-            var rng = Xoshiro256(seed: 66)
-            ws.computeFirstLogits(m2.batch)
-            ws.sampleLayer(1, surrogate: .relaxed, temperature: 0.7, using: &rng)
-            ws.scoreOutput(m2.batch)
-            let grads = m2.model.makeGradients()
-            ws.backwardPathwise(m2.batch, grads: grads)
-            return grads.tensors.flatMap { $0.buffer.map(\.bitPattern) }
+            return m2.pathwiseGradient(ws, seed: 66).tensors.flatMap { $0.buffer.map(\.bitPattern) }
         }
         #expect(gradient(.serial) == gradient(PartRunner(workers: 2)))
     }

@@ -37,6 +37,17 @@ struct TinyM2 {
         }
     }
 
+    /// One pass with the class relaxed at τ = 0.7 (noise from `seed`) and its pathwise gradient.
+    func pathwiseGradient(_ ws: NetworkWorkspace, seed: UInt64) -> ParameterSet {
+        var rng = Xoshiro256(seed: seed)
+        ws.computeFirstLogits(batch)
+        ws.sampleLayer(1, surrogate: .relaxed, temperature: 0.7, using: &rng)
+        ws.scoreOutput(batch)
+        let grads = model.makeGradients()
+        ws.backwardPathwise(batch, grads: grads)
+        return grads
+    }
+
     /// Central differences of `objective` in every parameter of the model.
     func finiteDifferences(h: Float = 1e-2, _ objective: () -> Double) -> [Double] {
         centralDifferences(model.parameters, h: h, objective)
@@ -120,13 +131,7 @@ func expectClose(
 
     func pathwiseGradientMatchesFiniteDifferences(_ m2: TinyM2, samples: Int, _ label: String) {
         let ws = NetworkWorkspace(model: m2.model, capacityImages: m2.batch.count, samples: samples)
-        var rng = Xoshiro256(seed: 62)
-        ws.computeFirstLogits(m2.batch)
-        ws.sampleLayer(1, surrogate: .relaxed, temperature: 0.7, using: &rng)
-        ws.scoreOutput(m2.batch)
-        let grads = m2.model.makeGradients()
-        ws.backwardPathwise(m2.batch, grads: grads)
-        let analytic = grads.tensors.flatMap { $0.buffer.map(Double.init) }
+        let analytic = m2.pathwiseGradient(ws, seed: 62).tensors.flatMap { $0.buffer.map(Double.init) }
         let numeric = m2.finiteDifferences {
             ws.computeFirstLogits(m2.batch)
             ws.applyLayer(1, surrogate: .relaxed, temperature: 0.7)
