@@ -200,6 +200,22 @@ import Testing
             two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("| reinforce-loo |"),
             "\(two.stdout)\(two.stderr)")
         #expect(!r.stdout.contains("trained state"), "gs was not measured, and has no state")
+        // A VAE checkpoint: whole images, an MLP map per layer (it once trapped in ImageHalves.fill).
+        let vae = try folder.write(
+            "vae.yaml",
+            smallRunYAML(
+                estimator: "gs",
+                extra: "model: {family: vae, encoder_hidden: [32], decoder_hidden: [32]}\nlayers: [784, 20, 784]"))
+        #expect(try runCommand(bin, ["run", vae, "--out", folder.dir + "/vae"]).status == 0)
+        let v = try runCommand(
+            bin,
+            [
+                "gradstats", "--checkpoint", folder.dir + "/vae/run.h5", "--images", "10", "--estimates", "50",
+                "--reference-estimates", "200", "--estimators", "st,disarm",
+            ])
+        #expect(
+            v.status == 0 && v.stdout.contains("784-[32]-bernoulli(20)-[32]-784") && v.stdout.contains("| disarm |"),
+            "\(v.stdout)\(v.stderr)")
         // The run's own estimator once more with its checkpoint's baselines and moments, labelled.
         let sf = try folder.write("sf.yaml", smallRunYAML(estimator: "reinforce"))
         #expect(try runCommand(bin, ["run", sf, "--out", folder.dir + "/sf"]).status == 0)
