@@ -173,7 +173,9 @@ public enum ConfigLoader {
         case is Bool.Type: "true or false"
         case is Int.Type, is UInt64.Type: "a whole number"
         case is Double.Type, is Float.Type: "a number"
-        case is [Any].Type: "a list"
+        // Yams names the container it wanted: a sequence where a list was expected.
+        case is [Any].Type, is Node.Sequence.Type: "a list"
+        case is Node.Scalar.Type: "a single value"
         default: "a mapping"
         }
     }

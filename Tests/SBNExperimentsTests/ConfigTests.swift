@@ -173,6 +173,16 @@ struct ExperimentFolder {
             "model: {family: vae, encoder_hidden: [0]}\nlayers: [784, 200, 784]\n",
             "model.encoder_hidden: expected widths from 1 to 65536, got 0")
         try expectConfigError("model: {family: gan}\n", "model.family: unknown model family \"gan\" (known: sbn, vae, m2)")
+        // A scalar where a list belongs, and a list where one value belongs (once "expected a mapping").
+        try expectConfigError(
+            "model: {family: vae, encoder_hidden: 5}\nlayers: [784, 200, 784]\n", "model.encoder_hidden: expected a list, got 5")
+        try expectConfigError(
+            "model: {family: vae, kl: [analytic]}\nlayers: [784, 200, 784]\n",
+            "model.kl: expected a single value, got [\"analytic\"]"
+        )
+        try expectConfigError(
+            "model: {family: m2, classifier_conv: [0]}\nlayers: [784, {categorical: [1, 10]}, 784]\n",
+            "model.classifier_conv: expected channel counts from 1 to 512, got 0")
         // Sizes that would allocate the machine away (the fuzzer's out-of-memory input).
         try expectConfigError(
             "layers: [392, 65536, 65536, 392]\n", "layers: the network would have 4346478984 parameters; at most 20000000")
