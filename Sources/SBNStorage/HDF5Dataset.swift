@@ -149,13 +149,47 @@ public final class HDF5Dataset: HDF5Node {
     /// The most elements a dataset may declare (2^40): far beyond any file SBNLab writes or reads.
     static let maxElements: hsize_t = 1 << 40
 
-    /// Refuses a read whose buffer would take more than half the machine's memory, with an error
-    /// naming the dataset, before allocating it (a declared shape is only a claim).
+    /// Refuses a read whose buffer would take more than half the machine's memory, or more than the
+    /// file can hold for this dataset, with an error naming the dataset, before allocating it (a
+    /// declared shape is only a claim).
     private func checkAllocation<T>(_ elements: Int, of: T.Type) throws {
         let (bytes, overflow) = elements.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
         guard !overflow, UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory / 2 else {
             throw HDF5Error(operation: "\(location): reading \(elements) values needs more than half the memory", hdf5Message: "")
         }
+        try checkStored(elements)
+    }
+
+    /// A dataset whose declared shape is larger than what the file stores for it reads back fill
+    /// values beyond the stored part: SBNLab writes every element it declares, so such a shape is
+    /// damage (a resized or edited extent, say 3·10^8 rows in a 600 KB file), refused before a
+    /// buffer of its declared size is allocated. The stored size counts at most the file's own
+    /// size, times deflate's largest expansion (1032:1, zlib's technical notes) when filtered.
+    private func checkStored(_ elements: Int) throws {
+        let type = H5Dget_type(id)
+        guard type >= 0 else { return }  // the read itself reports the damaged type
+        let elementSize = H5Tget_size(type)
+        H5Tclose(type)
+        var fileSize: hsize_t = 0
+        guard H5Fget_filesize(file.id, &fileSize) >= 0 else { return }
+        let stored = min(H5Dget_storage_size(id), fileSize)
+        let expansion: hsize_t = filterCount > 0 ? 1032 : 1
+        let (declared, overflow) = hsize_t(elements).multipliedReportingOverflow(by: hsize_t(elementSize))
+        // 4 KB of slack: a compact layout's header and zlib's fixed overhead on tiny datasets.
+        let (expanded, large) = stored.multipliedReportingOverflow(by: expansion)
+        guard !overflow, large || declared <= expanded + 4096 else {
+            throw HDF5Error(
+                operation: "\(location): declares shape \(shape) but the file stores \(stored) bytes for it",
+                hdf5Message: "")
+        }
+    }
+
+    /// Filters in the dataset's pipeline (deflate, shuffle); 0 when none or unknown.
+    private var filterCount: Int32 {
+        let dcpl = H5Dget_create_plist(id)
+        guard dcpl >= 0 else { return 0 }
+        defer { H5Pclose(dcpl) }
+        return max(H5Pget_nfilters(dcpl), 0)
     }
 
     private func withHyperslab(start: [hsize_t], counts: [hsize_t], body: (hid_t, hid_t) throws -> Void) throws {

@@ -31,7 +31,7 @@ public struct SweepSelection: Sendable, Equatable {
         else {
             throw ConfigError(file: file, path: "select", "expected {axis: <sweep axis or list of axes>, seeds: [..]}")
         }
-        if let extra = section.keys.compactMap { $0.string }.first(where: { !["axis", "seeds"].contains($0) }) {
+        if let extra = section.keys.compactMap(\.string).first(where: { !["axis", "seeds"].contains($0) }) {
             throw ConfigError(file: file, path: "select.\(extra)", "unknown key (select has axis and seeds)")
         }
         if let axis = selected.first(where: { !axes.contains($0) || $0 == "seed" }) {

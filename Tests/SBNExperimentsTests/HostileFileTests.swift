@@ -62,6 +62,19 @@ import Testing
         #expect(status.stdout == "['finished', 'unreadable']\n")
     }
 
+    /// A metric column resized to 3·10^8 rows in a file of a few hundred KB: its reader allocated
+    /// 2.4 GB of fill values before any check (`make fuzz`, FuzzCheckpoint, out of memory). The
+    /// declared shape is now checked against what the file stores for it.
+    @Test func declaredShapeBeyondTheStoredData() throws {
+        let (yaml, good) = try finishedRun()
+        let bad = try damaged(good, "resized", "f['metrics/train/loss'].resize((300_000_000,))")
+        let message = ":/metrics/train/loss: declares shape [300000000] but the file stores 8192 bytes for it"
+        expectOneLine(try sbnlab(["show", bad]), bad + message)
+        let before = try Data(contentsOf: URL(fileURLWithPath: bad))
+        expectOneLine(try sbnlab(["run", yaml, "--out", "resized", "--resume"]), "resized/run.h5" + message)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: bad)) == before)
+    }
+
     /// A summary.h5 whose status column is shorter than the others trapped in `show`.
     @Test func shortSummaryColumn() throws {
         _ = try finishedRun()
