@@ -56,7 +56,9 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]),
         module("SBNEstimators", ["SBNModel", "SBNTensor", "SBNDistributions", "SBNOptions"]),
-        module("SBNConfig", ["SBNEstimators", "SBNModel", "SBNData", "SBNOptions", .product(name: "Yams", package: "Yams")]),
+        module(
+            "SBNConfig",
+            ["SBNEstimators", "SBNModel", "SBNData", "SBNOptions", "CProcess", .product(name: "Yams", package: "Yams")]),
         module(
             "SBNTraining",
             [

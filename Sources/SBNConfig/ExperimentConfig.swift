@@ -1,3 +1,4 @@
+import CProcess
 import Foundation
 import SBNData
 import SBNDistributions
@@ -222,9 +223,18 @@ public struct RuntimeOptions: Sendable {
     /// do not depend on this.
     public var trainThreads: Int
 
-    /// `threads` for both (default: every core).
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    /// `threads` for both (default: every core this process may use).
+    public init(threads: Int = RuntimeOptions.availableCores) {
         evalThreads = max(1, threads)
         trainThreads = max(1, threads)
+    }
+
+    /// The cores this process may run on: its CPU affinity (`taskset`, a cgroup cpuset, a SLURM
+    /// allocation), which `activeProcessorCount` ignores. Two runs started under `taskset -c 0` and
+    /// `taskset -c 1` then default to one thread each, as OpenBLAS already does, instead of two
+    /// threads each on one core.
+    public static var availableCores: Int {
+        let count = Int(sbn_affinity_cpu_count())
+        return count > 0 ? count : ProcessInfo.processInfo.activeProcessorCount
     }
 }

@@ -26,8 +26,8 @@ public struct SweepRunner {
     public func definition(of point: SweepDefinition.Point) -> String { folder(of: point) + "/experiment.json" }
     public func results(of point: SweepDefinition.Point) -> String { folder(of: point) + "/run.h5" }
 
-    /// Evaluation threads per point: the machine's cores shared among the parallel jobs.
-    public var threadsPerJob: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / jobs) }
+    /// Threads per point: the cores this process may use shared among the parallel jobs.
+    public var threadsPerJob: Int { max(1, RuntimeOptions.availableCores / jobs) }
 
     /// The command that runs one point (what `--emit jobs` writes, one per line), with the
     /// point's paths absolute when asked (for a batch system that starts elsewhere).

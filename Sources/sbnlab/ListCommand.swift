@@ -33,7 +33,7 @@ struct ListCommand: ParsableCommand {
             list("optimizers (optimizer, optimizer_options)", OptimizerRegistry.registry.all)
             print("code \(Provenance.codeVersion)")
             print(
-                "OpenBLAS: \(BLAS.threads) threads by default on \(ProcessInfo.processInfo.activeProcessorCount) cores (\(BLAS.configuration))"
+                "OpenBLAS: \(BLAS.threads) threads by default on \(RuntimeOptions.availableCores) cores (\(BLAS.configuration))"
             )
         }
     }

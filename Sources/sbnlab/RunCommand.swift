@@ -39,7 +39,7 @@ struct RunCommand: ParsableCommand {
             let folder = out ?? "results/\(config.name)"
             StopRequest.install()
             StopRequest.followParent()
-            let runtime = RuntimeOptions(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            let runtime = RuntimeOptions(threads: threads ?? RuntimeOptions.availableCores)
             let trainer = Trainer(config: config, resultsPath: folder + "/run.h5", runtime: runtime, log: emit)
             let record = try trainer.run(resume: resume, stopAfterEpochs: stopAfter)
             if record.status == .running, StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }

@@ -74,6 +74,28 @@ import Testing
         #expect(r.stdout.contains("sbn-gs ") && r.stdout.contains("reinforce "))
     }
 
+    /// Threads default to the cores of the process's affinity mask, not the machine's: under
+    /// `taskset -c 0` a run, `list` and a sweep's points use one thread (two sweeps side by side on
+    /// two cores then do not run two threads each on one core).
+    @Test(.enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2, "needs 2 cores"))
+    func threadsFollowTheAffinityMask() throws {
+        let bin = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
+        let list = try runCommand(
+            "/usr/bin/env", ["taskset", "-c", "0", bin, "list", "--folder", TestPaths.packageRoot + "/experiments"],
+            in: folder.dir)
+        #expect(list.status == 0 && list.stdout.contains("threads by default on 1 cores"), "\(list.stdout)\(list.stderr)")
+        let yaml = try folder.write("s.yaml", smallRunYAML(estimator: "gs") + "\nsweep: {seed: [1, 2]}\n")
+        let one = try runCommand(
+            "/usr/bin/env", ["taskset", "-c", "0", bin, "sweep", yaml, "--emit", "jobs", "--out", "one"], in: folder.dir)
+        #expect(one.status == 0, "\(one.stderr)")
+        let commands = try String(contentsOfFile: folder.dir + "/one/jobs.txt", encoding: .utf8)
+        #expect(commands.split(separator: "\n").allSatisfy { $0.hasSuffix("--threads 1") }, "\(commands)")
+        let all = try run(["sweep", yaml, "--emit", "jobs", "--out", "all"])
+        #expect(all.status == 0, "\(all.stderr)")
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        #expect(try String(contentsOfFile: folder.dir + "/all/jobs.txt", encoding: .utf8).contains("--threads \(cores)\n"))
+    }
+
     /// Every shipped experiment is listed by its whole name, the one `make exp-<name>` takes.
     @Test func listShowsEveryExperimentWhole() throws {
         let folder = TestPaths.packageRoot + "/experiments"
