@@ -41,7 +41,9 @@ public struct BinarizedMNIST: Sendable {
         self.path = path
         try UntrustedFile.check(path, as: .dataset)
         let file: HDF5File
-        do { file = try HDF5File.open(path) } catch {
+        do { file = try HDF5File.open(path) } catch let damaged as DamagedHDF5File {
+            throw DataError(file: path, damaged.reason)
+        } catch {
             throw DataError(file: path, "cannot open dataset (run `make data` first): \(error)")
         }
         // Grey levels (`sbnlab data --binarize grey`) are binarised by the reader; anything else is 0/1.

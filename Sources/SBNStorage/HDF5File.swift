@@ -48,6 +48,7 @@ public final class HDF5File: HDF5Container {
 
     public static func open(_ path: String, mode: Mode = .readOnly) throws -> HDF5File {
         quietHDF5()
+        try Superblock.validate(path)
         let flags = mode == .readOnly ? sbn_H5F_ACC_RDONLY() : sbn_H5F_ACC_RDWR()
         let id = try check(id: H5Fopen(path, flags, sbn_H5P_DEFAULT()), "\(path): cannot open HDF5 file")
         return HDF5File(id: id, filePath: path)

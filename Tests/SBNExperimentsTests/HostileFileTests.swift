@@ -75,6 +75,42 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: bad)) == before)
     }
 
+    /// Superblocks that point outside the file (`make fuzz`, FuzzResults and FuzzCheckpoint, out
+    /// of memory): libhdf5 read a driver-information block of the 32-bit size the superblock gave,
+    /// clearing gigabytes past the end of a 193-byte file, before it compared the stored end of
+    /// file with the file's size. Each is now one line naming the file, before libhdf5 opens it.
+    @Test func damagedSuperblocks() throws {
+        let (yaml, good) = try finishedRun()
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: good)[.size] as? Int)
+        // Version-0 superblock, 8-byte addresses: end of file at byte 40, driver information at 48.
+        // The first case made libhdf5 1.10 clear 2.1 GB (2.2 s) before it failed.
+        for (name, patch, expected) in [
+            (
+                "driver", "b[48:56] = struct.pack('<Q', 96); b[96:100] = bytes(4); b[100:104] = struct.pack('<I', 0x7f170008)",
+                "driver information of 2132213768 bytes at 96, beyond the file's \(size) bytes"
+            ),
+            (
+                "eof", "b[40:48] = struct.pack('<Q', \(size + 1000))",
+                "end of file at \(size + 1000), but the file has \(size) bytes"
+            ),
+            ("truncated", "del b[49:]", "truncated (the file ends at byte 49)"),
+        ] {
+            try FileManager.default.createDirectory(atPath: folder.dir + "/" + name, withIntermediateDirectories: true)
+            let bad = folder.dir + "/\(name)/run.h5"
+            let edit = "import struct, sys\nb = bytearray(open('\(good)', 'rb').read())\n\(patch)\nopen('\(bad)', 'wb').write(b)"
+            #expect(try runCommand("/usr/bin/env", ["python3", "-c", edit]).status == 0)
+            let before = try Data(contentsOf: URL(fileURLWithPath: bad))
+            expectOneLine(try sbnlab(["show", bad]), "\(bad): damaged HDF5 superblock: \(expected)")
+            expectOneLine(
+                try sbnlab(["run", yaml, "--out", name, "--resume"]), "\(name)/run.h5: damaged HDF5 superblock: \(expected)")
+            expectOneLine(
+                try sbnlab(["run", yaml, "--set", "data.path=\(bad)", "--out", "never"]),
+                "\(bad): damaged HDF5 superblock: \(expected)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: bad)) == before)
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.dir + "/never"))
+    }
+
     /// A summary.h5 whose status column is shorter than the others trapped in `show`.
     @Test func shortSummaryColumn() throws {
         _ = try finishedRun()

@@ -150,15 +150,30 @@ let readEventsScript = """
         #expect(first.waitFor("epoch   3/12"))
         let file = try #require(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.contains("tfevents") })
         func size() -> Int { ((try? FileManager.default.attributesOfItem(atPath: out + "/" + file))?[.size] as? Int) ?? 0 }
-        let atCheckpoint = size()
-        #expect(waitUntil(30) { size() > atCheckpoint })  // epoch 4's rows, after the checkpoint
-        kill(first.process.processIdentifier, SIGKILL)
+        // Rows are written as they are trained and the checkpoint follows the epoch's validation,
+        // so a kill timed by the file's growth alone can land after the next checkpoint. The
+        // process is stopped (SIGSTOP) when the file grows and killed only once its events are
+        // seen past the checkpoint on disk (written atomically, so it can be read meanwhile).
+        let pid = first.process.processIdentifier
+        var killed: ReadBack?
+        var checkpoint: RunRecord?
+        for _ in 0..<10 where killed == nil {
+            let before = size()
+            #expect(waitUntil(30) { size() > before })
+            kill(pid, SIGSTOP)
+            let events = try readBack(out), saved = try ResultsFile.readRecord(out + "/run.h5")
+            let written = try #require(events.scalars["train/loss"]).map { Int64($0[0]) }
+            if written.last! > Int64(saved.steps) {
+                (killed, checkpoint) = (events, saved)
+                kill(pid, SIGKILL)
+            } else {
+                kill(pid, SIGCONT)
+            }
+        }
         _ = first.finish()
-        let killed = try readBack(out)
-        let checkpoint = try ResultsFile.readRecord(out + "/run.h5")
-        #expect(checkpoint.status == .running)
-        let written = try #require(killed.scalars["train/loss"]).map { Int64($0[0]) }
-        #expect(written.last! > Int64(checkpoint.steps), "the killed session wrote past its checkpoint")
+        let atKill = try #require(checkpoint, "the killed session wrote past its checkpoint")
+        #expect(atKill.status == .running)
+        #expect(try readBack(out).scalars["train/loss"]?.count == killed?.scalars["train/loss"]?.count)
 
         let resumed = try run(["run", path, "--out", out, "--resume"])
         #expect(resumed.status == 0 && resumed.stdout.contains("resuming"), "\(resumed.stderr)")
