@@ -136,4 +136,41 @@ import Testing
         #expect(r.status == 0, "h5py: \(r.stderr)")
         #expect(r.stdout.contains("ok"))
     }
+
+    /// The superblock check before libhdf5 opens a file (`Superblock`) accepts what other writers
+    /// make: h5py's default (version 0), its newest format (version 3, checksummed), the 1.8
+    /// format (version 2) and a 512-byte user block before the superblock.
+    @Test(.enabled(if: hasPythonWithH5py, "python3 with h5py is not available (.ci/run installs it)"))
+    func superblockCheckAcceptsOtherWriters() throws {
+        let script = """
+            import h5py, numpy as np, sys
+            for name, options in [('plain', {}), ('latest', {'libver': 'latest'}), ('v18', {'libver': ('v108', 'v108')}),
+                                  ('userblock', {'userblock_size': 512})]:
+                with h5py.File(sys.argv[1] + '/' + name + '.h5', 'w', **options) as f:
+                    f.create_dataset('x', data=np.arange(5.0))
+            """
+        let r = try runCommand("/usr/bin/env", ["python3", "-c", script, dir])
+        #expect(r.status == 0, "h5py: \(r.stderr)")
+        var versions: Set<UInt8> = []
+        for name in ["plain", "latest", "v18", "userblock"] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/\(name).h5"))
+            versions.insert(bytes[name == "userblock" ? 520 : 8])
+            #expect(try HDF5File.open(dir + "/\(name).h5").dataset("x").read(as: Double.self) == [0, 1, 2, 3, 4], "\(name)")
+        }
+        #expect(versions == [0, 2, 3])
+    }
+
+    /// A superblock pointing outside its file is refused with one message before libhdf5 reads it.
+    @Test func superblockPointingOutsideTheFileIsRefused() throws {
+        let path = dir + "/small.h5"
+        do { try HDF5File.create(path).write("x", [1.0, 2.0], shape: [2]) }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes.replaceSubrange(40..<48, with: withUnsafeBytes(of: UInt64(1 << 40).littleEndian, Array.init))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try HDF5File.open(path)
+        } throws: {
+            "\($0)" == "\(path): damaged HDF5 superblock: end of file at 1099511627776, but the file has \(bytes.count) bytes"
+        }
+    }
 }
