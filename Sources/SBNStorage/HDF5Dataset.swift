@@ -68,6 +68,9 @@ public final class HDF5Dataset: HDF5Node {
         try checkAllocation(n, of: UnsafeMutablePointer<CChar>?.self)
         let type = try makeStringType()
         defer { H5Tclose(type) }
+        try VariableLengthStrings.check(count: n, of: id, location) {
+            H5Dread(id, $0, H5S_ALL, H5S_ALL, sbn_H5P_DEFAULT(), $1)
+        }
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
         try check(H5Dread(id, type, H5S_ALL, H5S_ALL, sbn_H5P_DEFAULT(), &pointers), "read strings of \(location)")
         defer { for p in pointers { if let p { H5free_memory(p) } } }

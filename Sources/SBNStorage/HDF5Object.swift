@@ -60,6 +60,7 @@ extension HDF5Object {
             throw HDF5Error(operation: "attribute \(name) of \(location) is not a single string", hdf5Message: "")
         }
         if H5Tis_variable_str(type) > 0 {
+            try VariableLengthStrings.check(count: 1, of: attr, "attribute \(name) of \(location)") { H5Aread(attr, $0, $1) }
             let memType = try makeStringType()
             defer { H5Tclose(memType) }
             var ptr: UnsafeMutablePointer<CChar>? = nil

@@ -111,6 +111,37 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.dir + "/never"))
     }
 
+    /// Variable-length strings whose descriptors declare more bytes than the file has (`make
+    /// fuzz`, FuzzResults, out of memory): libhdf5 allocated and cleared a buffer of each declared
+    /// length before reading the string (2.8 GB for a 15 KB file). The lengths are checked first,
+    /// in a dataset (a summary's `status`) and in an attribute (a run's `config`).
+    @Test func stringsLongerThanTheFile() throws {
+        let (_, good) = try finishedRun()
+        #expect(try sbnlab(["collect", folder.dir]).status == 0)
+        let summary = folder.dir + "/summary.h5"
+        // The descriptor: a 4-byte length, then the global heap collection's address ("GCOL").
+        let edit = """
+            import h5py, struct, sys
+            path, which = sys.argv[1], sys.argv[2]
+            if which == 'dataset':
+                with h5py.File(path, 'r') as f: at = f['status'].id.get_offset()
+            else:
+                with h5py.File(path, 'r') as f: length = len(f.attrs['config'].encode())
+                b = open(path, 'rb').read()
+                at = next(o for o in range(len(b) - 12) if b[o:o + 4] == struct.pack('<I', length)
+                          and b[struct.unpack('<Q', b[o + 4:o + 12])[0]:][:4] == b'GCOL')
+            with open(path, 'r+b') as f: f.seek(at); f.write(struct.pack('<I', 0x7fffffff))
+            """
+        for (path, which) in [(summary, "dataset"), (good, "attribute")] {
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            let r = try runCommand("/usr/bin/env", ["python3", "-c", edit, path, which])
+            #expect(r.status == 0, "\(r.stderr)")
+            let location = which == "dataset" ? "\(path):/status" : "attribute config of \(path)"
+            expectOneLine(
+                try sbnlab(["show", path]), "\(location): its strings declare 2147483647 bytes, more than the file's \(size)")
+        }
+    }
+
     /// A summary.h5 whose status column is shorter than the others trapped in `show`.
     @Test func shortSummaryColumn() throws {
         _ = try finishedRun()
