@@ -109,9 +109,14 @@ import Testing
     }
 
     /// A read-only folder (as an unprivileged user: root writes anywhere) is "permission denied",
-    /// naming the file asked for, for a run and for a figure.
+    /// naming the file asked for, for a run and for a figure. The user `nobody` must be able to
+    /// reach the binary: a checkout under a folder only root may enter (`mktemp -d` makes one with
+    /// mode 0700) skips the test.
     @Test(
-        .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv"))
+        .enabled(
+            if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+                && reachableByOthers(TestPaths.sbnlabBinary),
+            "needs root, setpriv, and a binary that other users can reach"))
     func readOnlyFolder() throws {
         let binary = try #require(TestPaths.sbnlabBinary, "sbnlab binary not built")
         let ro = folder.dir + "/readonly"
@@ -168,4 +173,17 @@ import Testing
         let show = try sbnlab(["show", "piped/run.h5"])
         #expect(show.stdout.contains("status finished"), "\(show.stdout)")
     }
+}
+
+/// Whether every folder above `path` lets other users through (mode o+x), so that an unprivileged
+/// user can run the file.
+func reachableByOthers(_ path: String?) -> Bool {
+    guard let path else { return false }
+    var folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+    while folder.path != "/" {
+        var status = stat()
+        guard stat(folder.path, &status) == 0, status.st_mode & S_IXOTH != 0 else { return false }
+        folder = folder.deletingLastPathComponent()
+    }
+    return true
 }
