@@ -142,6 +142,30 @@ import Testing
         }
     }
 
+    /// Strings whose type declares 1 MiB characters (1 byte in a sound file): libhdf5 cleared the
+    /// declared length times that size before reading (13.4 GB for a fuzzed summary, `make fuzz`).
+    @Test func stringsOfWideCharacters() throws {
+        _ = try finishedRun()
+        #expect(try sbnlab(["collect", folder.dir]).status == 0)
+        let summary = folder.dir + "/summary.h5"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: summary)[.size] as? Int)
+        // Every variable-length string type: its header (class 9), its size, then the base type,
+        // a 1-byte integer (class 0, version 1) whose size field is rewritten.
+        let edit = """
+            import h5py, re, sys
+            with h5py.File(sys.argv[1], 'r') as f: print(len(f.attrs['axes'].encode()))
+            b = bytearray(open(sys.argv[1], 'rb').read())
+            for m in re.finditer(rb'\\x19\\x01\\x01\\x00....\\x10\\x00\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x08\\x00', bytes(b), re.S):
+                b[m.start() + 12:m.start() + 16] = (1 << 20).to_bytes(4, 'little')
+            open(sys.argv[1], 'wb').write(b)
+            """
+        let r = try runCommand("/usr/bin/env", ["python3", "-c", edit, summary])
+        let characters = try #require(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(r.stderr)")
+        expectOneLine(
+            try sbnlab(["show", summary]),
+            "attribute axes of \(summary): its strings declare \(characters << 20) bytes, more than the file's \(size)")
+    }
+
     /// A summary.h5 whose status column is shorter than the others trapped in `show`.
     @Test func shortSummaryColumn() throws {
         _ = try finishedRun()
