@@ -101,11 +101,19 @@ public struct SweepRunner {
     }
 
     private func run(_ points: [SweepDefinition.Point], stage: String) throws -> [PointState] {
-        var states = points.map { Self.state(ofResults: results(of: $0)) == .finished ? PointState.finished : .pending }
-        let skipped = states.filter { $0 == .finished }.count
+        // A failed run is final (see `Trainer.start`): it is not started again.
+        var states = points.map { point -> PointState in
+            switch Self.state(ofResults: results(of: point)) {
+            case .finished?: .finished
+            case .failed?: .failed
+            default: .pending
+            }
+        }
+        let skipped = states.filter { $0 == .finished }.count, failedBefore = states.filter { $0 == .failed }.count
         log(
-            "sweep \(sweep.name)\(stage): \(points.count) points, \(skipped) already finished, \(jobs) parallel jobs, "
-                + "\(threadsPerJob) threads each → \(outputFolder)")
+            "sweep \(sweep.name)\(stage): \(points.count) points, \(skipped) already finished"
+                + (failedBefore > 0 ? ", \(failedBefore) failed before (final)" : "")
+                + ", \(jobs) parallel jobs, \(threadsPerJob) threads each → \(outputFolder)")
         var running: [Int: Process] = [:]
         var durations: [Double] = []
         var started: [Int: Date] = [:]

@@ -188,6 +188,14 @@ public final class Trainer {
                 description: "\(resultsPath): holds a run with another configuration (differs in "
                     + "\(differing.joined(separator: ", "))); choose another --out")
         }
+        // Only a training outcome marks a run failed (`fail`: divergence, a non-finite loss,
+        // gradient or parameter). Resuming it would repeat it, or train on past a divergence and
+        // end as finished with the divergence forgotten, so it is final.
+        if saved.status == .failed {
+            throw TrainingError(
+                description: "\(resultsPath): the run failed (\(saved.error ?? "no message recorded")); a failed run is final "
+                    + "(resuming repeats its configuration): choose another --out")
+        }
         if saved.status == .finished && config.epochs <= saved.epochsDone {
             log("\(resultsPath): already finished")
             return saved

@@ -81,6 +81,14 @@ let canMountTmpfs: Bool = {
         let record = try ResultsFile.readRecord(out + "/run.h5")
         #expect(record.status == .failed && record.error?.hasPrefix("diverged at epoch 2") == true)
         #expect(try run(["show", out + "/run.h5"]).status == 0)
+        // Final: resuming trained on past the divergence and could end "finished" (a sweep did).
+        let before = try Data(contentsOf: URL(fileURLWithPath: out + "/run.h5"))
+        let again = try run(["run", path, "--out", out, "--set", "epochs=6", "--resume"])
+        expectOneLine(
+            again,
+            "\(out)/run.h5: the run failed (\(record.error!)); a failed run is final (resuming repeats its "
+                + "configuration): choose another --out")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/run.h5")) == before)
     }
 
     /// `show` draws a validation curve holding inf and NaN (`!`) instead of crashing.

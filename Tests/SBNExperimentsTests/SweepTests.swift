@@ -403,6 +403,13 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(r.status == 1 && r.stdout.contains("1 failed") && r.stdout.contains("select: lr chosen"), "\(r.stdout)")
         let rows = try SweepSummary.collect(out).rows
         #expect(rows.filter { $0.params["seed"] == "2" }.map { $0.params["lr"] } == ["0.001"], "\(rows.map(\.point))")
+        // A failed point is final: a second sweep does not start it again.
+        let again = try runCommand(try sbnlab(), ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(again.status == 1 && again.stdout.contains("1 already finished, 1 failed before (final)"), "\(again.stdout)")
+        let failed = try #require(rows.first { $0.status == "failed" })
+        let log = try String(
+            contentsOfFile: out + "/" + (failed.path as NSString).deletingLastPathComponent + "/log.txt", encoding: .utf8)
+        #expect(log.components(separatedBy: "=== ").count == 2, "\(log)")
     }
 
     /// Options that come with the chosen estimator (reinforce's, absent for gs) are not axes:
