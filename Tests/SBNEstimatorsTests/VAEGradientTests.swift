@@ -103,6 +103,39 @@ struct TinyVAE {
 
     var parameters: [[Double]] { model.parameters.tensors.map { $0.buffer.map(Double.init) } }
 
+    /// The batch mean of the relaxed −ELBO at parameters `p` with fixed noise per image (logistic
+    /// for Bernoulli latents, Gumbel for categorical ones), one sample per image.
+    func relaxedLoss(_ p: [[Double]], noise: [[Double]], tau: Double) -> Double {
+        let decoderFirst = 2 * model.maps[1].depth, prior = p[p.count - 1]
+        let total = (0..<batch.count).reduce(0.0) { acc, b in
+            let x = (0..<6).map { Double(batch.input[b, $0]) }
+            let a = map(1, x, p, first: 0)
+            let y = zip(a, noise[b]).map { ($0 + $1) / tau }
+            var z: [Double]
+            if let c = units as? CategoricalUnits {
+                z = []
+                for g in 0..<c.groups {
+                    let s = y[(g * c.classes)..<((g + 1) * c.classes)], top = s.max()!
+                    let e = s.map { Double.exp($0 - top) }, sum = e.reduce(0, +)
+                    z += e.map { $0 / sum }
+                }
+            } else {
+                z = y.map { 1 / (1 + .exp(-$0)) }
+            }
+            let o = map(2, z, p, first: decoderFirst)
+            let logLikelihood = zip(x, o).reduce(0.0) { $0 + $1.0 * $1.1 - softplus($1.1) }
+            return acc - logLikelihood - relaxedLogProbability(z, logits: prior) + relaxedLogProbability(z, logits: a)
+        }
+        return total / Double(batch.count)
+    }
+
+    /// The discrete log-probability, linear in z, at a relaxed z: Σ z log σ(a) + (1 − z) log σ(−a)
+    /// per Bernoulli unit; Σ z_k log softmax(a)_k per categorical group.
+    func relaxedLogProbability(_ z: [Double], logits a: [Double]) -> Double {
+        if units is CategoricalUnits { return logProbability(z, logits: a) }
+        return zip(z, a).reduce(0.0) { $0 - $1.0 * softplus(-$1.1) - (1 - $1.0) * softplus($1.1) }
+    }
+
     /// ∂(batch-mean −ELBO)/∂θ by central differences of the enumeration, flattened in parameter order.
     func exactGradient() -> [Double] {
         var p = parameters, gradient: [Double] = []
@@ -209,6 +242,45 @@ struct TinyVAE {
         BiasBound(estimator: "darn", latent: .categorical, relativeBias: 0.0669, varianceTrace: 1.796),
         BiasBound(estimator: "darn-scalar", latent: .categorical, relativeBias: 0.0919, varianceTrace: 1.404),
     ]
+
+    /// `gs` on the tiny VAE with its noise held fixed is the gradient of one deterministic function,
+    /// the paper's relaxed objective: z = σ((a + L)/τ) (Bernoulli) or softmax((a + g)/τ) per group
+    /// into the decoder, and log q(z|x) − log p(z) as the discrete densities' log-probabilities,
+    /// linear in z, at the relaxed z (Jang et al. 2017 §4.2). Its analytic gradient (Float, BLAS)
+    /// against central finite differences of that function in double precision, so that a term of
+    /// the prior's pathwise derivative (through z) or its direct one (through a) cannot be missing.
+    @Test(arguments: TinyNet.allCases)
+    func gumbelSoftmaxIsTheGradientOfTheRelaxedELBO(latent: TinyNet) throws {
+        let vae = TinyVAE(latent: latent)
+        let ws = NetworkWorkspace(model: vae.model, capacityImages: vae.batch.count)
+        let estimator = try GumbelSoftmaxEstimator(model: ws, options: NoOptions())
+        let grads = vae.model.makeGradients()
+        var rng = Xoshiro256(seed: 54)
+        let tau = 0.6
+        let loss = estimator.estimate(
+            vae.batch, grads: grads, context: StepContext(step: 0, temperature: Float(tau), learningRate: 0), using: &rng)
+        let width = vae.units.width
+        let noise = (0..<vae.batch.count).map { b in (0..<width).map { Double(ws.noise[1][b, $0]) } }
+        let p = vae.parameters
+        let relaxed = { (p: [[Double]]) in vae.relaxedLoss(p, noise: noise, tau: tau) }
+        #expect(abs(relaxed(p) - Double(loss)) < 1e-4 * max(1, abs(Double(loss))), "loss \(loss) against \(relaxed(p))")
+        let h = 1e-6
+        var worst = 0.0, k = 0
+        let analytic = grads.tensors.flatMap { $0.buffer.map(Double.init) }
+        for t in p.indices {
+            for i in p[t].indices {
+                var up = p, down = p
+                up[t][i] += h
+                down[t][i] -= h
+                let fd = (relaxed(up) - relaxed(down)) / (2 * h)
+                let error = abs(fd - analytic[k]) / max(1e-2, abs(fd))
+                worst = max(worst, error)
+                #expect(error < 2e-3, "\(latent) \(grads.names[t])[\(i)]: analytic \(analytic[k]), finite difference \(fd)")
+                k += 1
+            }
+        }
+        print("vae gs (\(latent)) worst relative gradient error against finite differences: \(worst)")
+    }
 
     /// −ELBO (the mean of f over m discrete samples) and the importance-weighted −log p(x) of the
     /// evaluator against the enumeration, per image: −ELBO within 4.5 standard errors (sd of f over
