@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-60}
+# libFuzzer reports each fault with its own stack; Swift's runtime backtracer would start a
+# swift-backtrace process per fault as well, and one that hangs keeps a re-run's pipe open.
+export SWIFT_BACKTRACE=enable=no
 BIN=.build/release/sbnlab
 WORK=.build/fuzz
 rm -rf "$WORK/corpus"; mkdir -p "$WORK/corpus"/{FuzzResults,FuzzCheckpoint,FuzzDataset,FuzzConfig} Fuzz/crashes
@@ -45,11 +48,35 @@ for target in FuzzResults FuzzCheckpoint FuzzDataset FuzzConfig; do
     -Wl,-rpath,"$(dirname "$(command -v swift)")/../lib/swift/linux" -o "$WORK/$target"
 done
 status=0
+# Re-runs a saved input alone and prints its report. A fault that first corrupted the heap (libhdf5's
+# H5HG_read) can deadlock the report itself, in malloc inside the fault handler, before any frame is
+# printed: after 20 s the faulting pc is looked up in the hung process's own memory map and printed
+# as frame #0 with its library, and the process is killed.
+rerun() {
+  local target=$1 input=$2 log pid pc
+  log=$(mktemp)
+  "$WORK/$target" -timeout=5 -rss_limit_mb=2048 -malloc_limit_mb=2048 "$input" >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    pc=$(grep -oE '\(pc 0x[0-9a-f]+' "$log" | head -1 | cut -c5-)
+    if [ -n "$pc" ]; then
+      while read -r range _ _ _ _ path; do
+        if (( pc >= 16#${range%-*} && pc < 16#${range#*-} )); then
+          echo "    #0 $pc ($path) [the report hung; frame from the memory map]" >>"$log"; break
+        fi
+      done <"/proc/$pid/maps"
+    fi
+    kill -9 "$pid"
+  fi
+  wait "$pid" 2>/dev/null || true
+  cat "$log"; rm -f "$log"
+}
 # Classifies a saved input by re-running it alone: "ours" unless the frames above the first
 # SBNLab frame are libhdf5 (or libc called from it), i.e. the fault is inside libhdf5 itself.
 classify() {
   local target=$1 input=$2 out frames
-  out=$("$WORK/$target" -timeout=5 -rss_limit_mb=2048 -malloc_limit_mb=2048 "$input" 2>&1 || true)
+  out=$(rerun "$target" "$input")
   printf '%s\n' "$out" > "$input.rerun"  # the rerun's report, for the log and for a regression test
   frames=$(grep -E '^ +#[0-9]+ ' <<<"$out" | grep -vE 'compiler-rt|fuzzer::|__sanitizer|libc\.so|string/|memmove|memcpy')
   if [ -z "$frames" ]; then echo "unknown"; return; fi
@@ -67,7 +94,9 @@ for target in FuzzResults FuzzCheckpoint FuzzDataset FuzzConfig; do
   # every saved input is then classified, and one that faults in SBNLab's code fails the run.
   # Memory: the same 2 GB limits as the re-run in classify, and a single malloc over the limit is
   # reported with its stack, so that an out-of-memory input is classified like a crash.
-  "$WORK/$target" "$WORK/corpus/$target" -fork=1 -ignore_timeouts=1 -ignore_crashes=1 -ignore_ooms=1 \
+  # A fuzzing job whose fault report deadlocks (above) would hold the run: the whole process
+  # group is killed 5 minutes after the budget.
+  timeout -s KILL $((SECONDS_PER_TARGET + 300)) "$WORK/$target" "$WORK/corpus/$target" -fork=1 -ignore_timeouts=1 -ignore_crashes=1 -ignore_ooms=1 \
     -max_total_time="$SECONDS_PER_TARGET" -max_len=400000 -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=5 \
     -artifact_prefix="Fuzz/crashes/$target-" >"$log" 2>&1 || true  # exits 70 after a recorded timeout
   runs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#')
