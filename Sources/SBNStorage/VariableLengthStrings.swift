@@ -9,7 +9,7 @@ import CHDF5
 /// through a no-op conversion to an opaque type (`sbn_vlen_descriptor_conversion` in CHDF5), and
 /// the strings they declare must fit in the file, which holds every byte of them. The buffer is
 /// the declared length times the size of a character, which the file's type also declares
-/// (another fuzzed summary declared 167 772 161-byte characters: 13.4 GB cleared for 80 of them).
+/// (another fuzzed summary declared 167 772 161-byte characters: 13.4 GB cleared for about 80 of them).
 enum VariableLengthStrings {
     /// The tag of the opaque type the descriptors are read as (the C conversion matches it).
     private static let tag = "sbnlab.vlen-descriptor"
