@@ -48,63 +48,68 @@ public struct BinarizedMNIST: Sendable {
         }
         // Grey levels (`sbnlab data --binarize grey`) are binarised by the reader; anything else is 0/1.
         let grey = file.hasAttribute("binarization") && (try? file.stringAttribute("binarization")) == "grey"
-        func load(_ name: String) throws -> Split {
-            let ds = try file.dataset(name + "/images")
-            let shape = try ds.dimensions()
-            guard shape.count == 2, shape[1] == ImageHalves.pixels else {
-                throw DataError(file: path, "/\(name)/images has shape \(shape), expected (N, 784)")
-            }
-            let declared = shape[0]
-            guard declared <= Self.maxImages,
-                UInt64(declared) * UInt64(ImageHalves.pixels) < ProcessInfo.processInfo.physicalMemory / 2
-            else {
-                throw DataError(
-                    file: path,
-                    "/\(name)/images declares \(declared) images; at most \(Self.maxImages) are read "
-                        + "(and no more than half the memory)")
-            }
-            let images: [UInt8] = try ds.read()
-            guard !images.isEmpty else { throw DataError(file: path, "/\(name)/images is empty") }
-            if !grey, let bad = images.first(where: { $0 > 1 }) {
-                throw DataError(file: path, "/\(name)/images holds the value \(bad); expected 0/1")
-            }
-            try verify(images, split: name, in: file)
-            var labels: [UInt8]?
-            if file.contains(name + "/labels") {
-                let ds = try file.dataset(name + "/labels")
-                guard ds.shape == [declared] else {
-                    throw DataError(
-                        file: path, "/\(name)/labels has shape \(ds.shape) for \(declared) images, expected (\(declared),)")
-                }
-                let read: [UInt8] = try ds.read()
-                if let bad = read.first(where: { $0 > 9 }) {
-                    throw DataError(file: path, "/\(name)/labels holds the value \(bad); expected the digits 0–9")
-                }
-                labels = read
-            }
-            return Split(images: images, labels: labels, grey: grey)
+        train = try Self.load("train", from: file, path: path, grey: grey)
+        valid = try Self.load("valid", from: file, path: path, grey: grey)
+        test = try Self.load("test", from: file, path: path, grey: grey)
+    }
+
+    /// One split: its images (shape, size and values checked, then its recorded hash) and labels.
+    private static func load(_ name: String, from file: HDF5File, path: String, grey: Bool) throws -> Split {
+        let ds = try file.dataset(name + "/images")
+        let shape = try ds.dimensions()
+        guard shape.count == 2, shape[1] == ImageHalves.pixels else {
+            throw DataError(file: path, "/\(name)/images has shape \(shape), expected (N, 784)")
         }
-        func verify(_ images: [UInt8], split name: String, in file: HDF5File) throws {
-            let group = try file.group(name)
-            guard group.hasAttribute("sha256") else {
-                throw DataError(
-                    file: path,
-                    "/\(name) has no recorded sha256 (prepared by an older sbnlab); prepare it again: sbnlab data --output \(path)"
-                )
-            }
-            let recorded: String
-            do { recorded = try group.stringAttribute("sha256") } catch let error as HDF5Error {
-                throw DataError(file: path, "/\(name): \(error.operation); prepare it again: sbnlab data --output \(path)")
-            }
-            guard SHA256.hex(images) == recorded else {
-                throw DataError(
-                    file: path,
-                    "/\(name)/images does not match the sha256 `sbnlab data` recorded (altered?); "
-                        + "prepare it again: sbnlab data --output \(path)")
-            }
+        let declared = shape[0]
+        guard declared <= Self.maxImages,
+            UInt64(declared) * UInt64(ImageHalves.pixels) < ProcessInfo.processInfo.physicalMemory / 2
+        else {
+            throw DataError(
+                file: path,
+                "/\(name)/images declares \(declared) images; at most \(Self.maxImages) are read "
+                    + "(and no more than half the memory)")
         }
-        train = try load("train")
-        valid = try load("valid")
-        test = try load("test")
+        let images: [UInt8] = try ds.read()
+        guard !images.isEmpty else { throw DataError(file: path, "/\(name)/images is empty") }
+        if !grey, let bad = images.first(where: { $0 > 1 }) {
+            throw DataError(file: path, "/\(name)/images holds the value \(bad); expected 0/1")
+        }
+        try verify(images, split: name, in: file, path: path)
+        let labels = file.contains(name + "/labels") ? try loadLabels(name, count: declared, from: file, path: path) : nil
+        return Split(images: images, labels: labels, grey: grey)
+    }
+
+    /// A split's labels: one digit 0–9 per image.
+    private static func loadLabels(_ name: String, count: Int, from file: HDF5File, path: String) throws -> [UInt8] {
+        let ds = try file.dataset(name + "/labels")
+        guard ds.shape == [count] else {
+            throw DataError(file: path, "/\(name)/labels has shape \(ds.shape) for \(count) images, expected (\(count),)")
+        }
+        let labels: [UInt8] = try ds.read()
+        if let bad = labels.first(where: { $0 > 9 }) {
+            throw DataError(file: path, "/\(name)/labels holds the value \(bad); expected the digits 0–9")
+        }
+        return labels
+    }
+
+    /// The images must hash to the sha256 `sbnlab data` recorded for the split.
+    private static func verify(_ images: [UInt8], split name: String, in file: HDF5File, path: String) throws {
+        let group = try file.group(name)
+        guard group.hasAttribute("sha256") else {
+            throw DataError(
+                file: path,
+                "/\(name) has no recorded sha256 (prepared by an older sbnlab); prepare it again: sbnlab data --output \(path)"
+            )
+        }
+        let recorded: String
+        do { recorded = try group.stringAttribute("sha256") } catch let error as HDF5Error {
+            throw DataError(file: path, "/\(name): \(error.operation); prepare it again: sbnlab data --output \(path)")
+        }
+        guard SHA256.hex(images) == recorded else {
+            throw DataError(
+                file: path,
+                "/\(name)/images does not match the sha256 `sbnlab data` recorded (altered?); "
+                    + "prepare it again: sbnlab data --output \(path)")
+        }
     }
 }

@@ -169,21 +169,7 @@ public struct SweepSummary: Sendable {
                 operation: "\(path): /\(odd.0) has \(odd.1) values but /point has \(points.count) (a damaged or hand-edited file)"
             )
         }
-        let params = try f.group("params")
-        var columns: [String: [String]] = [:]
-        for axis in axes {
-            let ds = try params.dataset(axis)
-            if let strings = try? ds.readStrings() {
-                columns[axis] = strings
-            } else {
-                columns[axis] = (try ds.read() as [Double]).map { "\($0)" }
-            }
-            if columns[axis]?.count != points.count {
-                throw HDF5Error(
-                    operation: "\(path): /params/\(axis) has \(columns[axis]?.count ?? 0) values but /point has \(points.count) "
-                        + "(a damaged or hand-edited file)")
-            }
-        }
+        let columns = try readParams(f, axes: axes, count: points.count, path: path)
         let rows = points.indices.map { i in
             Row(
                 point: points[i], path: paths[i], estimator: estimators[i], paperColumn: paperColumns[i], status: status[i],
@@ -198,6 +184,23 @@ public struct SweepSummary: Sendable {
                 ?? ["lr"]
             : ["lr"]
         return SweepSummary(name: try f.stringAttribute("sweep"), axes: axes, rows: rows, selectionAxes: selected)
+    }
+
+    /// `/params/<axis>`: each axis's value per run, as text (numbers stored as doubles are printed).
+    private static func readParams(_ f: HDF5File, axes: [String], count: Int, path: String) throws -> [String: [String]] {
+        let params = try f.group("params")
+        var columns: [String: [String]] = [:]
+        for axis in axes {
+            let ds = try params.dataset(axis)
+            let column = try (try? ds.readStrings()) ?? (try ds.read() as [Double]).map { "\($0)" }
+            guard column.count == count else {
+                throw HDF5Error(
+                    operation: "\(path): /params/\(axis) has \(column.count) values but /point has \(count) "
+                        + "(a damaged or hand-edited file)")
+            }
+            columns[axis] = column
+        }
+        return columns
     }
 
     /// Writes `summary.h5` atomically: one entry per run in every column.

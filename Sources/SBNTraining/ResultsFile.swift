@@ -30,64 +30,72 @@ public enum ResultsFile {
             try file.setAttribute("code_version", record.codeVersion)
             try file.setAttribute("status", record.status.rawValue)
             if let error = record.error { try file.setAttribute("error", error) }
-
-            let train = try file.createGroup("metrics").createGroup("train")
-            try appendColumn(train, "step", record.train.map(\.step))
-            try appendColumn(train, "epoch", record.train.map(\.epoch))
-            try appendColumn(train, "loss", record.train.map(\.loss))
-            try appendColumn(train, "tau", record.train.map(\.tau))
-            try appendColumn(train, "lr", record.train.map(\.lr))
-            try appendColumn(train, "wall_time", record.train.map(\.wallTime))
-            let valid = try file.group("metrics").createGroup("valid")
-            try valid.setAttribute("samples", Int64(record.validSamples))
-            try valid.setAttribute("metric", record.config.family.task.selectionMetric)
-            try appendColumn(valid, "step", record.valid.map(\.step))
-            try appendColumn(valid, "epoch", record.valid.map(\.epoch))
-            try appendColumn(valid, "nll", record.valid.map(\.nll))
-            try appendColumn(valid, "train_seconds", record.valid.map(\.trainSeconds))
-            try appendColumn(valid, "valid_seconds", record.valid.map(\.validSeconds))
-            if !record.diagnostics.isEmpty { try writeDiagnostics(record.diagnostics, into: file.group("metrics")) }
-
+            try writeMetrics(record, into: file.createGroup("metrics"))
             if let test = record.test {
-                let g = try file.createGroup("eval").createGroup("test")
-                try g.setAttribute("nll", test.nll)
-                try g.setAttribute("nll_sem", test.sem)
-                try g.setAttribute("samples", Int64(test.samples))
-                try g.setAttribute("images", Int64(test.images))
-                try g.write("per_image_nll", test.perImage, chunks: [min(max(test.perImage.count, 1), 10000)], compression: 4)
-                try g.setAttribute("paper_metric", record.config.family.task.paperMetric)
-                if let elbo = test.negELBO, let sem = test.negELBOSem, let values = test.perImageNegELBO {
-                    try g.setAttribute("neg_elbo", elbo)
-                    try g.setAttribute("neg_elbo_sem", sem)
-                    try g.write("per_image_neg_elbo", values, chunks: [min(max(values.count, 1), 10000)], compression: 4)
-                }
-                if let accuracy = test.accuracy, let sem = test.accuracySem {
-                    try g.setAttribute("accuracy", accuracy)
-                    try g.setAttribute("accuracy_sem", sem)
-                }
+                try writeTest(test, task: record.config.family.task, into: file.createGroup("eval").createGroup("test"))
             }
+            if let checkpoint { try writeCheckpoint(checkpoint, of: record, into: file.createGroup("checkpoint")) }
+        }
+    }
 
-            if let checkpoint {
-                let g = try file.createGroup("checkpoint")
-                try g.setAttribute("epoch", Int64(record.epochsDone))
-                try g.setAttribute("step", Int64(record.steps))
-                try g.setAttribute("best_valid_nll", record.bestValidNLL)
-                try g.setAttribute("best_epoch", Int64(record.bestEpoch))
-                try g.setAttribute("elapsed", record.elapsed)
-                try writeSet(checkpoint.parameters, into: g.createGroup("parameters"))
-                try writeSet(checkpoint.best, into: g.createGroup("best"))
-                try writeState(checkpoint.optimizer, into: g.createGroup("optimizer"))
-                try writeState(checkpoint.estimator, into: g.createGroup("estimator"))
-                try g.write("rng_noise", checkpoint.rngNoise)
-                try g.write("rng_shuffle", checkpoint.rngShuffle)
-                if let p = record.epochProgress {
-                    let e = try g.createGroup("epoch_progress")
-                    try e.setAttribute("batches", Int64(p.batches))
-                    try e.setAttribute("loss_sum", p.lossSum)
-                    try e.setAttribute("interval_loss", p.intervalLoss)
-                    try e.setAttribute("interval_count", Int64(p.intervalCount))
-                }
-            }
+    /// `/metrics/train`, `/metrics/valid` and, if any, `/metrics/diagnostics`.
+    private static func writeMetrics(_ record: RunRecord, into metrics: HDF5Group) throws {
+        let train = try metrics.createGroup("train")
+        try appendColumn(train, "step", record.train.map(\.step))
+        try appendColumn(train, "epoch", record.train.map(\.epoch))
+        try appendColumn(train, "loss", record.train.map(\.loss))
+        try appendColumn(train, "tau", record.train.map(\.tau))
+        try appendColumn(train, "lr", record.train.map(\.lr))
+        try appendColumn(train, "wall_time", record.train.map(\.wallTime))
+        let valid = try metrics.createGroup("valid")
+        try valid.setAttribute("samples", Int64(record.validSamples))
+        try valid.setAttribute("metric", record.config.family.task.selectionMetric)
+        try appendColumn(valid, "step", record.valid.map(\.step))
+        try appendColumn(valid, "epoch", record.valid.map(\.epoch))
+        try appendColumn(valid, "nll", record.valid.map(\.nll))
+        try appendColumn(valid, "train_seconds", record.valid.map(\.trainSeconds))
+        try appendColumn(valid, "valid_seconds", record.valid.map(\.validSeconds))
+        if !record.diagnostics.isEmpty { try writeDiagnostics(record.diagnostics, into: metrics) }
+    }
+
+    /// `/eval/test`: the task's metric, and the −ELBO and accuracy where the task has them.
+    private static func writeTest(_ test: RunRecord.TestResult, task: Task, into g: HDF5Group) throws {
+        try g.setAttribute("nll", test.nll)
+        try g.setAttribute("nll_sem", test.sem)
+        try g.setAttribute("samples", Int64(test.samples))
+        try g.setAttribute("images", Int64(test.images))
+        try g.write("per_image_nll", test.perImage, chunks: [min(max(test.perImage.count, 1), 10000)], compression: 4)
+        try g.setAttribute("paper_metric", task.paperMetric)
+        if let elbo = test.negELBO, let sem = test.negELBOSem, let values = test.perImageNegELBO {
+            try g.setAttribute("neg_elbo", elbo)
+            try g.setAttribute("neg_elbo_sem", sem)
+            try g.write("per_image_neg_elbo", values, chunks: [min(max(values.count, 1), 10000)], compression: 4)
+        }
+        if let accuracy = test.accuracy, let sem = test.accuracySem {
+            try g.setAttribute("accuracy", accuracy)
+            try g.setAttribute("accuracy_sem", sem)
+        }
+    }
+
+    /// `/checkpoint`: the position in training, the parameter sets, component states and RNG states.
+    private static func writeCheckpoint(_ checkpoint: Checkpoint, of record: RunRecord, into g: HDF5Group) throws {
+        try g.setAttribute("epoch", Int64(record.epochsDone))
+        try g.setAttribute("step", Int64(record.steps))
+        try g.setAttribute("best_valid_nll", record.bestValidNLL)
+        try g.setAttribute("best_epoch", Int64(record.bestEpoch))
+        try g.setAttribute("elapsed", record.elapsed)
+        try writeSet(checkpoint.parameters, into: g.createGroup("parameters"))
+        try writeSet(checkpoint.best, into: g.createGroup("best"))
+        try writeState(checkpoint.optimizer, into: g.createGroup("optimizer"))
+        try writeState(checkpoint.estimator, into: g.createGroup("estimator"))
+        try g.write("rng_noise", checkpoint.rngNoise)
+        try g.write("rng_shuffle", checkpoint.rngShuffle)
+        if let p = record.epochProgress {
+            let e = try g.createGroup("epoch_progress")
+            try e.setAttribute("batches", Int64(p.batches))
+            try e.setAttribute("loss_sum", p.lossSum)
+            try e.setAttribute("interval_loss", p.intervalLoss)
+            try e.setAttribute("interval_count", Int64(p.intervalCount))
         }
     }
 
@@ -107,7 +115,18 @@ public enum ResultsFile {
             throw damaged(path, "attribute status is \"\(try file.stringAttribute("status"))\", not running, finished or failed")
         }
         record.status = status
-        let t = try file.group("metrics/train")
+        record.train = try readTrain(file.group("metrics/train"), path: path)
+        let v = try file.group("metrics/valid")
+        record.valid = try readValid(v, path: path)
+        record.validSamples = Int(try v.attribute("samples", as: Int64.self))
+        if file.contains("metrics/diagnostics") { record.diagnostics = try readDiagnostics(file.group("metrics/diagnostics")) }
+        if file.contains("eval/test") { record.test = try readTest(file.group("eval/test"), path: path) }
+        if file.contains("checkpoint") { try readPosition(file.group("checkpoint"), into: &record) }
+        return record
+    }
+
+    /// `/metrics/train`, one row per logged interval; every column must have one value per row.
+    private static func readTrain(_ t: HDF5Group, path: String) throws -> [RunRecord.TrainRow] {
         let steps: [Int64] = try t.dataset("step").read(), epochs: [Int64] = try t.dataset("epoch").read()
         let loss: [Double] = try t.dataset("loss").read(), tau: [Double] = try t.dataset("tau").read()
         let lr: [Double] = try t.dataset("lr").read(), wall: [Double] = try t.dataset("wall_time").read()
@@ -117,10 +136,13 @@ public enum ResultsFile {
                 ("step", steps.count), ("epoch", epochs.count), ("loss", loss.count), ("tau", tau.count),
                 ("lr", lr.count), ("wall_time", wall.count),
             ])
-        record.train = steps.indices.map {
+        return steps.indices.map {
             .init(step: steps[$0], epoch: epochs[$0], loss: loss[$0], tau: tau[$0], lr: lr[$0], wallTime: wall[$0])
         }
-        let v = try file.group("metrics/valid")
+    }
+
+    /// `/metrics/valid`, one row per validation; files from before the timing columns read them as NaN.
+    private static func readValid(_ v: HDF5Group, path: String) throws -> [RunRecord.ValidRow] {
         let vs: [Int64] = try v.dataset("step").read(), ve: [Int64] = try v.dataset("epoch").read()
         let vn: [Double] = try v.dataset("nll").read()
         let tsec: [Double] = v.contains("train_seconds") ? try v.dataset("train_seconds").read() : vn.map { _ in .nan }
@@ -131,49 +153,49 @@ public enum ResultsFile {
                 ("step", vs.count), ("epoch", ve.count), ("nll", vn.count), ("train_seconds", tsec.count),
                 ("valid_seconds", vsec.count),
             ])
-        record.valid = vs.indices.map {
+        return vs.indices.map {
             .init(step: vs[$0], epoch: ve[$0], nll: vn[$0], trainSeconds: tsec[$0], validSeconds: vsec[$0])
         }
-        record.validSamples = Int(try v.attribute("samples", as: Int64.self))
-        if file.contains("metrics/diagnostics") { record.diagnostics = try readDiagnostics(file.group("metrics/diagnostics")) }
-        if file.contains("eval/test") {
-            let g = try file.group("eval/test")
-            record.test = .init(
-                nll: try g.attribute("nll"), sem: try g.attribute("nll_sem"),
-                samples: Int(try g.attribute("samples", as: Int64.self)),
-                images: Int(try g.attribute("images", as: Int64.self)),
-                perImage: try g.dataset("per_image_nll").read())
-            if g.hasAttribute("neg_elbo") {
-                record.test?.negELBO = try g.attribute("neg_elbo")
-                record.test?.negELBOSem = try g.attribute("neg_elbo_sem")
-                record.test?.perImageNegELBO = try g.dataset("per_image_neg_elbo").read()
-            }
-            if g.hasAttribute("accuracy") {
-                let (accuracy, sem): (Double, Double) = (try g.attribute("accuracy"), try g.attribute("accuracy_sem"))
-                guard (0...1).contains(accuracy), (0...0.5).contains(sem) else {
-                    throw damaged(path, "eval/test accuracy \(accuracy) ± \(sem) is not a fraction")
-                }
-                record.test?.accuracy = accuracy
-                record.test?.accuracySem = sem
-            }
+    }
+
+    /// `/eval/test`; an accuracy must be a fraction.
+    private static func readTest(_ g: HDF5Group, path: String) throws -> RunRecord.TestResult {
+        var test = RunRecord.TestResult(
+            nll: try g.attribute("nll"), sem: try g.attribute("nll_sem"),
+            samples: Int(try g.attribute("samples", as: Int64.self)),
+            images: Int(try g.attribute("images", as: Int64.self)),
+            perImage: try g.dataset("per_image_nll").read())
+        if g.hasAttribute("neg_elbo") {
+            test.negELBO = try g.attribute("neg_elbo")
+            test.negELBOSem = try g.attribute("neg_elbo_sem")
+            test.perImageNegELBO = try g.dataset("per_image_neg_elbo").read()
         }
-        if file.contains("checkpoint") {
-            let g = try file.group("checkpoint")
-            record.epochsDone = Int(try g.attribute("epoch", as: Int64.self))
-            record.steps = Int(try g.attribute("step", as: Int64.self))
-            record.bestValidNLL = try g.attribute("best_valid_nll")
-            record.bestEpoch = Int(try g.attribute("best_epoch", as: Int64.self))
-            record.elapsed = try g.attribute("elapsed")
-            record.hasCheckpoint = true
-            if g.contains("epoch_progress") {
-                let e = try g.group("epoch_progress")
-                record.epochProgress = .init(
-                    batches: Int(try e.attribute("batches", as: Int64.self)), lossSum: try e.attribute("loss_sum"),
-                    intervalLoss: try e.attribute("interval_loss"),
-                    intervalCount: Int(try e.attribute("interval_count", as: Int64.self)))
+        if g.hasAttribute("accuracy") {
+            let (accuracy, sem): (Double, Double) = (try g.attribute("accuracy"), try g.attribute("accuracy_sem"))
+            guard (0...1).contains(accuracy), (0...0.5).contains(sem) else {
+                throw damaged(path, "eval/test accuracy \(accuracy) ± \(sem) is not a fraction")
             }
+            test.accuracy = accuracy
+            test.accuracySem = sem
         }
-        return record
+        return test
+    }
+
+    /// The checkpoint's position in training (not its parameters: `restore` reads those).
+    private static func readPosition(_ g: HDF5Group, into record: inout RunRecord) throws {
+        record.epochsDone = Int(try g.attribute("epoch", as: Int64.self))
+        record.steps = Int(try g.attribute("step", as: Int64.self))
+        record.bestValidNLL = try g.attribute("best_valid_nll")
+        record.bestEpoch = Int(try g.attribute("best_epoch", as: Int64.self))
+        record.elapsed = try g.attribute("elapsed")
+        record.hasCheckpoint = true
+        if g.contains("epoch_progress") {
+            let e = try g.group("epoch_progress")
+            record.epochProgress = .init(
+                batches: Int(try e.attribute("batches", as: Int64.self)), lossSum: try e.attribute("loss_sum"),
+                intervalLoss: try e.attribute("interval_loss"),
+                intervalCount: Int(try e.attribute("interval_count", as: Int64.self)))
+        }
     }
 
     /// The error for a file whose contents contradict themselves (damaged, or edited by hand).
