@@ -48,31 +48,49 @@ class SBN(torch.nn.Module):
 
 
 class VAE(torch.nn.Module):
-    """Jang's notebook's MLP with 20 categorical latents of 10 classes."""
+    """Jang's notebook's MLP with 20 categorical latents of 10 classes, or (latent="bernoulli")
+    200 Bernoulli latents relaxed as binary Concrete (Jang et al. 2017 §2 for k = 2)."""
 
-    def __init__(self, groups=20, classes=10):
+    def __init__(self, groups=20, classes=10, latent="categorical"):
         super().__init__()
-        self.groups, self.classes = groups, classes
+        self.groups, self.classes, self.latent = groups, classes, latent
         z = groups * classes
         self.encoder = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256), torch.nn.ReLU(),
                                            torch.nn.Linear(256, z))
         self.decoder = torch.nn.Sequential(torch.nn.Linear(z, 256), torch.nn.ReLU(), torch.nn.Linear(256, 512), torch.nn.ReLU(),
                                            torch.nn.Linear(512, 784))
 
+    def _log_ratio(self, a, y):
+        """sum y (log q - log p) with the discrete densities (uniform prior) at y, relaxed or hard."""
+        if self.latent == "bernoulli":
+            return (y * F.logsigmoid(a) + (1 - y) * F.logsigmoid(-a) + math.log(2)).sum(1)
+        return (y * (a + math.log(self.classes))).sum((1, 2))
+
+    def _encode(self, x):
+        a = self.encoder(x)
+        return a if self.latent == "bernoulli" else F.log_softmax(a.view(-1, self.groups, self.classes), -1)
+
+    def _nll(self, y, x):
+        return F.binary_cross_entropy_with_logits(self.decoder(y.reshape(x.shape[0], -1)), x, reduction="none").sum(1)
+
     def loss(self, x, tau=1.0):
         """Per image, -log p(x|y) + sum y (log q - log p) at the relaxed sample y (the paper's objective)."""
-        logq = F.log_softmax(self.encoder(x).view(-1, self.groups, self.classes), -1)
-        y = F.gumbel_softmax(logq, tau=tau)
-        nll = F.binary_cross_entropy_with_logits(self.decoder(y.view(x.shape[0], -1)), x, reduction="none").sum(1)
-        return nll + (y * (logq + math.log(self.classes))).sum((1, 2))
+        a = self._encode(x)
+        if self.latent == "bernoulli":
+            u = torch.rand_like(a).clamp_(1e-7, 1 - 1e-7)
+            y = torch.sigmoid((a + torch.log(u) - torch.log1p(-u)) / tau)
+        else:
+            y = F.gumbel_softmax(a, tau=tau)
+        return self._nll(y, x) + self._log_ratio(a, y)
 
     def hard_loss(self, x, m):
-        """Per row of x repeated m times: f = -log p(x|z) - log p(z) + log q(z|x), z one-hot drawn from q."""
-        logq = F.log_softmax(self.encoder(x).view(-1, self.groups, self.classes), -1).repeat_interleave(m, 0)
-        z = F.one_hot(torch.distributions.Categorical(logits=logq).sample(), self.classes).float()
-        xs = x.repeat_interleave(m, 0)
-        nll = F.binary_cross_entropy_with_logits(self.decoder(z.view(xs.shape[0], -1)), xs, reduction="none").sum(1)
-        return nll + (z * (logq + math.log(self.classes))).sum((1, 2))
+        """Per row of x repeated m times: f = -log p(x|z) - log p(z) + log q(z|x), z drawn from q."""
+        a = self._encode(x).repeat_interleave(m, 0)
+        if self.latent == "bernoulli":
+            z = (torch.rand_like(a) < torch.sigmoid(a)).float()
+        else:
+            z = F.one_hot(torch.distributions.Categorical(logits=a).sample(), self.classes).float()
+        return self._nll(z, x.repeat_interleave(m, 0)) + self._log_ratio(a, z)
 
 
 def train_epoch(model, opt, train, batch=100):
