@@ -54,10 +54,12 @@ public struct SweepSummary: Sendable {
 
     /// Reads every `run.h5` below `folder` (with `points`, only those of these point folders: a
     /// sweep's summary leaves out runs of points no longer in its definition). Unreadable files
-    /// become rows with status `unreadable`.
-    public static func collect(_ folder: String, points: Set<String>? = nil, selectionAxes: [String]? = nil) throws
-        -> SweepSummary
-    {
+    /// become rows with status `unreadable`. `alsoAxes` are kept as axes even where these runs
+    /// agree on them (the axes of an earlier summary that `keeping` merges in: a remaining run
+    /// must still say which point of those axes it is).
+    public static func collect(
+        _ folder: String, points: Set<String>? = nil, selectionAxes: [String]? = nil, alsoAxes: [String] = []
+    ) throws -> SweepSummary {
         // Without a definition (`sbnlab collect`), the axes the folder's previous summary selected.
         let selected = selectionAxes ?? (try? read(folder + "/summary.h5").selectionAxes) ?? ["lr"]
         guard let walker = FileManager.default.enumerator(atPath: folder) else {
@@ -99,7 +101,8 @@ public struct SweepSummary: Sendable {
         }
         // Logging does not change what a run computes (`ExperimentConfig.differences`).
         let keys = Set(flat.flatMap(\.keys)).subtracting(["name", "description", "logging.tensorboard"])
-        let axes = keys.filter { k in Set(flat.map { $0[k] ?? "" }).count > 1 && !Self.followsComponent(k, flat) }.sorted()
+        let varying = keys.filter { k in Set(flat.map { $0[k] ?? "" }).count > 1 && !Self.followsComponent(k, flat) }
+        let axes = varying.union(keys.intersection(alsoAxes)).sorted()
         for i in rows.indices { rows[i].params = Dictionary(uniqueKeysWithValues: axes.map { ($0, flat[i][$0] ?? "") }) }
         let name = flat.first?["name"] ?? (folder as NSString).lastPathComponent
         return SweepSummary(name: name, axes: axes, rows: rows, selectionAxes: selected)
@@ -186,13 +189,15 @@ public struct SweepSummary: Sendable {
         return SweepSummary(name: try f.stringAttribute("sweep"), axes: axes, rows: rows, selectionAxes: selected)
     }
 
-    /// `/params/<axis>`: each axis's value per run, as text (numbers stored as doubles are printed).
+    /// `/params/<axis>`: each axis's value per run, as text. Numbers are stored as doubles; a whole
+    /// one reads back as the configuration wrote it ("2", not "2.0"), so rows read from a summary
+    /// and rows collected from run files group together (`keeping`).
     private static func readParams(_ f: HDF5File, axes: [String], count: Int, path: String) throws -> [String: [String]] {
         let params = try f.group("params")
         var columns: [String: [String]] = [:]
         for axis in axes {
             let ds = try params.dataset(axis)
-            let column = try (try? ds.readStrings()) ?? (try ds.read() as [Double]).map { "\($0)" }
+            let column = try (try? ds.readStrings()) ?? (try ds.read() as [Double]).map(numberText)
             guard column.count == count else {
                 throw HDF5Error(
                     operation: "\(path): /params/\(axis) has \(column.count) values but /point has \(count) "
@@ -201,6 +206,11 @@ public struct SweepSummary: Sendable {
             columns[axis] = column
         }
         return columns
+    }
+
+    /// A stored number as a configuration's text: whole values without a fraction.
+    static func numberText(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : "\(x)"
     }
 
     /// Writes `summary.h5` atomically: one entry per run in every column.

@@ -136,8 +136,15 @@ struct CollectCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var summary = try fromSummary ? SweepSummary.read(folder + "/summary.h5") : SweepSummary.collect(folder)
-            if keepMissing, !fromSummary { summary = summary.keeping(try SweepSummary.read(folder + "/summary.h5")) }
+            var summary: SweepSummary
+            if fromSummary {
+                summary = try SweepSummary.read(folder + "/summary.h5")
+            } else if keepMissing {
+                let earlier = try SweepSummary.read(folder + "/summary.h5")
+                summary = try SweepSummary.collect(folder, alsoAxes: earlier.axes).keeping(earlier)
+            } else {
+                summary = try SweepSummary.collect(folder)
+            }
             guard !summary.rows.isEmpty else { throw ConfigError(file: folder, path: "", "no run.h5 files found") }
             try summary.write(to: folder + "/summary.h5")
             print(summary.markdown())
