@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 // POSIX file calls (this module binds HDF5 and the file system): Glibc on Linux, Darwin on macOS.
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,8 @@ public final class HDF5File: HDF5Container {
 
     /// HDF5 opens files without O_CLOEXEC and holds an flock on them. A child process started
     /// while the file is open (a sweep worker, python in a test) would inherit that lock and make
-    /// later opens in this process fail with "unable to lock the file".
+    /// later opens in this process fail with "unable to lock the file". The flag is set under
+    /// `descriptorLock`, which `startChild` also holds, so no child starts in between.
     private func markCloseOnExec() {
         var handle: UnsafeMutableRawPointer?
         guard H5Fget_vfd_handle(id, sbn_H5P_DEFAULT(), &handle) >= 0, let handle else { return }
@@ -37,9 +39,23 @@ public final class HDF5File: HDF5Container {
         if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
     }
 
+    /// Held from HDF5's open of a file until its descriptor is close-on-exec, and while a child
+    /// process starts (`startChild`): one thread starting a child while another opens a file
+    /// (parallel tests that run `sbnlab`) would otherwise hand the child the file's flock.
+    private static let descriptorLock = NSLock()
+
+    /// Starts `process` while no HDF5 file is between its open and its close-on-exec flag.
+    public static func startChild(_ process: Process) throws {
+        descriptorLock.lock()
+        defer { descriptorLock.unlock() }
+        try process.run()
+    }
+
     /// Creates a new file, replacing any existing file at `path`.
     public static func create(_ path: String) throws -> HDF5File {
         quietHDF5()
+        descriptorLock.lock()
+        defer { descriptorLock.unlock() }
         let id = try check(
             id: H5Fcreate(path, sbn_H5F_ACC_TRUNC(), sbn_H5P_DEFAULT(), sbn_H5P_DEFAULT()),
             "\(path): cannot create HDF5 file")
@@ -50,6 +66,8 @@ public final class HDF5File: HDF5Container {
         quietHDF5()
         try Superblock.validate(path)
         let flags = mode == .readOnly ? sbn_H5F_ACC_RDONLY() : sbn_H5F_ACC_RDWR()
+        descriptorLock.lock()
+        defer { descriptorLock.unlock() }
         let id = try check(id: H5Fopen(path, flags, sbn_H5P_DEFAULT()), "\(path): cannot open HDF5 file")
         return HDF5File(id: id, filePath: path)
     }

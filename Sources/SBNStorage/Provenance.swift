@@ -27,7 +27,7 @@ public enum Provenance {
         process.arguments = ["git", "-C", folder, "describe", "--always", "--dirty", "--abbrev=12"]
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
+        do { try HDF5File.startChild(process) } catch { return nil }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -149,7 +149,9 @@ public struct SlurmExecutor {
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe
-        do { try p.run() } catch { throw Failure(description: "\(name): cannot run (\(error)); is SLURM installed?") }
+        do { try HDF5File.startChild(p) } catch {
+            throw Failure(description: "\(name): cannot run (\(error)); is SLURM installed?")
+        }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))

@@ -168,7 +168,7 @@ public struct SweepRunner {
         let handle = try Self.appendLog(folder(of: point) + "/log.txt", header: args)
         p.standardOutput = handle
         p.standardError = handle
-        try p.run()
+        try HDF5File.startChild(p)
         try? handle.close()
         return p
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SBNLab
+import SBNStorage
 
 /// The command line's `UntrustedFile.isolate`: a file is first read by `sbnlab check-file` in a
 /// child process, with the same readers; a child killed by a signal (libhdf5 faulting inside
@@ -30,7 +31,7 @@ enum IsolatedRead {
         child.arguments = [CheckFileCommand.configuration.commandName!, "--as", kind.rawValue, path]
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
-        try child.run()
+        try HDF5File.startChild(child)
         let deadline = Date().addingTimeInterval(timeout)
         while child.isRunning && Date() < deadline { usleep(5_000) }
         if child.isRunning {

@@ -1,6 +1,7 @@
 import Foundation
 import SBNTestSupport
 import Testing
+import SBNStorage
 
 /// Results files and checkpoints edited by hand or damaged by another tool (issue 21): each is a
 /// one-line error naming the file and what is wrong, or an `unreadable` row in a summary, never a
@@ -238,7 +239,7 @@ import Testing
         let (yaml, good) = try finishedRun()
         let dead = Process()
         dead.executableURL = URL(fileURLWithPath: "/bin/true")
-        try dead.run()
+        try HDF5File.startChild(dead)
         dead.waitUntilExit()
         let stale = good + ".tmp-\(dead.processIdentifier)", live = good + ".tmp-\(getpid())"
         for path in [stale, live] { #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 1000))) }

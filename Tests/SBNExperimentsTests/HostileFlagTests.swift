@@ -1,6 +1,7 @@
 import Foundation
 import SBNTestSupport
 import Testing
+import SBNStorage
 
 /// Hostile flags and definitions (issue 21): each a one-line error (usage errors exit 64, others
 /// 1) naming the flag or key, with nothing written; a closed stdout does not stop a run.
@@ -147,7 +148,7 @@ import Testing
         first.arguments = ["sweep", yaml, "--out", "s"]
         first.currentDirectoryURL = URL(fileURLWithPath: folder.dir)
         first.standardOutput = FileHandle.nullDevice
-        try first.run()
+        try HDF5File.startChild(first)
         // Wait for the first sweep's lock.
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: folder.dir + "/s/sweep.lock") { usleep(50_000) }
         let second = try sbnlab(["sweep", yaml, "--out", "s"])

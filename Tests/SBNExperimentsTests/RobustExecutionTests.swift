@@ -34,7 +34,7 @@ final class Background {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try HDF5File.startChild(process)
     }
 
     var log: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }

@@ -191,7 +191,7 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         p.arguments = ["sweep", def, "--jobs", "2", "--out", out]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
-        try p.run()
+        try HDF5File.startChild(p)
         // Wait until some point has a checkpoint past epoch 1 but the sweep is not done.
         let deadline = Date().addingTimeInterval(120)
         var midway = false

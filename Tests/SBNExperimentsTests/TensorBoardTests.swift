@@ -4,6 +4,7 @@ import SBNSweeps
 import SBNTestSupport
 import SBNTraining
 import Testing
+import SBNStorage
 
 /// python3 with the `tensorboard` package (`make setup` installs it from analysis/requirements.txt).
 let hasTensorBoard: Bool = {
@@ -241,7 +242,7 @@ let readEventsScript = """
         server.arguments = ["tensorboard", "--logdir", out, "--host", "127.0.0.1", "--port", "\(port)"]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
-        try server.run()
+        try HDF5File.startChild(server)
         // SIGKILL: the server ignores SIGTERM and SIGINT when started from the test process (it
         // inherits a signal mask), and its data-server child exits when its stdin closes.
         defer {

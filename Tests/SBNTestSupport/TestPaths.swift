@@ -1,5 +1,6 @@
 import Foundation
 import SBNData
+import SBNStorage
 
 /// Locations the tests share: the package root, the genuine data in ../shared/data, the built
 /// `sbnlab` binary, and fresh temporary folders.
@@ -60,7 +61,7 @@ public func runCommand(
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
-    try p.run()
+    try HDF5File.startChild(p)
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
