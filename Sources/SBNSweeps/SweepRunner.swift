@@ -5,7 +5,10 @@ import SBNTraining
 
 /// Runs the points of a sweep as parallel `sbnlab run` processes, each writing its own results
 /// file under `<out>/<point name>/`. Finished points are skipped and interrupted ones resume from
-/// their checkpoints, so running the same sweep again after a crash or SIGKILL completes it.
+/// their checkpoints, so running the same sweep again after a crash or SIGKILL completes it. A
+/// point whose results file is gone (a fresh clone holds a sweep's committed `summary.h5`, not its
+/// run files) counts as finished when the folder's summary records its run with this point's
+/// configuration (`earlierRuns`).
 public struct SweepRunner {
     public let sweep: SweepDefinition
     public let outputFolder: String
@@ -76,34 +79,46 @@ public struct SweepRunner {
             lockFile: outputFolder + "/sweep.lock", results: outputFolder + "/summary.h5",
             busy: { "\(outputFolder): another sweep holds this folder (\($0)); wait for it or stop it" })
         defer { withExtendedLifetime(lock) {} }
+        let earlier = try earlierRuns()
         try prepare()
-        var states = try run(sweep.points, stage: "")
+        for point in earlier.stale {
+            log("point \(point): \(summaryPath) records a run of another configuration; leaving it out")
+        }
+        for (point, row) in earlier.rows.sorted(by: { $0.key < $1.key }) where row.config.isEmpty {
+            log(
+                "point \(point): \(summaryPath) records it as \(row.status) but not its configuration (an older summary); running it again"
+            )
+        }
+        var states = try run(sweep.points, stage: "", earlier: earlier)
         // Failed points (a rate that diverged) are final: they are never chosen.
         guard sweep.selection != nil, StopRequest.signal == nil, states.allSatisfy({ $0 == .finished || $0 == .failed }) else {
             return states
         }
-        let chosen = selectedPoints()
+        let chosen = selectedPoints(earlier)
         try prepare(chosen)
-        states += try run(chosen, stage: " (select: \(sweep.selection!.axisText) chosen on validation, more seeds)")
+        states += try run(
+            chosen, stage: " (select: \(sweep.selection!.axisText) chosen on validation, more seeds)", earlier: earlier)
         return states
     }
 
     /// The second-stage points that the grid's results choose so far (none without `select:`):
     /// a finished point offers its best validation NLL, a failed one +∞ (never chosen).
-    public func selectedPoints() -> [SweepDefinition.Point] {
+    public func selectedPoints(_ earlier: EarlierRuns) -> [SweepDefinition.Point] {
         sweep.selection?.points(of: sweep.points) { point in
-            switch Self.state(ofResults: results(of: point)) {
-            case .finished?: (try? ResultsFile.readRecord(results(of: point)))?.bestValidNLL
+            switch earlier.state(of: point) {
+            case .finished?:
+                earlier.standsFor(point)
+                    ? earlier.rows[point.name]?.bestValidNLL : (try? ResultsFile.readRecord(results(of: point)))?.bestValidNLL
             case .failed?: .infinity
             default: nil
             }
         } ?? []
     }
 
-    private func run(_ points: [SweepDefinition.Point], stage: String) throws -> [PointState] {
+    private func run(_ points: [SweepDefinition.Point], stage: String, earlier: EarlierRuns) throws -> [PointState] {
         // A failed run is final (see `Trainer.start`): it is not started again.
         var states = points.map { point -> PointState in
-            switch Self.state(ofResults: results(of: point)) {
+            switch earlier.state(of: point) {
             case .finished?: .finished
             case .failed?: .failed
             default: .pending
@@ -185,6 +200,70 @@ public struct SweepRunner {
             + command.map(quote).joined(separator: " ") + "\n"
         try handle.write(contentsOf: Data(header.utf8))
         return handle
+    }
+
+    public var summaryPath: String { outputFolder + "/summary.h5" }
+
+    /// What the folder's summary records of this sweep's points whose results files are gone.
+    /// A row stands for its point only when it records that point's configuration; a row of
+    /// another definition (its configuration differs) is stale and is left out. A summary that
+    /// cannot be read is an error: its rows would otherwise be lost when the sweep rewrites it.
+    public func earlierRuns() throws -> EarlierRuns {
+        guard FileManager.default.fileExists(atPath: summaryPath) else {
+            return EarlierRuns(runner: self, rows: [:], axes: [], stale: [])
+        }
+        let summary: SweepSummary
+        do { summary = try SweepSummary.read(summaryPath) } catch {
+            throw ConfigError(
+                file: summaryPath, path: "",
+                "cannot be read (\(error)); move it away to run the sweep without the runs it records")
+        }
+        let points = Dictionary(uniqueKeysWithValues: sweep.points.map { ($0.name, $0) })
+        var rows: [String: SweepSummary.Row] = [:], stale: [String] = []
+        for row in summary.rows {
+            guard let point = points[row.point], Self.state(ofResults: results(of: point)) == nil else { continue }
+            if !row.config.isEmpty, !EarlierRuns.records(row, point) {
+                stale.append(row.point)
+            } else {
+                rows[row.point] = row
+            }
+        }
+        return EarlierRuns(runner: self, rows: rows, axes: summary.axes, stale: stale)
+    }
+
+    /// The runs of a sweep's earlier summary that its folder's results files no longer hold.
+    public struct EarlierRuns {
+        let runner: SweepRunner
+        /// By point name: rows of points without a results file, whose configuration is this
+        /// point's or not recorded (a summary written before rows recorded it).
+        public let rows: [String: SweepSummary.Row]
+        /// The earlier summary's axes (kept when its rows are merged back in).
+        public let axes: [String]
+        /// Points whose row records another configuration (a changed definition): left out.
+        public let stale: [String]
+
+        /// Whether the summary's row is this point's run: its recorded configuration is the point's.
+        static func records(_ row: SweepSummary.Row, _ point: SweepDefinition.Point) -> Bool {
+            (try? ExperimentConfig(json: row.config, source: "summary.h5 /config"))?.sameRun(as: point.config) ?? false
+        }
+
+        /// Whether the point is known only from the summary, as a run of its own configuration.
+        public func standsFor(_ point: SweepDefinition.Point) -> Bool {
+            rows[point.name].map { Self.records($0, point) } ?? false
+        }
+
+        /// The point's status: its results file's, else its summary row's where that row stands for it.
+        public func state(of point: SweepDefinition.Point) -> RunRecord.Status? {
+            if let status = SweepRunner.state(ofResults: runner.results(of: point)) { return status }
+            return standsFor(point) ? rows[point.name].flatMap { RunRecord.Status(rawValue: $0.status) } : nil
+        }
+
+        /// `summary` (collected from the run files) with these rows merged back in, so a sweep's
+        /// summary keeps what it recorded of the points whose run files are gone.
+        public func merged(into summary: SweepSummary) -> SweepSummary {
+            guard !rows.isEmpty else { return summary }
+            return summary.keeping(SweepSummary(name: summary.name, axes: axes, rows: Array(rows.values)))
+        }
     }
 
     /// The status recorded in a results file, or nil when there is none (or it is unreadable).

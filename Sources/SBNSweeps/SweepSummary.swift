@@ -38,6 +38,10 @@ public struct SweepSummary: Sendable {
         public var wallTime: Double
         public var error: String
         public var validCurve: [Double]
+        /// The run's configuration as resolved (JSON, defaults filled in), so a row whose run file
+        /// is gone still says what ran: a sweep counts it as its point's only if it is that
+        /// point's configuration (`SweepRunner.earlierRuns`). Empty in summaries written before.
+        public var config: String = ""
     }
 
     public let name: String
@@ -89,7 +93,7 @@ public struct SweepSummary: Sendable {
                         testNegELBO: r.test?.negELBO ?? .nan, testNegELBOSem: r.test?.negELBOSem ?? .nan,
                         testAccuracy: r.test?.accuracy ?? .nan, testAccuracySem: r.test?.accuracySem ?? .nan,
                         epochs: r.epochsDone,
-                        wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll)))
+                        wallTime: r.elapsed, error: r.error ?? "", validCurve: r.valid.map(\.nll), config: r.config.json))
             } catch {
                 flat.append([:])
                 rows.append(
@@ -158,6 +162,7 @@ public struct SweepSummary: Sendable {
         let negELBOSem: [Double]? = f.contains("test_neg_elbo_sem") ? try f.dataset("test_neg_elbo_sem").read() : nil
         let accuracy: [Double]? = f.contains("test_accuracy") ? try f.dataset("test_accuracy").read() : nil
         let accuracySem: [Double]? = f.contains("test_accuracy_sem") ? try f.dataset("test_accuracy_sem").read() : nil
+        let configs = f.contains("config") ? try f.dataset("config").readStrings() : Array(repeating: "", count: points.count)
         // One value per run in every column (a shorter hand-edited column trapped in `show`).
         let lengths: [(String, Int)] = [
             ("path", paths.count), ("status", status.count), ("error", errors.count),
@@ -165,7 +170,7 @@ public struct SweepSummary: Sendable {
             ("wall_time", wall.count), ("epochs", epochs.count), ("estimator", estimators.count),
             ("paper_column", paperColumns.count), ("test_neg_elbo", negELBO?.count ?? points.count),
             ("test_neg_elbo_sem", negELBOSem?.count ?? points.count), ("test_accuracy", accuracy?.count ?? points.count),
-            ("test_accuracy_sem", accuracySem?.count ?? points.count),
+            ("test_accuracy_sem", accuracySem?.count ?? points.count), ("config", configs.count),
         ]
         if let odd = lengths.first(where: { $0.1 != points.count }) {
             throw HDF5Error(
@@ -179,7 +184,7 @@ public struct SweepSummary: Sendable {
                 params: columns.mapValues { $0[i] }, bestValidNLL: valid[i], testNLL: test[i], testSEM: sem[i],
                 testNegELBO: negELBO?[i] ?? .nan, testNegELBOSem: negELBOSem?[i] ?? .nan,
                 testAccuracy: accuracy?[i] ?? .nan, testAccuracySem: accuracySem?[i] ?? .nan,
-                epochs: Int(epochs[i]), wallTime: wall[i], error: errors[i], validCurve: [])
+                epochs: Int(epochs[i]), wallTime: wall[i], error: errors[i], validCurve: [], config: configs[i])
         }
         let selected =
             f.hasAttribute("selection_axes")
@@ -226,6 +231,7 @@ public struct SweepSummary: Sendable {
             try f.writeStrings("estimator", rows.map(\.estimator))
             try f.writeStrings("paper_column", rows.map(\.paperColumn))
             try f.writeStrings("error", rows.map(\.error))
+            try f.writeStrings("config", rows.map(\.config))
             try f.write("best_valid_nll", rows.map(\.bestValidNLL))
             try f.write("test_nll", rows.map(\.testNLL))
             try f.write("test_nll_sem", rows.map(\.testSEM))

@@ -65,35 +65,51 @@ struct SweepCommand: ParsableCommand {
             let cluster = SlurmExecutor(runner: runner, options: slurm, log: { line in sbnlab.emit(line) })
             switch emit {
             case .slurm?:
-                print("wrote \(try cluster.write(executable: executable)) (\(sweep.points.count) array tasks)")
+                if let (path, tasks) = try cluster.write(executable: executable) {
+                    print(
+                        "wrote \(path) (\(tasks) array tasks of \(sweep.points.count) points; the others have finished or failed)"
+                    )
+                } else {
+                    print("every point of \(sweep.name) has finished or failed; no script written")
+                }
                 return
             case .jobs?:
                 print("wrote \(try runner.emitJobs(executable: executable)) (\(sweep.points.count) commands)")
+                let recorded = sweep.points.filter(try runner.earlierRuns().standsFor)
+                if !recorded.isEmpty {
+                    print(
+                        "note: \(recorded.count) of those points are finished in \(runner.summaryPath) without their run files; "
+                            + "their lines would run them again")
+                }
                 return
             case nil:
                 break
             }
             StopRequest.install()
             if executor == .slurm {
-                let job = try cluster.submit(executable: selfExecutable())
+                guard let job = try cluster.submit(executable: selfExecutable()) else {
+                    try summarize(runner, earlier: try runner.earlierRuns())
+                    return
+                }
                 guard wait else {
                     print("follow it with: squeue -j \(job); then: sbnlab collect \(folder)")
                     return
                 }
                 try cluster.wait(jobID: job)
-                try summarize(sweep, folder: folder, selected: runner.selectedPoints())
+                let earlier = try runner.earlierRuns()
+                try summarize(runner, earlier: earlier)
                 if let selection = sweep.selection {
                     sbnlab.emit(
                         "select: the \(selection.axisText) chosen on validation gets seeds \(selection.seeds) by the local executor: "
                             + "rerun `sbnlab sweep \(experiment)` without --executor slurm")
                 }
-                let states = sweep.points.map { SweepRunner.state(ofResults: runner.results(of: $0)) }
+                let states = sweep.points.map(earlier.state(of:))
                 if StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
                 if states.contains(where: { $0 != .finished }) { throw ExitCode(ExitStatus.error) }
                 return
             }
             let states = try runner.run()
-            try summarize(sweep, folder: folder, selected: runner.selectedPoints())
+            try summarize(runner, earlier: try runner.earlierRuns())
             if states.contains(.failed) { throw ExitCode(ExitStatus.error) }
             if states.contains(.stopped) || StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
         }
@@ -101,11 +117,15 @@ struct SweepCommand: ParsableCommand {
 }
 
 /// Writes and prints the summary of what exists, also after a stop signal; runs of points no
-/// longer in the definition (grid or selected) are left out.
-func summarize(_ sweep: SweepDefinition, folder: String, selected: [SweepDefinition.Point]) throws {
-    let summary = try SweepSummary.collect(
+/// longer in the definition (grid or selected) are left out. Rows of the earlier summary whose run
+/// files are gone stay (`SweepRunner.EarlierRuns`).
+func summarize(_ runner: SweepRunner, earlier: SweepRunner.EarlierRuns) throws {
+    let sweep = runner.sweep, folder = runner.outputFolder
+    let selected = runner.selectedPoints(earlier)
+    let collected = try SweepSummary.collect(
         folder, points: Set((sweep.points + selected).map(\.name)),
-        selectionAxes: sweep.selection?.axes ?? ["lr"])
+        selectionAxes: sweep.selection?.axes ?? ["lr"], alsoAxes: earlier.rows.isEmpty ? [] : earlier.axes)
+    let summary = earlier.merged(into: collected)
     try summary.write(to: folder + "/summary.h5")
     print("\n" + summary.markdown())
     print("\nsummary: \(folder)/summary.h5")

@@ -43,6 +43,19 @@ struct SlurmTests {
         #expect(local.status == 0, "\(local.stderr)")
         let a = try testNLLs(folder.dir + "/on-slurm/summary.h5"), b = try testNLLs(folder.dir + "/local/summary.h5")
         #expect(a.count == 4 && a == b)
+
+        // A third seed, with one finished point's run files gone (recorded in summary.h5): the
+        // array holds only the two new points.
+        try FileManager.default.removeItem(atPath: folder.dir + "/on-slurm/estimator-gs_seed-1")
+        let six = try folder.write("six.yaml", sweepYAML(epochs: 3, seeds: "[1, 2, 3]", estimators: "[gs, st]"))
+        let more = try run(["sweep", six, "--executor", "slurm", "--wait", "--out", "on-slurm"])
+        #expect(more.status == 0 && more.stdout.contains("(2 of 6 points)"), "\(more.stdout)\(more.stderr)")
+        #expect(try String(contentsOfFile: folder.dir + "/on-slurm/sweep.slurm", encoding: .utf8).contains("#SBATCH --array=2,5"))
+        #expect(more.stdout.contains("sweep: 6/6 done, 0 queued or running in job"))
+        #expect(!FileManager.default.fileExists(atPath: folder.dir + "/on-slurm/estimator-gs_seed-1/run.h5"))
+        let rows = try SweepSummary.read(folder.dir + "/on-slurm/summary.h5").rows
+        #expect(rows.count == 6 && rows.allSatisfy { $0.status == "finished" })
+        #expect(Array(rows.map(\.testNLL.bitPattern).prefix(2)) == Array(a.prefix(2)))
     }
 
     /// `scancel --signal=USR1 --batch` of a running task (what `--signal=B:USR1@60` sends before

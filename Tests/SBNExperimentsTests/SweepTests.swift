@@ -290,6 +290,63 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         #expect(try HDF5File.open(emitted + "/summary.h5").dataset("chosen").read() == chosen)
     }
 
+    /// A fresh clone holds a sweep's committed summary.h5 but not its run files. Running the sweep
+    /// there runs only what the summary does not record with the point's own configuration, and
+    /// its new summary keeps the recorded rows.
+    @Test func summaryRowsStandForRunsWhoseFilesAreGone() throws {
+        let bin = try sbnlab(), out = folder.dir + "/cloned"
+        let def = try folder.write("c.yaml", tinySweepYAML(epochs: 1))
+        let first = try runCommand(bin, ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        let table = try SweepSummary.read(out + "/summary.h5").markdown()
+        func removeRunFolders() throws {
+            for entry in try FileManager.default.contentsOfDirectory(atPath: out) where entry.hasPrefix("estimator-") {
+                try FileManager.default.removeItem(atPath: "\(out)/\(entry)")
+            }
+        }
+        try removeRunFolders()
+        let again = try runCommand(bin, ["sweep", def, "--jobs", "2", "--out", out])
+        #expect(again.status == 0 && again.stdout.contains("4 points, 4 already finished"), "\(again.stdout)\(again.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/estimator-gs_seed-1/run.h5"), "nothing ran again")
+        #expect(try SweepSummary.read(out + "/summary.h5").markdown() == table)
+
+        // A third seed runs two new points; the summary then holds six rows, four from the earlier one.
+        let more = try folder.write("c3.yaml", tinySweepYAML(epochs: 1).replacingOccurrences(of: "[1, 2]", with: "[1, 2, 3]"))
+        let third = try runCommand(bin, ["sweep", more, "--jobs", "2", "--out", out])
+        #expect(third.status == 0 && third.stdout.contains("6 points, 4 already finished"), "\(third.stdout)\(third.stderr)")
+        let six = try SweepSummary.read(out + "/summary.h5")
+        #expect(six.rows.map(\.point).filter { $0.hasSuffix("seed-3") } == ["estimator-gs_seed-3", "estimator-st_seed-3"])
+        #expect(six.rows.count == 6 && six.rows.allSatisfy { $0.status == "finished" && !$0.config.isEmpty })
+
+        // A row of another configuration (here another epoch count) is stale: its point runs again.
+        try removeRunFolders()
+        let changed = try runCommand(bin, ["sweep", more, "--set", "epochs=2", "--jobs", "2", "--out", out])
+        #expect(changed.status == 0 && changed.stdout.contains("6 points, 0 already finished"), "\(changed.stdout)")
+        #expect(changed.stdout.contains("point estimator-gs_seed-1: \(out)/summary.h5 records a run of another configuration"))
+        #expect(try SweepSummary.read(out + "/summary.h5").rows.map(\.epochs) == Array(repeating: 2, count: 6))
+
+        // A summary written before rows recorded their configuration: its rows are kept, not trusted.
+        var old = try SweepSummary.read(out + "/summary.h5")
+        old = SweepSummary(
+            name: old.name, axes: old.axes,
+            rows: old.rows.map {
+                var r = $0; r.config = ""; return r
+            })
+        try old.write(to: out + "/summary.h5")
+        try removeRunFolders()
+        let older = try runCommand(bin, ["sweep", more, "--set", "epochs=2", "--jobs", "2", "--out", out])
+        #expect(older.status == 0 && older.stdout.contains("6 points, 0 already finished"), "\(older.stdout)")
+        #expect(older.stdout.contains("records it as finished but not its configuration (an older summary); running it again"))
+
+        // A damaged summary is a one-line error naming it, and the sweep writes nothing.
+        try removeRunFolders()
+        try Data("not HDF5".utf8).write(to: URL(fileURLWithPath: out + "/summary.h5"))
+        let damaged = try runCommand(bin, ["sweep", more, "--out", out])
+        #expect(damaged.status == 1 && damaged.stderr.hasPrefix("sbnlab: error: \(out)/summary.h5: "), "\(damaged.stderr)")
+        #expect(damaged.stderr.split(separator: "\n").count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("estimator-") }.isEmpty)
+    }
+
     /// One diverging point fails with its error recorded; the others finish; the sweep exits 1.
     @Test func aFailedPointDoesNotStopTheOthers() throws {
         let yaml =
