@@ -439,10 +439,18 @@ public final class Trainer {
     }
 
     func evaluate(_ model: StochasticNetwork, split: BinarizedMNIST.Split, samples: Int, purpose: RandomStream) -> Evaluation {
+        Self.evaluate(model, config: config, split: split, samples: samples, purpose: purpose, threads: runtime.evalThreads)
+    }
+
+    /// The m-sample evaluation of `model` on a split, with the run's seed and the stream of
+    /// `purpose` (the run's test numbers are `.evaluation` with `samples.test` on the test split).
+    static func evaluate(
+        _ model: StochasticNetwork, config: ExperimentConfig, split: BinarizedMNIST.Split, samples: Int, purpose: RandomStream,
+        threads: Int
+    ) -> Evaluation {
         let images = split.images, task = config.family.task
         return Evaluator.evaluate(
-            model: model, count: split.count, samples: samples, seed: config.seed, purpose: purpose,
-            threads: runtime.evalThreads
+            model: model, count: split.count, samples: samples, seed: config.seed, purpose: purpose, threads: threads
         ) { batch, range in
             images.withUnsafeBufferPointer {
                 task.fill(batch, from: $0, indices: range, binarize: SemiSupervisedRun.evaluationBinarization(split, purpose))

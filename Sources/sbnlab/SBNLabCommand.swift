@@ -6,7 +6,8 @@ struct SBNLabCommand: AsyncParsableCommand {
         commandName: "sbnlab",
         abstract: "Stochastic binary networks and their gradient estimators.",
         subcommands: [
-            DataCommand.self, RunCommand.self, SweepCommand.self, CollectCommand.self, ShowCommand.self, FigureCommand.self,
+            DataCommand.self, RunCommand.self, SweepCommand.self, CollectCommand.self, ShowCommand.self, EvalCommand.self,
+            FigureCommand.self,
             GradStatsCommand.self,
             ImputeCommand.self, ListCommand.self, BenchCommand.self, CheckFileCommand.self,
         ])

@@ -1,6 +1,7 @@
 import Foundation
 import SBNStorage
 import SBNTestSupport
+import SBNTraining
 import Testing
 
 /// Bad configurations on the command line: one line on stderr naming the field, exit status 1.
@@ -296,5 +297,65 @@ import Testing
         #expect(
             two.status == 0 && two.stdout.contains("| vimco |") && two.stdout.contains("Left out: arm: arm does not support"),
             "\(two.stdout)\(two.stderr)")
+    }
+}
+
+/// `sbnlab eval`: a run's best parameters on any split. On the test split with the run's own
+/// samples it is the run's test evaluation, to the bit, at any thread count; on the training
+/// split it is another number; it writes nothing, and bad input is one line.
+@Suite struct EvalCommandTests {
+    let folder = ExperimentFolder()
+
+    func run(_ args: [String]) throws -> CommandResult {
+        try runCommand(try #require(TestPaths.sbnlabBinary, "sbnlab binary not built"), args, in: folder.dir)
+    }
+
+    @Test func testSplitIsTheRunsOwnTestEvaluation() throws {
+        let yaml = try folder.write(
+            "vae.yaml",
+            smallRunYAML(
+                estimator: "gs", extra: "model: {family: vae, encoder_hidden: [32], decoder_hidden: [32]}\nlayers: [784, 20, 784]"
+            ))
+        #expect(try run(["run", yaml, "--out", "vae"]).status == 0)
+        let file = folder.dir + "/vae/run.h5"
+        let test = try #require(try ResultsFile.readRecord(file).test)
+        for threads in [1, 2] {
+            let e = try CheckpointEvaluation.evaluate(
+                run: file, split: .test, samples: nil, limit: nil, dataPath: nil, threads: threads
+            )
+            .evaluation
+            #expect(e.perImage.map(\.bitPattern) == test.perImage.map(\.bitPattern), "\(threads) threads")
+            #expect(e.elbo?.values.map(\.bitPattern) == test.perImageNegELBO?.map(\.bitPattern), "\(threads) threads")
+        }
+        let before = try FileManager.default.contentsOfDirectory(atPath: folder.dir + "/vae").sorted()
+        let printed = try run(["eval", file])
+        let expected = String(
+            format: "test −ELBO %.3f ± %.3f, −log p(x) ≈ %.3f ± %.3f (test, 40 images, m=7", test.negELBO!, test.negELBOSem!,
+            test.nll, test.sem)
+        #expect(printed.status == 0 && printed.stdout.hasPrefix(expected), "\(printed.stdout)\(printed.stderr)")
+        let train = try run(["eval", file, "--split", "train", "--samples", "3", "--limit", "100", "--threads", "1"])
+        #expect(
+            train.status == 0 && train.stdout.contains("(train, 100 images, m=3, best epoch"), "\(train.stdout)\(train.stderr)")
+        #expect(!train.stdout.hasPrefix(expected))
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder.dir + "/vae").sorted() == before, "eval writes nothing")
+
+        // An SBN run prints its NLL.
+        let sbn = try folder.write("sbn.yaml", smallRunYAML(estimator: "st"))
+        #expect(try run(["run", sbn, "--out", "sbn"]).status == 0)
+        let nll = try #require(try ResultsFile.readRecord(folder.dir + "/sbn/run.h5").test?.nll)
+        #expect(try run(["eval", "sbn/run.h5"]).stdout.hasPrefix(String(format: "test NLL %.3f", nll)))
+
+        // Bad input: one line and a non-zero status.
+        for (args, status, fragment) in [
+            (["eval", "missing.h5"], Int32(1), "missing.h5"),
+            (["eval", file, "--split", "training"], 64, "--split"),
+            (["eval", file, "--samples", "0"], 64, "--samples"),
+            (["eval", file, "--data", yaml], 1, "vae.yaml"),
+        ] {
+            let r = try run(args)
+            #expect(r.status == status && r.stderr.contains(fragment), "\(args): \(r.status) \(r.stderr)")
+            if status == 1 { #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)") }
+        }
     }
 }

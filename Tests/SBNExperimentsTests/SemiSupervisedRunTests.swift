@@ -76,6 +76,10 @@ func smallSemiSupervisedYAML(estimator: String, extra: String = "") -> String {
         #expect(abs(sem - (accuracy * (1 - accuracy) / 300).squareRoot()) < 1e-12)
         #expect(try #require(test.negELBO) >= test.nll - 1e-9, "−ELBO is an upper bound of the importance-weighted −log p(x)")
         #expect(record.valid.allSatisfy { (0...100).contains($0.nll) }, "validation error in %")
+        let evaluated = try run(["eval", out])
+        #expect(
+            evaluated.stdout.contains(String(format: "test accuracy %.2f %% ± %.2f", 100 * accuracy, 100 * sem)),
+            "\(evaluated.stdout)")
         let shown = try run(["show", out])
         let paper = estimator == "marginal" ? "92.6" : "93.6"
         #expect(shown.stdout.contains("test accuracy") && shown.stdout.contains("paper \(paper)"), "\(shown.stdout)")
