@@ -204,6 +204,36 @@ public struct SweepRunner {
 
     public var summaryPath: String { outputFolder + "/summary.h5" }
 
+    /// What running the sweep now would do with each point of its grid, and why (`sbnlab sweep
+    /// --plan`); reads the folder, writes nothing. The `select:` stage's points are decided once
+    /// the grid has finished, and are not listed.
+    public func plan() throws -> [(point: String, action: String)] {
+        let earlier = try earlierRuns()
+        return sweep.points.map { point in
+            let action: String
+            if let status = Self.state(ofResults: results(of: point)) {
+                switch status {
+                case .finished: action = "finished (run.h5)"
+                case .failed: action = "failed (final; not run again)"
+                case .running:
+                    let done = (try? ResultsFile.readRecord(results(of: point)))?.epochsDone ?? 0
+                    action = "resumes from its checkpoint (epoch \(done) of \(point.config.epochs))"
+                }
+            } else if earlier.standsFor(point), let row = earlier.rows[point.name],
+                row.status == "finished" || row.status == "failed"
+            {
+                action = "\(row.status) (summary.h5; its run file is gone)"
+            } else if let row = earlier.rows[point.name], row.config.isEmpty {
+                action = "runs again (summary.h5 records it as \(row.status) but not its configuration)"
+            } else if earlier.stale.contains(point.name) {
+                action = "runs (summary.h5 records a run of another configuration)"
+            } else {
+                action = "runs"
+            }
+            return (point.name, action)
+        }
+    }
+
     /// What the folder's summary records of this sweep's points whose results files are gone.
     /// A row stands for its point only when it records that point's configuration; a row of
     /// another definition (its configuration differs) is stale and is left out. A summary that

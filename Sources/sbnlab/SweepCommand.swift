@@ -47,6 +47,9 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "With --executor slurm: follow the array until it ends, then collect the summary.")
     var wait = false
 
+    @Flag(help: "Print what running the sweep would do with each point, and why; run and write nothing.")
+    var plan = false
+
     func validate() throws {
         // More processes than points or cores only oversubscribes the machine; a typo such as
         // 1000 would start one process per point.
@@ -63,6 +66,13 @@ struct SweepCommand: ParsableCommand {
             var slurm = SlurmExecutor.Options()
             (slurm.partition, slurm.time, slurm.cpusPerTask, slurm.sbatchArgs) = (partition, time, cpusPerTask, sbatchArg)
             let cluster = SlurmExecutor(runner: runner, options: slurm, log: { line in sbnlab.emit(line) })
+            if plan {
+                let actions = try runner.plan()
+                for (point, action) in actions { print("\(point): \(action)") }
+                let runs = actions.filter { $0.action.hasPrefix("runs") || $0.action.hasPrefix("resumes") }.count
+                print("\(runs) of \(actions.count) points would run")
+                return
+            }
             switch emit {
             case .slurm?:
                 if let (path, tasks) = try cluster.write(executable: executable) {

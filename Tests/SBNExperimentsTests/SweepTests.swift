@@ -305,6 +305,9 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
             }
         }
         try removeRunFolders()
+        let plan = try runCommand(bin, ["sweep", def, "--out", out, "--plan"])
+        #expect(plan.stdout.contains("estimator-gs_seed-1: finished (summary.h5; its run file is gone)"), "\(plan.stdout)")
+        #expect(plan.stdout.hasSuffix("0 of 4 points would run\n"), "\(plan.stdout)")
         let again = try runCommand(bin, ["sweep", def, "--jobs", "2", "--out", out])
         #expect(again.status == 0 && again.stdout.contains("4 points, 4 already finished"), "\(again.stdout)\(again.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + "/estimator-gs_seed-1/run.h5"), "nothing ran again")
@@ -334,6 +337,14 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
             })
         try old.write(to: out + "/summary.h5")
         try removeRunFolders()
+        let oldPlan = try runCommand(bin, ["sweep", more, "--set", "epochs=2", "--out", out, "--plan"])
+        #expect(
+            oldPlan.stdout.contains(
+                "estimator-st_seed-3: runs again (summary.h5 records it as finished but not its configuration)")
+                && oldPlan.stdout.hasSuffix("6 of 6 points would run\n"), "\(oldPlan.stdout)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("estimator-") }.isEmpty,
+            "--plan writes nothing")
         let older = try runCommand(bin, ["sweep", more, "--set", "epochs=2", "--jobs", "2", "--out", out])
         #expect(older.status == 0 && older.stdout.contains("6 points, 0 already finished"), "\(older.stdout)")
         #expect(older.stdout.contains("records it as finished but not its configuration (an older summary); running it again"))
