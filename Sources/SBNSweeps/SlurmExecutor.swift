@@ -84,8 +84,9 @@ public struct SlurmExecutor {
     /// its task count, or nil when every point has finished or failed (in its results file, or in
     /// the folder's summary where the results file is gone: `SweepRunner.earlierRuns`).
     public func write(executable: String) throws -> (path: String, tasks: Int)? {
-        let jobsFile = absolute(try runner.emitJobs(executable: absolute(executable), absolutePaths: true))
+        // The summary first: an unreadable one is an error before anything is written.
         let earlier = try runner.earlierRuns()
+        let jobsFile = absolute(try runner.emitJobs(executable: absolute(executable), absolutePaths: true))
         let tasks = runner.sweep.points.indices.filter { i in
             let state = earlier.state(of: runner.sweep.points[i])
             return state != .finished && state != .failed

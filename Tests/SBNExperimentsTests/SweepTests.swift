@@ -355,6 +355,8 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         let damaged = try runCommand(bin, ["sweep", more, "--out", out])
         #expect(damaged.status == 1 && damaged.stderr.hasPrefix("sbnlab: error: \(out)/summary.h5: "), "\(damaged.stderr)")
         #expect(damaged.stderr.split(separator: "\n").count == 1)
+        let emitted = try runCommand(bin, ["sweep", more, "--out", out, "--emit", "slurm"])
+        #expect(emitted.status == 1 && emitted.stderr.hasPrefix("sbnlab: error: \(out)/summary.h5: "), "\(emitted.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("estimator-") }.isEmpty)
     }
 
