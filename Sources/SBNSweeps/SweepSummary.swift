@@ -264,12 +264,7 @@ public struct SweepSummary: Sendable {
         for r in rows { groups[groupAxes.map { r.params[$0] ?? "" }, default: []].append(r) }
         let keys = groups.keys.sorted(by: Self.precedes)
         let best = chosenLearningRates(groupAxes)
-        // The VAE's columns are −ELBO (the paper's §4.2 metric, what its runs select on); M2's the
-        // validation error and test accuracy (§4.3); the SBN's the NLL.
-        let vae = rows.contains { $0.paperColumn.hasPrefix("vae") }
-        let ssl = rows.contains { $0.paperColumn == PaperColumn.semiSupervised.rawValue }
-        let metric = ssl ? "accuracy %" : vae ? "−ELBO" : "NLL"
-        let validMetric = ssl ? "error %" : metric
+        let (metric, validMetric) = metricNames
         let header = [
             "| "
                 + (groupAxes + ["runs", "best valid \(validMetric)", "test \(metric) (mean ± sd over seeds)", "paper"]).joined(
@@ -307,6 +302,42 @@ public struct SweepSummary: Sendable {
             lines += header + keys.filter(best.contains).map { line($0, mark: "") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// One row per group of the other axes and one column per seed: each run's test value of the
+    /// paper's metric ± its se over test images, so a partial sweep shows which seeds have run and
+    /// how far apart they land. The VAE's cells add −log p(x) in brackets. "—" where a seed has not
+    /// run, the run's status where it has not finished.
+    public func perSeedMarkdown() -> String {
+        let groupAxes = axes.filter { $0 != "seed" }
+        var groups: [[String]: [String: Row]] = [:]
+        for r in rows { groups[groupAxes.map { r.params[$0] ?? "" }, default: [:]][r.params["seed"] ?? ""] = r }
+        let seeds = Set(rows.map { $0.params["seed"] ?? "" }).sorted { Self.precedes([$0], [$1]) }
+        let vae = rows.contains { $0.paperColumn.hasPrefix("vae") }
+        func cell(_ r: Row?) -> String {
+            guard let r else { return "—" }
+            guard r.status == "finished" else { return r.status }
+            let m = r.paperMetric
+            return String(format: "%.2f ± %.2f", m.value, m.sem) + (vae ? String(format: " (%.2f)", r.testNLL) : "")
+        }
+        let caption =
+            "Per seed: test \(metricNames.test) ± its se over test images"
+            + (vae ? ", and in brackets −log p(x) by importance sampling" : "") + ":"
+        let columns = groupAxes + seeds.map { axes.contains("seed") ? "seed \($0)" : "test" }
+        var lines = [
+            caption, "", "| " + columns.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: columns.count),
+        ]
+        for k in groups.keys.sorted(by: Self.precedes) {
+            lines.append("| " + (k + seeds.map { cell(groups[k]![$0]) }).joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The metric's name in the tables, on test and on validation: −ELBO for the VAE (the paper's
+    /// §4.2 metric, what its runs select on), accuracy and error for M2 (§4.3), the NLL otherwise.
+    var metricNames: (test: String, valid: String) {
+        if rows.contains(where: { $0.paperColumn == PaperColumn.semiSupervised.rawValue }) { return ("accuracy %", "error %") }
+        return rows.contains { $0.paperColumn.hasPrefix("vae") } ? ("−ELBO", "−ELBO") : ("NLL", "NLL")
     }
 
     /// Per row: whether it ran at the learning rate chosen on validation for its group (the ★ rows

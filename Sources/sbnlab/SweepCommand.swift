@@ -164,6 +164,9 @@ struct CollectCommand: ParsableCommand {
     @Flag(help: "Keep the rows of the folder's summary.h5 whose run files are gone (runs made elsewhere).")
     var keepMissing = false
 
+    @Flag(help: "Also print each run's test value, one column per seed (which seeds have run, and how far apart they land).")
+    var perSeed = false
+
     func run() throws {
         try reportingErrors {
             var summary: SweepSummary
@@ -178,6 +181,7 @@ struct CollectCommand: ParsableCommand {
             guard !summary.rows.isEmpty else { throw ConfigError(file: folder, path: "", "no run.h5 files found") }
             try summary.write(to: folder + "/summary.h5")
             print(summary.markdown())
+            if perSeed { print("\n" + summary.perSeedMarkdown()) }
             print("\nsummary: \(folder)/summary.h5 (\(summary.rows.count) runs)")
         }
     }

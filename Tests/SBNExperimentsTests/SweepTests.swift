@@ -288,6 +288,32 @@ func tinySweepYAML(epochs: Int = 2, extra: String = "") -> String {
         let d = try runCommand(bin, ["collect", emitted, "--from-summary"])
         #expect(d.status == 0 && d.stdout == table, "\(d.stdout)\(d.stderr)")
         #expect(try HDF5File.open(emitted + "/summary.h5").dataset("chosen").read() == chosen)
+
+        // --per-seed adds a table with a column per seed: each run's test NLL ± its per-image se.
+        let perSeed = try runCommand(bin, ["collect", emitted, "--from-summary", "--per-seed"])
+        let cells = a.rows.map { String(format: "%.2f ± %.2f", $0.testNLL, $0.testSEM) }
+        #expect(perSeed.status == 0 && perSeed.stdout.hasPrefix(table.components(separatedBy: "\n\nsummary:")[0] + "\n\n"))
+        #expect(
+            perSeed.stdout.contains(
+                "| estimator | seed 1 | seed 2 |\n|---|---|---|\n| gs | \(cells[0]) | \(cells[1]) |\n| st | \(cells[2]) | \(cells[3]) |\n"
+            ),
+            "\(perSeed.stdout)")
+        // The VAE's cells are −ELBO ± se with −log p(x) in brackets; a seed that has not run is "—",
+        // a run that has not finished shows its status.
+        var vaeRows = a.rows.prefix(3).map { row -> SweepSummary.Row in
+            var r = row
+            (r.paperColumn, r.testNegELBO, r.testNegELBOSem) = ("vae-bernoulli", 100 + row.testNLL, 0.25)
+            return r
+        }
+        vaeRows[2].status = "diverged"
+        let vae = SweepSummary(name: a.name, axes: a.axes, rows: vaeRows).perSeedMarkdown().split(separator: "\n")
+        let gsCells = a.rows.prefix(2).map { String(format: "%.2f ± 0.25 (%.2f)", 100 + $0.testNLL, $0.testNLL) }
+        #expect(
+            vae == [
+                "Per seed: test −ELBO ± its se over test images, and in brackets −log p(x) by importance sampling:",
+                "| estimator | seed 1 | seed 2 |", "|---|---|---|", "| gs | \(gsCells[0]) | \(gsCells[1]) |",
+                "| st | diverged | — |",
+            ], "\(vae)")
     }
 
     /// A fresh clone holds a sweep's committed summary.h5 but not its run files. Running the sweep
