@@ -66,63 +66,68 @@ struct SweepCommand: ParsableCommand {
             var slurm = SlurmExecutor.Options()
             (slurm.partition, slurm.time, slurm.cpusPerTask, slurm.sbatchArgs) = (partition, time, cpusPerTask, sbatchArg)
             let cluster = SlurmExecutor(runner: runner, options: slurm, log: { line in sbnlab.emit(line) })
-            if plan {
-                let actions = try runner.plan()
-                for (point, action) in actions { print("\(point): \(action)") }
-                let runs = actions.filter { $0.action.hasPrefix("runs") || $0.action.hasPrefix("resumes") }.count
-                print("\(runs) of \(actions.count) points would run")
-                return
-            }
-            switch emit {
-            case .slurm?:
-                if let (path, tasks) = try cluster.write(executable: executable) {
-                    print(
-                        "wrote \(path) (\(tasks) array tasks of \(sweep.points.count) points; the others have finished or failed)"
-                    )
-                } else {
-                    print("every point of \(sweep.name) has finished or failed; no script written")
-                }
-                return
-            case .jobs?:
-                print("wrote \(try runner.emitJobs(executable: executable)) (\(sweep.points.count) commands)")
-                let recorded = sweep.points.filter(try runner.earlierRuns().standsFor)
-                if !recorded.isEmpty {
-                    print(
-                        "note: \(recorded.count) of those points are finished in \(runner.summaryPath) without their run files; "
-                            + "their lines would run them again")
-                }
-                return
-            case nil:
-                break
-            }
+            if plan { return try printPlan(runner) }
+            if let emit { return try write(emit, runner, cluster) }
             StopRequest.install()
-            if executor == .slurm {
-                guard let job = try cluster.submit(executable: selfExecutable()) else {
-                    try summarize(runner, earlier: try runner.earlierRuns())
-                    return
-                }
-                guard wait else {
-                    print("follow it with: squeue -j \(job); then: sbnlab collect \(folder)")
-                    return
-                }
-                try cluster.wait(jobID: job)
-                let earlier = try runner.earlierRuns()
-                try summarize(runner, earlier: earlier)
-                if let selection = sweep.selection {
-                    sbnlab.emit(
-                        "select: the \(selection.axisText) chosen on validation gets seeds \(selection.seeds) by the local executor: "
-                            + "rerun `sbnlab sweep \(experiment)` without --executor slurm")
-                }
-                let states = sweep.points.map(earlier.state(of:))
-                if StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
-                if states.contains(where: { $0 != .finished }) { throw ExitCode(ExitStatus.error) }
-                return
-            }
+            if executor == .slurm { return try runOnSlurm(runner, cluster) }
             let states = try runner.run()
             try summarize(runner, earlier: try runner.earlierRuns())
             if states.contains(.failed) { throw ExitCode(ExitStatus.error) }
             if states.contains(.stopped) || StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
         }
+    }
+
+    /// `--plan`: each point's action and why; nothing runs or is written.
+    private func printPlan(_ runner: SweepRunner) throws {
+        let actions = try runner.plan()
+        for (point, action) in actions { print("\(point): \(action)") }
+        let runs = actions.filter { $0.action.hasPrefix("runs") || $0.action.hasPrefix("resumes") }.count
+        print("\(runs) of \(actions.count) points would run")
+    }
+
+    /// `--emit`: a SLURM array script of the points still to run, or every point's command line.
+    private func write(_ emit: Emit, _ runner: SweepRunner, _ cluster: SlurmExecutor) throws {
+        let sweep = runner.sweep
+        switch emit {
+        case .slurm:
+            if let (path, tasks) = try cluster.write(executable: executable) {
+                print("wrote \(path) (\(tasks) array tasks of \(sweep.points.count) points; the others have finished or failed)")
+            } else {
+                print("every point of \(sweep.name) has finished or failed; no script written")
+            }
+        case .jobs:
+            print("wrote \(try runner.emitJobs(executable: executable)) (\(sweep.points.count) commands)")
+            let recorded = sweep.points.filter(try runner.earlierRuns().standsFor)
+            if !recorded.isEmpty {
+                print(
+                    "note: \(recorded.count) of those points are finished in \(runner.summaryPath) without their run files; "
+                        + "their lines would run them again")
+            }
+        }
+    }
+
+    /// `--executor slurm`: submit the array of unfinished points; with `--wait`, follow it and
+    /// collect, exiting as a local sweep would.
+    private func runOnSlurm(_ runner: SweepRunner, _ cluster: SlurmExecutor) throws {
+        let sweep = runner.sweep
+        guard let job = try cluster.submit(executable: selfExecutable()) else {
+            return try summarize(runner, earlier: try runner.earlierRuns())
+        }
+        guard wait else {
+            print("follow it with: squeue -j \(job); then: sbnlab collect \(runner.outputFolder)")
+            return
+        }
+        try cluster.wait(jobID: job)
+        let earlier = try runner.earlierRuns()
+        try summarize(runner, earlier: earlier)
+        if let selection = sweep.selection {
+            sbnlab.emit(
+                "select: the \(selection.axisText) chosen on validation gets seeds \(selection.seeds) by the local executor: "
+                    + "rerun `sbnlab sweep \(experiment)` without --executor slurm")
+        }
+        let states = sweep.points.map(earlier.state(of:))
+        if StopRequest.signal != nil { throw ExitCode(ExitStatus.stopped) }
+        if states.contains(where: { $0 != .finished }) { throw ExitCode(ExitStatus.error) }
     }
 }
 
