@@ -71,11 +71,15 @@ public enum DynamicBinarization {
     ) {
         let pixels = ImageHalves.pixels
         let src = images.baseAddress! + i * pixels, dst = out.row(r)
-        for j in 0..<pixels {
-            // A uniform integer in 0 ..< 255 from the top bits: P(u < g) = g/255 (bias below 2⁻³²).
-            let u = Int((mix(key &+ UInt64(j) &* 0xD6E8_FEB8_6659_FD93) >> 32) % 255)
-            dst[j] = u < Int(src[j]) ? 1 : 0
-        }
+        for j in 0..<pixels { dst[j] = Float(bit(src[j], key: key, pixel: j)) }
+    }
+
+    /// Pixel j of a grey image binarised with `key`: 1 with probability grey/255.
+    @inline(__always)
+    public static func bit(_ grey: UInt8, key: UInt64, pixel j: Int) -> UInt8 {
+        // A uniform integer in 0 ..< 255 from the top bits: P(u < g) = g/255 (bias below 2⁻³²).
+        let u = Int((mix(key &+ UInt64(j) &* 0xD6E8_FEB8_6659_FD93) >> 32) % 255)
+        return u < Int(grey) ? 1 : 0
     }
 
     /// SplitMix64's finaliser (Steele et al. 2014).

@@ -35,7 +35,9 @@ public enum CheckpointEvaluation {
         case .test: images = dataset.test.prefix(config.data.testLimit).prefix(limit)
         }
         // A model of another family or size (a run of another dataset) would read past its images.
-        guard images.count > 0, dataset.train.grey == (SemiSupervisedRun.options(config) != nil) else {
+        // Grey images are binarised for whole-image models only, and m2 needs them (its labels).
+        let fits = dataset.train.grey ? config.family.task.targetIsInput : SemiSupervisedRun.options(config) == nil
+        guard images.count > 0, fits else {
             throw TrainingError(
                 description: "\(dataPath ?? config.data.path): not the kind of dataset \(path) was trained on "
                     + "(\(config.family.name), \(images.count) \(split.rawValue) images)")

@@ -31,9 +31,16 @@ struct DiagnosticsProbe {
         reference = GradientStatistics.Subject(label: unbiased.label, name: unbiased.name, options: unbiased.options)
         samples = config.samples.train
         let split = valid.prefix(settings.images)
-        batch = Batch(capacity: split.count, inputSize: config.layers.input, outputSize: config.layers.output)
+        // The task's own batch (halves for the SBN, whole images for the VAE and m2), grey images
+        // in the fixed binarisation validation reads.
+        let task = config.family.task
+        batch = Batch(
+            capacity: split.count, inputSize: config.layers.input, outputSize: config.layers.output,
+            targetIsInput: task.targetIsInput)
         split.images.withUnsafeBufferPointer {
-            ImageHalves.fill(top: batch.input, bottom: batch.target, from: $0, indices: 0..<split.count)
+            task.fill(
+                batch, from: $0, indices: 0..<split.count,
+                binarize: SemiSupervisedRun.evaluationBinarization(split, .validation))
         }
     }
 

@@ -1,4 +1,5 @@
 import SBNData
+import SBNDistributions
 import SBNModel
 import SBNTensor
 
@@ -32,5 +33,20 @@ extension Task {
         batch.setRows(indices.count)
         let slice = Array(indices)[...]
         fill(batch, from: images, indices: slice, rows: 0..<indices.count, binarize: binarize)
+    }
+}
+
+extension BinarizedMNIST.Split {
+    /// Images `indices` with 0/1 pixels as the evaluation of `purpose` reads them: copied, or for
+    /// grey images in that evaluation's fixed binarisation, so a figure shows the digits scored.
+    public func binaryImages(_ indices: [Int], purpose: RandomStream = .evaluation) -> [UInt8] {
+        let pixels = ImageHalves.pixels
+        guard let binarize = SemiSupervisedRun.evaluationBinarization(self, purpose) else {
+            return indices.flatMap { images[($0 * pixels)..<(($0 + 1) * pixels)] }
+        }
+        return indices.flatMap { i in
+            let key = DynamicBinarization.key(seed: binarize.seed, epoch: binarize.epoch, index: i)
+            return (0..<pixels).map { j in DynamicBinarization.bit(images[i * pixels + j], key: key, pixel: j) }
+        }
     }
 }

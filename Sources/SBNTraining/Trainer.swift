@@ -117,9 +117,11 @@ public final class Trainer {
             dataset.test.prefix(config.data.testLimit)
         )
         guard let options = SemiSupervisedRun.options(config) else {
-            if dataset.train.grey {
+            // Grey images are binarised afresh each epoch ("dynamic MNIST") for a model of whole
+            // images; the SBN's task splits an image into halves and reads fixed binary pixels.
+            if dataset.train.grey, !config.family.task.targetIsInput {
                 throw TrainingError(
-                    description: "\(path): grey images (binarization grey) are binarised by model.family m2 only; "
+                    description: "\(path): grey images (binarization grey) are binarised for whole-image models (vae, m2) only; "
                         + "\(config.family.name) trains on binary images (make data)")
             }
             return (Splits(train: train, valid: valid, test: test), nil)

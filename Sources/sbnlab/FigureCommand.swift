@@ -60,7 +60,7 @@ struct VAEFigureCommand: ParsableCommand {
             let n = min(images, dataset.test.count)
             // Evenly spaced test digits (the test file is not shuffled, so the first ones are alike).
             let stride = dataset.test.count / n
-            let digits = (0..<n).flatMap { i in dataset.test.images[(i * stride * 784)..<((i * stride + 1) * 784)] }
+            let digits = dataset.test.binaryImages((0..<n).map { $0 * stride })
             let canvas = VAEFigure(model: model).render(
                 images: digits, count: n, draws: draws, prior: prior,
                 variables: variables, seed: seed)

@@ -122,9 +122,7 @@ struct ImputeCommand: ParsableCommand {
             let n = max(1, min(images, dataset.test.count))
             // Evenly spaced test digits (the test file is not shuffled, so the first ones are alike).
             let stride = dataset.test.count / n
-            let picked = (0..<n).flatMap { i in
-                dataset.test.images[(i * stride * ImageHalves.pixels)..<((i * stride + 1) * ImageHalves.pixels)]
-            }
+            let picked = dataset.test.binaryImages((0..<n).map { $0 * stride })
             let figure = ImputationFigure(model: model).render(images: picked, count: n, samples: max(1, samples), seed: seed)
             try PNGWriter.write(out, width: figure.width, height: figure.height, rgb: figure.rgb)
             print("wrote \(out) (\(figure.width)x\(figure.height): \(n) digits × (true + \(samples) samples))")

@@ -114,9 +114,49 @@ func smallSemiSupervisedYAML(estimator: String, extra: String = "") -> String {
         let g = try run(["run", sbn, "--set", "data.path=\(greyDataset)", "--out", out])
         #expect(
             g.stderr
-                == "sbnlab: error: \(greyDataset): grey images (binarization grey) are binarised by model.family m2 only; "
+                == "sbnlab: error: \(greyDataset): grey images (binarization grey) are binarised for whole-image models (vae, m2) only; "
                 + "sbn trains on binary images (make data)\n")
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// A VAE trains on grey images binarised afresh each epoch ("dynamic MNIST"). Its test numbers,
+    /// its diagnostics and its figure read the one fixed evaluation binarisation, so `eval`
+    /// reproduces the test numbers to the bit.
+    @Test func aVAETrainsOnDynamicallyBinarisedImages() throws {
+        let yaml = try folder.write(
+            "dv.yaml",
+            smallRunYAML(
+                estimator: "gs",
+                extra: "model: {family: vae, encoder_hidden: [32], decoder_hidden: [32]}\nlayers: [784, 20, 784]\n"
+                    + "diagnostics: {every: 4, estimates: 10, reference_estimates: 20, images: 10}"))
+        let trained = try run(["run", yaml, "--set", "data.path=\(greyDataset)", "--out", "dv"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let file = folder.dir + "/dv/run.h5"
+        let record = try ResultsFile.readRecord(file), test = try #require(record.test)
+        // Below the coin-flip bound 784 ln 2 ≈ 543.4 nats: the decoder saw 0/1 pixels, not grey levels.
+        #expect(test.negELBO.map { $0 > 0 && $0 < 543.4 } == true, "\(test.negELBO ?? .nan)")
+        #expect(record.diagnostics.map(\.step) == [4, 8, 12, 16])
+        let again = try CheckpointEvaluation.evaluate(
+            run: file, split: .test, samples: nil, limit: nil, dataPath: nil, threads: 2)
+        #expect(again.evaluation.perImage.map(\.bitPattern) == test.perImage.map(\.bitPattern))
+        let grey = try BinarizedMNIST(path: greyDataset).test
+        let digits = grey.binaryImages([0, 7])
+        #expect(digits == grey.binaryImages([0, 7]) && digits.allSatisfy { $0 <= 1 })
+        // Over 200 test images (156800 pixels) the share of ones is the mean grey level / 255,
+        // within 5 of its standard errors (each pixel's variance is at most 1/4).
+        let many = grey.binaryImages(Array(0..<200)), pixels = Double(many.count)
+        let ones = Double(many.reduce(0) { $0 + Int($1) }) / pixels
+        let level = Double(grey.images[..<many.count].reduce(0) { $0 + Int($1) }) / (255 * pixels)
+        #expect(abs(ones - level) < 5 * 0.5 / pixels.squareRoot(), "\(ones) against \(level)")
+        // Training reads each image in a new binarisation every epoch (keyed by seed, epoch, index).
+        let epochs = [1, 2].map { e in
+            (0..<784).map {
+                DynamicBinarization.bit(grey.images[$0], key: DynamicBinarization.key(seed: 3, epoch: e, index: 0), pixel: $0)
+            }
+        }
+        #expect(epochs[0] != epochs[1])
+        let figure = try run(["figure", "vae", "--run", file, "--out", "dv.png"])
+        #expect(figure.status == 0 && FileManager.default.fileExists(atPath: folder.dir + "/dv.png"), "\(figure.stderr)")
     }
 
     @Test(arguments: [
