@@ -48,11 +48,12 @@ $(THRESHOLD_DATA): | build
 	$(BIN) data --source mnist --binarize threshold --output $(THRESHOLD_DATA)
 exp-sbn-arm-threshold exp-sbn-arm-long-threshold: $(THRESHOLD_DATA)
 
-# Grey-level MNIST with labels, binarised afresh by the semi-supervised (m2) runs (experiments/ssl-*.yaml).
+# Grey-level MNIST with labels, binarised afresh by the semi-supervised (m2) runs (experiments/ssl-*.yaml)
+# and the VAEs on dynamic MNIST (experiments/*-dynamic.yaml).
 GREY_DATA := data/mnist_grey.h5
 $(GREY_DATA): | build
 	$(BIN) data --source mnist --binarize grey --output $(GREY_DATA)
-$(filter exp-ssl-% exp-sweep-ssl-%,$(addprefix exp-,$(EXPERIMENTS))): $(GREY_DATA)
+$(filter exp-ssl-% exp-sweep-ssl-% exp-%-dynamic,$(addprefix exp-,$(EXPERIMENTS))): $(GREY_DATA)
 
 # The layout of every Swift file is swift-format's, configured by .swift-format (formatting only:
 # 4 spaces, 130 columns). `make format` rewrites; `make test` fails on a file it would change.
