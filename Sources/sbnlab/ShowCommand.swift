@@ -118,6 +118,11 @@ struct ImputeCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let (record, model) = try ResultsFile.loadBestModel(runFile)
+            guard !record.config.family.task.targetIsInput else {
+                throw ValidationError(
+                    "\(runFile): a run of the \(record.config.model.family) family, which models whole images; "
+                        + "impute draws the bottom halves an SBN predicts (figure vae draws a VAE's reconstructions)")
+            }
             let dataset = try BinarizedMNIST(path: data ?? record.config.data.path)
             let n = max(1, min(images, dataset.test.count))
             // Evenly spaced test digits (the test file is not shuffled, so the first ones are alike).

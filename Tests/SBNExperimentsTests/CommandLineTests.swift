@@ -339,6 +339,11 @@ import Testing
         #expect(!train.stdout.hasPrefix(expected))
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: folder.dir + "/vae").sorted() == before, "eval writes nothing")
+        // `impute` draws an SBN's bottom halves; on a VAE run it is one line, not a trap.
+        let impute = try run(["impute", file, "--out", folder.dir + "/i.png"])
+        #expect(
+            impute.status == 1 && impute.stderr.hasPrefix("sbnlab: error: \(file): a run of the vae family")
+                && impute.stderr.split(separator: "\n").count == 1, "\(impute.stderr)")
 
         // An SBN run prints its NLL.
         let sbn = try folder.write("sbn.yaml", smallRunYAML(estimator: "st"))
