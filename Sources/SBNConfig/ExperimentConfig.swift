@@ -97,11 +97,13 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public var estimator = GumbelSoftmaxEstimator.name
     public var estimatorOptions = AnyOptions(GumbelSoftmaxEstimator.Options())
     /// `{schedule: <name from ScheduleRegistry>, <its options>…}`.
-    public var temperature = Temperature()
+    public var temperature = ScheduleChoice(FixedTemperature.name, FixedTemperature.Options())
     /// A name from `OptimizerRegistry`, with its `Options` under `optimizer_options`.
     public var optimizer = Adam.name
     public var optimizerOptions = AnyOptions(Adam.Options())
     @Positive public var lr = 0.001
+    /// `{schedule: <name from LearningRateSchedules>, <its options>…}`: η(t) around `lr`.
+    public var lrSchedule = ScheduleChoice(ConstantRate.name, NoOptions())
     @Count public var batchSize = 100
     @Count public var epochs = 50
     /// Validate (and keep the best parameters) every this many epochs, and after the last.
@@ -128,6 +130,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         OptionsSlot(name: "estimator", options: "estimator_options", EstimatorRegistry.registry),
         OptionsSlot(name: "optimizer", options: "optimizer_options", OptimizerRegistry.registry),
         OptionsSlot(name: "temperature.schedule", options: "temperature", ScheduleRegistry.registry),
+        OptionsSlot(name: "lr_schedule.schedule", options: "lr_schedule", LearningRateSchedules.registry),
         OptionsSlot(name: "model.family", options: "model", ModelFamilies.registry),
     ]
 
@@ -168,15 +171,18 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// The temperature schedule and its options, written as one mapping:
+/// A schedule (of the temperature or the learning rate) and its options, written as one mapping:
 /// `temperature: {schedule: exponential, tau: 1.0, rate: 1e-4}`.
-public struct Temperature: Codable, Equatable, Sendable {
-    public var schedule = FixedTemperature.name
-    public var options = AnyOptions(FixedTemperature.Options())
+public struct ScheduleChoice: Codable, Equatable, Sendable {
+    public var schedule: String
+    public var options: AnyOptions
 
     enum Keys: String, CodingKey { case schedule }
 
-    public init() {}
+    public init(_ schedule: String, _ options: some ComponentOptions) {
+        self.schedule = schedule
+        self.options = AnyOptions(options)
+    }
 
     public init(from decoder: any Decoder) throws {
         schedule = try decoder.container(keyedBy: Keys.self).decode(String.self, forKey: .schedule)

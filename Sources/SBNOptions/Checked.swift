@@ -60,6 +60,14 @@ public enum UnitIntervalNumber: ValueRule {
     }
 }
 
+/// A multiplier that shrinks or keeps a value (a learning-rate decay factor).
+public enum FactorNumber: ValueRule {
+    public static let expected = "a number in (0, 1]"
+    public static func read(_ c: any SingleValueDecodingContainer) -> Double? {
+        readNumber(c).flatMap { $0 > 0 && $0 <= 1 ? $0 : nil }
+    }
+}
+
 public enum PositiveWhole: ValueRule {
     public static let expected = "a whole number ≥ 1"
     public static func read(_ c: any SingleValueDecodingContainer) -> Int? { readWhole(c).flatMap { $0 >= 1 ? $0 : nil } }
@@ -85,6 +93,7 @@ public enum Seed: ValueRule {
 public typealias Positive = Checked<PositiveNumber>
 public typealias NonNegative = Checked<NonNegativeNumber>
 public typealias UnitInterval = Checked<UnitIntervalNumber>
+public typealias Factor = Checked<FactorNumber>
 public typealias Count = Checked<PositiveWhole>
 public typealias OptionalCount = Checked<OptionalPositiveWhole>
 public typealias SeedValue = Checked<Seed>

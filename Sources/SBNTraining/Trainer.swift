@@ -71,7 +71,7 @@ public final class Trainer {
         let lastEpoch = min(config.epochs, stopAfterEpochs.map { firstEpoch - 1 + $0 } ?? config.epochs)
         if firstEpoch <= lastEpoch {
             log(
-                "\(config.name): \(config.estimator), \(config.optimizer) lr \(config.lr), batch \(config.batchSize), "
+                "\(config.name): \(config.estimator), \(config.optimizer) lr \(config.lr)\(lrScheduleNote), batch \(config.batchSize), "
                     + "\(config.epochs) epochs, \(splits.train.count) training images, seed \(config.seed)")
         }
         var trainingSinceValidation = 0.0
@@ -329,6 +329,7 @@ public final class Trainer {
     /// One estimator step and one optimizer update; a non-finite loss or gradient stops the run.
     func step(_ batch: Batch, epoch: Int, _ state: TrainingState) throws -> Double {
         let tau = state.schedule.temperature(atStep: state.record.steps)
+        state.optimizer.learningRate = state.lrSchedule.learningRate(base: config.lr, atStep: state.record.steps)
         // The gradients are zero here: a new state's are, and the optimizer leaves them so.
         let context = StepContext(step: state.record.steps, temperature: tau, learningRate: state.optimizer.learningRate)
         var loss = state.estimator.estimate(batch, grads: state.gradients, context: context, using: &state.noise)
@@ -434,6 +435,11 @@ public final class Trainer {
     }
 
     /// Marks the results file failed (its checkpoint stays) and returns the error to throw.
+    /// " (step schedule)" in a run's first line when its learning rate is not constant.
+    var lrScheduleNote: String {
+        config.lrSchedule.schedule == ConstantRate.name ? "" : " (\(config.lrSchedule.schedule) schedule)"
+    }
+
     func fail(_ message: String) -> TrainingError {
         if FileManager.default.fileExists(atPath: resultsPath) { try? ResultsFile.markFailed(resultsPath, error: message) }
         events?.end(success: false)

@@ -18,6 +18,7 @@ public final class TrainingState {
     public let estimator: any GradientEstimator
     public let optimizer: any Optimizer
     public let schedule: any TemperatureSchedule
+    public let lrSchedule: any LearningRateSchedule
     public var noise: Xoshiro256
     public var shuffle: Xoshiro256
     public var record: RunRecord
@@ -39,6 +40,8 @@ public final class TrainingState {
             .make(parameters: model.parameters, learningRate: Float(config.lr), options: config.optimizerOptions)
         schedule = try Self.lookup(ScheduleRegistry.registry, config.temperature.schedule).make(
             options: config.temperature.options)
+        lrSchedule = try Self.lookup(LearningRateSchedules.registry, config.lrSchedule.schedule).make(
+            options: config.lrSchedule.options)
         noise = Xoshiro256(seed: config.seed, purpose: .noise)
         shuffle = Xoshiro256(seed: config.seed, purpose: .shuffling)
         record = RunRecord(config: config, codeVersion: Provenance.codeVersion)

@@ -31,6 +31,7 @@ struct ListCommand: ParsableCommand {
             list("model families (model: {family, …})", ModelFamilies.registry.all)
             list("temperature schedules (temperature: {schedule, …})", ScheduleRegistry.registry.all)
             list("optimizers (optimizer, optimizer_options)", OptimizerRegistry.registry.all)
+            list("learning-rate schedules (lr_schedule: {schedule, …})", LearningRateSchedules.registry.all)
             print("code \(Provenance.codeVersion)")
             print(
                 "OpenBLAS: \(BLAS.threads) threads by default on \(RuntimeOptions.availableCores) cores (\(BLAS.configuration))"

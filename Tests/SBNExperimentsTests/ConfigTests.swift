@@ -109,6 +109,28 @@ struct ExperimentFolder {
             "temperature: {schedule: cosine}\n",
             "temperature.schedule: unknown schedule \"cosine\" (known: fixed, exponential, slope)")
     }
+    /// `lr_schedule` defaults to a constant rate; `step` decays it by `factor` every `every` steps
+    /// down to `floor` (Jang's notebook: 0.9 every 1000), and its options are range-checked.
+    @Test func learningRateSchedule() throws {
+        let plain = try ConfigLoader.load(try folder.write("c.yaml", "name: c\nlr: 0.003\n"))
+        #expect(plain.lrSchedule.schedule == "constant")
+        let constant = try LearningRateSchedules.registry.lookup("constant")!.make(options: plain.lrSchedule.options)
+        #expect([0, 1, 999_999].map { constant.learningRate(base: 0.003, atStep: $0) } == [0.003, 0.003, 0.003])
+        let c = try ConfigLoader.load(
+            try folder.write("d.yaml", "name: d\nlr_schedule: {schedule: step, every: 10, floor: 2e-4}\n"))
+        #expect(c.lrSchedule.options.as(StepDecay.Options.self)?.factor == 0.9)
+        let step = try LearningRateSchedules.registry.lookup("step")!.make(options: c.lrSchedule.options)
+        let rates = [0, 9, 10, 19, 20, 300].map { step.learningRate(base: 1e-3, atStep: $0) }
+        #expect(rates == [1e-3, 1e-3, Float(1e-3 * 0.9), Float(1e-3 * 0.9), Float(1e-3 * 0.81), 2e-4], "\(rates)")
+        try expectConfigError(
+            "lr_schedule: {schedule: step, factor: 1.5}\n", "lr_schedule.factor: expected a number in (0, 1], got 1.5")
+        try expectConfigError(
+            "lr_schedule: {schedule: step, every: 0}\n", "lr_schedule.every: expected a whole number ≥ 1, got 0")
+        try expectConfigError(
+            "lr_schedule: {schedule: cosine}\n", "lr_schedule.schedule: unknown lr schedule \"cosine\" (known: constant, step)")
+        try expectConfigError("lr_schedule: {factor: 0.5}\n", "lr_schedule.factor: unknown option for constant (known: none)")
+    }
+
     @Test func unknownEstimatorOption() throws {
         try expectConfigError(
             "estimator: gs\nestimator_options: {decay: 0.9}\n",

@@ -108,11 +108,15 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
         for (k, v) in ta { #expect(v.map(\.bitPattern) == tb[k]!.map(\.bitPattern), "\(k) differs with diagnostics") }
     }
 
-    /// Two epochs straight and one epoch plus a resumed one give bit-identical state.
-    @Test(arguments: ["gs", "reinforce"])
-    func resumeIsBitIdentical(estimator: String) throws {
-        let config = try ConfigLoader.load(try folder.write("r-\(estimator).yaml", smallRunYAML(estimator: estimator)))
-        let straight = folder.dir + "/straight-\(estimator).h5", resumed = folder.dir + "/resumed-\(estimator).h5"
+    /// Two epochs straight and one epoch plus a resumed one give bit-identical state; so does a
+    /// learning rate that decays inside both epochs (a function of the step, nothing to save).
+    @Test(arguments: ["gs", "reinforce", "gs-decay"])
+    func resumeIsBitIdentical(variant: String) throws {
+        let estimator = variant == "gs-decay" ? "gs" : variant
+        let decay = variant == "gs-decay" ? "lr_schedule: {schedule: step, factor: 0.5, every: 5}" : ""
+        let config = try ConfigLoader.load(
+            try folder.write("r-\(variant).yaml", smallRunYAML(estimator: estimator, extra: decay)))
+        let straight = folder.dir + "/straight-\(variant).h5", resumed = folder.dir + "/resumed-\(variant).h5"
         let a = try Trainer(config: config, resultsPath: straight, log: { _ in }).run(resume: false)
         let partial = try Trainer(config: config, resultsPath: resumed, log: { _ in }).run(resume: false, stopAfterEpochs: 1)
         #expect(partial.status == .running && partial.epochsDone == 1)
@@ -126,6 +130,12 @@ func checkpointTensors(_ path: String) throws -> [String: [Float]] {
         #expect(a.train.map(\.loss) == b.train.map(\.loss))
         #expect(a.test?.nll == b.test?.nll)
         if estimator == "reinforce" { #expect(ta.keys.contains { $0.hasPrefix("estimator/baseline") }) }
+        // 8 steps an epoch, rows every 3 steps and at each epoch's end; a row's rate is its last
+        // step's (0-based index step − 1): 1e-3 halved every 5 steps, or constant.
+        let expected = a.train.map { row in
+            Double(Float(variant == "gs-decay" ? 1e-3 * pow(0.5, Double((row.step - 1) / 5)) : 1e-3))
+        }
+        #expect(a.train.map(\.lr) == expected && b.train.map(\.lr) == expected, "\(a.train.map(\.lr))")
     }
 
     @Test func resultsFileFollowsTheSchema() throws {
