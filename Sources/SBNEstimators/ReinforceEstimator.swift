@@ -56,7 +56,7 @@ public final class ReinforceEstimator: GradientEstimator {
             : nil
         state = ComponentState(
             integers: ["batches": 0], reals: ["mean": 0, "variance": 0],
-            parts: baseline.map { [("baseline", $0.state)] } ?? [])
+            parts: baseline.map { [("baseline", $0.state)] } ?? [], nonNegative: ["variance"])
         moments = SignalMoments(state: state, meanKey: "mean", varianceKey: "variance")
         signal = .allocate(capacity: model.capacityImages * model.samples)
         centred = .allocate(capacity: model.capacityImages)

@@ -15,7 +15,7 @@ struct SignalMoments {
     static func perLayer(_ layers: Range<Int>) -> (state: ComponentState, moments: [SignalMoments]) {
         var reals: [String: Double] = [:]
         for l in layers { (reals["mean_layer\(l)"], reals["variance_layer\(l)"]) = (0, 0) }
-        let state = ComponentState(integers: ["batches": 0], reals: reals)
+        let state = ComponentState(integers: ["batches": 0], reals: reals, nonNegative: ["variance"])
         return (state, layers.map { SignalMoments(state: state, meanKey: "mean_layer\($0)", varianceKey: "variance_layer\($0)") })
     }
 

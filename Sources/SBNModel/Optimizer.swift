@@ -90,7 +90,8 @@ public final class Adam: Optimizer {
         epsilon = Float(options.epsilon)
         firstMoments = parameters.zerosLike(prefix: "m/")
         secondMoments = parameters.zerosLike(prefix: "v/")
-        state = ComponentState(tensors: ParameterSet(joining: [("", firstMoments), ("", secondMoments)]), integers: ["t": 0])
+        state = ComponentState(
+            tensors: ParameterSet(joining: [("", firstMoments), ("", secondMoments)]), integers: ["t": 0], nonNegative: ["v/"])
     }
 
     @discardableResult

@@ -360,6 +360,10 @@ public enum ResultsFile {
             try readSet(part.tensors, from: g)
             for k in part.integers.keys { part.integers[k] = try g.attribute(k, as: Int64.self) }
             for k in part.reals.keys { part.reals[k] = try g.attribute(k, as: Double.self) }
+            if let bad = part.firstInvalidValue {
+                let what = bad.tensor ? "\(g.location)/\(datasetName(bad.name))" : "\(g.location): attribute \(bad.name)"
+                throw HDF5Error(operation: "\(what) \(bad.problem) (a damaged or hand-edited file)", hdf5Message: "")
+            }
         }
     }
 

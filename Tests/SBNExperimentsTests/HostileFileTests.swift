@@ -233,6 +233,47 @@ import SBNStorage
         }
     }
 
+    /// Optimizer and estimator states no component could have written: a negative second moment
+    /// or running variance (resuming took its square root and stopped at the next step with a
+    /// NaN loss, having rewritten the file), a negative counter, a NaN in a baseline network.
+    @Test func impossibleComponentStatesAreRefused() throws {
+        let yaml = try folder.write("reinforce.yaml", smallRunYAML(estimator: "reinforce"))
+        let r = try sbnlab(["run", yaml, "--out", "good"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let good = folder.dir + "/good/run.h5"
+        let cases: [(name: String, edit: String, message: String)] = [
+            (
+                "adam", "v = f['checkpoint/optimizer/v.W1']; a = v[:]; a[0, 0] = -1; v[...] = a",
+                ":/checkpoint/optimizer/v.W1 holds a negative value"
+            ),
+            (
+                "variance", "f['checkpoint/estimator'].attrs['variance'] = -2.0",
+                ":/checkpoint/estimator: attribute variance is -2.0"
+            ),
+            ("mean", "f['checkpoint/estimator'].attrs['mean'] = np.inf", ":/checkpoint/estimator: attribute mean is inf"),
+            (
+                "batches", "f['checkpoint/estimator'].attrs['batches'] = np.int64(-1)",
+                ":/checkpoint/estimator: attribute batches is -1"
+            ),
+            (
+                "baseline", "f['checkpoint/estimator/baseline/adam'].attrs['t'] = np.int64(-5)",
+                ":/checkpoint/estimator/baseline/adam: attribute t is -5"
+            ),
+        ]
+        for c in cases {
+            let file = try damaged(good, c.name, c.edit)
+            let before = try Data(contentsOf: URL(fileURLWithPath: file))
+            expectOneLine(
+                try sbnlab(["run", yaml, "--out", c.name, "--resume", "--set", "epochs=3"]),
+                "\(c.name)/run.h5\(c.message) (a damaged or hand-edited file)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before, "\(c.name): the file was rewritten")
+        }
+        let gradstats = try sbnlab(["gradstats", "--checkpoint", folder.dir + "/variance/run.h5", "--estimates", "10"])
+        expectOneLine(
+            gradstats,
+            folder.dir + "/variance/run.h5:/checkpoint/estimator: attribute variance is -2.0 (a damaged or hand-edited file)")
+    }
+
     /// A temporary file left by a writer killed mid-write is removed when the run is next locked
     /// (the kill left 3.3 MB per checkpoint before); a live writer's is kept.
     @Test func staleTemporariesAreRemoved() throws {
