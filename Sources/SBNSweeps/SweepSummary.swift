@@ -42,6 +42,32 @@ public struct SweepSummary: Sendable {
         /// is gone still says what ran: a sweep counts it as its point's only if it is that
         /// point's configuration (`SweepRunner.earlierRuns`). Empty in summaries written before.
         public var config: String = ""
+
+        /// What no run or `collect` could have written in this row, or nil: a status other than
+        /// a run's or `unreadable`, a negative or non-finite count, time or standard error, an
+        /// accuracy outside [0, 1], or a finished run without a finite test value (its task's,
+        /// when `taskColumns`: summaries written before the −ELBO and accuracy columns lack them).
+        /// A sweep trusts a finished row in place of its run (`SweepRunner.earlierRuns`) and its
+        /// tables average these numbers, so a hand-edited one is refused rather than averaged.
+        func impossibility(taskColumns: Bool) -> String? {
+            let statuses = ["finished", "failed", "running", "unreadable"]
+            guard statuses.contains(status) else {
+                return "status \"\(status)\" is not one of \(statuses.joined(separator: ", "))"
+            }
+            guard epochs >= 0, wallTime.isFinite, wallTime >= 0 else { return "epochs \(epochs), wall_time \(wallTime)" }
+            let errors = [
+                ("test_nll_sem", testSEM), ("test_neg_elbo_sem", testNegELBOSem), ("test_accuracy_sem", testAccuracySem),
+            ]
+            if let (name, value) = errors.first(where: { !$0.1.isNaN && !($0.1.isFinite && $0.1 >= 0) }) {
+                return "\(name) \(value) is not a standard error"
+            }
+            if !testAccuracy.isNaN && !(0...1).contains(testAccuracy) { return "test_accuracy \(testAccuracy) is outside [0, 1]" }
+            let test = taskColumns ? paperMetric.value : testNLL
+            if status == "finished" && !(testNLL.isFinite && test.isFinite && !bestValidNLL.isNaN) {
+                return "a finished run with test value \(test), test_nll \(testNLL), best_valid_nll \(bestValidNLL)"
+            }
+            return nil
+        }
     }
 
     public let name: String
@@ -185,6 +211,12 @@ public struct SweepSummary: Sendable {
                 testNegELBO: negELBO?[i] ?? .nan, testNegELBOSem: negELBOSem?[i] ?? .nan,
                 testAccuracy: accuracy?[i] ?? .nan, testAccuracySem: accuracySem?[i] ?? .nan,
                 epochs: Int(epochs[i]), wallTime: wall[i], error: errors[i], validCurve: [], config: configs[i])
+        }
+        let taskColumns = negELBO != nil && accuracy != nil
+        if let (i, what) = rows.indices.lazy.compactMap({ i in rows[i].impossibility(taskColumns: taskColumns).map { (i, $0) } })
+            .first
+        {
+            throw HDF5Error(operation: "\(path): row \(i) (\(rows[i].point)): \(what) (a damaged or hand-edited file)")
         }
         let selected =
             f.hasAttribute("selection_axes")

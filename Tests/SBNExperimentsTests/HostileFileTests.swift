@@ -181,6 +181,45 @@ import SBNStorage
             try sbnlab(["show", summary]), "\(summary): /status has 0 values but /point has 1 (a damaged or hand-edited file)")
     }
 
+    /// Values a sweep's summary could not hold: a finished run whose test value is NaN (averaged
+    /// into the table as "nan", and trusted by a sweep in place of the run), negative epochs or
+    /// standard errors, an accuracy above 1, an unknown status. Each is one line naming the row.
+    @Test func impossibleSummaryRows() throws {
+        _ = try finishedRun()
+        #expect(try sbnlab(["collect", folder.dir]).status == 0)
+        let summary = folder.dir + "/summary.h5"
+        for (name, edit, expected) in [
+            (
+                "nan", "a = f['test_nll'][:]; a[0] = np.nan; f['test_nll'][...] = a",
+                "a finished run with test value nan, test_nll nan"
+            ),
+            ("epochs", "a = f['epochs'][:]; a[0] = -7; f['epochs'][...] = a", "epochs -7, wall_time"),
+            (
+                "sem", "a = f['test_nll_sem'][:]; a[0] = -0.5; f['test_nll_sem'][...] = a",
+                "test_nll_sem -0.5 is not a standard error"
+            ),
+            (
+                "accuracy", "a = f['test_accuracy'][:]; a[0] = 1.5; f['test_accuracy'][...] = a",
+                "test_accuracy 1.5 is outside [0, 1]"
+            ),
+            (
+                "status", "del f['status']; f.create_dataset('status', data=['done'], dtype=h5py.string_dtype())",
+                "status \"done\" is not one of finished, failed, running, unreadable"
+            ),
+        ] {
+            let copy = folder.dir + "/\(name)-summary.h5"
+            try FileManager.default.copyItem(atPath: summary, toPath: copy)
+            let r = try runCommand(
+                "/usr/bin/env", ["python3", "-c", "import h5py, numpy as np\nf = h5py.File('\(copy)', 'a')\n\(edit)\nf.close()"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let shown = try sbnlab(["show", copy])
+            let line = "sbnlab: error: \(copy): row 0 (good): \(expected)"
+            #expect(
+                shown.status == 1 && shown.stderr.hasPrefix(line) && shown.stderr.hasSuffix("(a damaged or hand-edited file)\n")
+                    && shown.stderr.split(separator: "\n").count == 1, "\(name): \(shown.status) \(shown.stderr)")
+        }
+    }
+
     /// A curve holding ±1e308 (its range overflows a double) is drawn, not a trap (SIGILL before).
     @Test func extremeCurveValues() throws {
         let (_, good) = try finishedRun()
