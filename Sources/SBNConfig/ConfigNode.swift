@@ -78,9 +78,13 @@ public enum ConfigNode {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
-    /// Deep merge: mappings merge key by key, anything else in `over` replaces `base`.
+    /// Deep merge: mappings merge key by key, anything else in `over` replaces `base`. A mapping
+    /// that names its component inside it (`temperature: {schedule: …}`, `lr_schedule:`) and
+    /// names another one than `base` replaces it whole: the base's options belong to its own
+    /// schedule (sbn-st-annealed's `slope` under sbn-gs's `fixed` inherited `tau`, and failed).
     public static func merge(_ base: Node, _ over: Node) -> Node {
         guard case .mapping(var out) = base, case .mapping(let o) = over else { return over }
+        if let mine = out["schedule"], let theirs = o["schedule"], mine != theirs { return over }
         for (k, v) in o {
             out[k] = out[k].map { merge($0, v) } ?? v
         }
