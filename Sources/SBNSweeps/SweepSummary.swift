@@ -45,8 +45,11 @@ public struct SweepSummary: Sendable {
 
         /// What no run or `collect` could have written in this row, or nil: a status other than
         /// a run's or `unreadable`, a negative or non-finite count, time or standard error, an
-        /// accuracy outside [0, 1], or a finished run without a finite test value (its task's,
-        /// when `taskColumns`: summaries written before the −ELBO and accuracy columns lack them).
+        /// accuracy outside [0, 1], a finished run without a finite test value (its task's, when
+        /// `taskColumns`: summaries written before the −ELBO and accuracy columns lack them), or a
+        /// configuration that is not a JSON object (`collect` writes one or, before, nothing). A
+        /// configuration of an older version's options is still readable JSON: it is stale, not
+        /// damaged, and its point runs again (`SweepRunner.earlierRuns`).
         /// A sweep trusts a finished row in place of its run (`SweepRunner.earlierRuns`) and its
         /// tables average these numbers, so a hand-edited one is refused rather than averaged.
         func impossibility(taskColumns: Bool) -> String? {
@@ -65,6 +68,11 @@ public struct SweepSummary: Sendable {
             let test = taskColumns ? paperMetric.value : testNLL
             if status == "finished" && !(testNLL.isFinite && test.isFinite && !bestValidNLL.isNaN) {
                 return "a finished run with test value \(test), test_nll \(testNLL), best_valid_nll \(bestValidNLL)"
+            }
+            if !config.isEmpty,
+                (try? JSONSerialization.jsonObject(with: Data(config.utf8))) as? [String: Any] == nil
+            {
+                return "config is not a JSON object (\(config.prefix(40).debugDescription))"
             }
             return nil
         }

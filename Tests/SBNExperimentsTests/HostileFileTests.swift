@@ -206,6 +206,10 @@ import SBNStorage
                 "status", "del f['status']; f.create_dataset('status', data=['done'], dtype=h5py.string_dtype())",
                 "status \"done\" is not one of finished, failed, running, unreadable"
             ),
+            (
+                "config", "a = f['config'][:]; a[0] = b'{\"seed\": 1, '; f['config'][...] = a",
+                "config is not a JSON object (\"{\\\"seed\\\": 1, \")"
+            ),
         ] {
             let copy = folder.dir + "/\(name)-summary.h5"
             try FileManager.default.copyItem(atPath: summary, toPath: copy)
