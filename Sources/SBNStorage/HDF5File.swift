@@ -64,12 +64,28 @@ public final class HDF5File: HDF5Container {
 
     public static func open(_ path: String, mode: Mode = .readOnly) throws -> HDF5File {
         quietHDF5()
+        try checkOpenable(path, mode: mode)
         try Superblock.validate(path)
         let flags = mode == .readOnly ? sbn_H5F_ACC_RDONLY() : sbn_H5F_ACC_RDWR()
         descriptorLock.lock()
         defer { descriptorLock.unlock() }
         let id = try check(id: H5Fopen(path, flags, sbn_H5P_DEFAULT()), "\(path): cannot open HDF5 file")
         return HDF5File(id: id, filePath: path)
+    }
+
+    /// A file that is missing, unreadable or not a regular file, said in the system's words:
+    /// libhdf5's own message for it is internal detail ("unable to open file: time = …,
+    /// tent_flags = 0; open failed") that does not say which.
+    private static func checkOpenable(_ path: String, mode: Mode) throws {
+        let fd = Glibc.open(path, (mode == .readOnly ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw HDF5Error(operation: "\(path): cannot open (\(String(cString: strerror(errno))))")
+        }
+        defer { Glibc.close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw HDF5Error(operation: "\(path): not a regular file, so not an HDF5 file")
+        }
     }
 
     /// Writes every buffered change to disk.

@@ -60,4 +60,25 @@ import Testing
         let r = try sbnlab(["show", "text.h5"])
         #expect(r.status == 1 && r.stderr.hasPrefix("sbnlab: error: text.h5: cannot open HDF5 file"), "\(r.stderr)")
     }
+
+    /// A missing file, a directory and a FIFO are said plainly, in one line, for each command
+    /// that reads a results file (libhdf5's message for them was "unable to open file: time = …,
+    /// tent_flags = 0; open failed"), and a FIFO does not block the reader.
+    @Test func filesThatAreNotThereOrNotFiles() throws {
+        try FileManager.default.createDirectory(atPath: folder.dir + "/folder.h5", withIntermediateDirectories: true)
+        #expect(mkfifo(folder.dir + "/fifo.h5", 0o600) == 0)
+        let cases = [
+            ("missing.h5", "cannot open (No such file or directory)"), ("folder.h5", "not a regular file, so not an HDF5 file"),
+            ("fifo.h5", "not a regular file, so not an HDF5 file"),
+        ]
+        for (file, reason) in cases {
+            for command in [
+                ["show", file], ["eval", file], ["impute", file, "--out", "i.png"], ["gradstats", "--checkpoint", file],
+            ] {
+                let r = try sbnlab(command)
+                #expect(r.status == 1 && r.stderr == "sbnlab: error: \(file): \(reason)\n", "\(command): \(r.stderr)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.dir + "/i.png"))
+    }
 }

@@ -80,12 +80,18 @@ import Testing
             _ = try HDF5File.open(missing)
             Issue.record("opening a missing file should fail")
         } catch let e as HDF5Error {
-            #expect(e.description.contains(missing))
-            #expect(!e.hdf5Message.isEmpty, "HDF5's own message: \(e)")
+            // Said before libhdf5 is asked: its own message for a missing file does not say so.
+            #expect(e.description == "\(missing): cannot open (No such file or directory)")
         }
         let notHDF5 = dir + "/text.h5"
         try "not an HDF5 file".write(toFile: notHDF5, atomically: true, encoding: .utf8)
-        #expect(throws: HDF5Error.self) { _ = try HDF5File.open(notHDF5) }
+        do {
+            _ = try HDF5File.open(notHDF5)
+            Issue.record("opening a text file should fail")
+        } catch let e as HDF5Error {
+            #expect(e.description.contains(notHDF5))
+            #expect(!e.hdf5Message.isEmpty, "HDF5's own message: \(e)")
+        }
         let f = try HDF5File.create(dir + "/e.h5")
         #expect(throws: HDF5Error.self) { _ = try f.dataset("nope") }
         #expect(throws: HDF5Error.self) { _ = try f.stringAttribute("nope") }
