@@ -126,7 +126,17 @@ public enum ConfigNode {
             throw ConfigError(file: "--set", path: key, "expected a dotted key such as samples.test")
         }
         let raw = String(text[text.index(after: eq)...])
-        let value = (try? Yams.compose(yaml: raw)).flatMap { $0 } ?? Node(raw)
+        let value: Node
+        do {
+            value = try Yams.compose(yaml: raw) ?? Node(raw)
+        } catch  where raw.first == "[" || raw.first == "{" {
+            // No plain YAML string starts with a bracket: this was meant as a list or mapping, and
+            // taking it as a string would only move the error to "expected a list, got \"[…\"".
+            let problem = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+            throw ConfigError(file: "--set", path: key, "\(raw) is not a valid YAML flow list or mapping (\(problem))")
+        } catch {
+            value = Node(raw)
+        }
         // The cap that protects files protects values given on the command line too.
         var budget = maxValues
         guard fits(value, budget: &budget) else {

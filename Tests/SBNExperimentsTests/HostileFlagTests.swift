@@ -34,6 +34,15 @@ import SBNStorage
                 r.status == 1 && r.stderr == "sbnlab: error: --set: \(key): expected a dotted key such as samples.test\n",
                 "\(r.stderr)")
         }
+        // A bracketed value that is not valid YAML was taken as a string, so the error came later
+        // and read "layers: expected a list, got \"[784,{categorical:[20,10]},784]\"".
+        for value in ["[784,{categorical:[20,10]},784]", "[784, 200", "{schedule: fixed"] {
+            let r = try sbnlab(["run", yaml, "--set", "layers=\(value)", "--out", "never"])
+            #expect(
+                r.status == 1
+                    && r.stderr.hasPrefix("sbnlab: error: --set: layers: \(value) is not a valid YAML flow list or mapping (")
+                    && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        }
         #expect(!FileManager.default.fileExists(atPath: folder.dir + "/never"))
     }
 
