@@ -26,7 +26,7 @@ import SBNTraining
 public struct SpeedBench {
     public let experiment: String
     public let vaeExperiment: String
-    public var sslExperiment = "experiments/ssl-st-gs.yaml"
+    public var sslExperiment = "experiments/ssl-st-gs-50.yaml"
     public var greyDataPath = "data/mnist_grey.h5"
     public let dataPath: String
     public let estimators: [String]
