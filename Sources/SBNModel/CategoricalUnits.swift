@@ -23,12 +23,15 @@ public struct CategoricalUnits: StochasticUnits, Equatable {
         self.classes = classes
     }
 
+    /// The most classes one categorical variable may have.
+    public static let maxClasses = 1024
+
     public init(parameters: [Int]) throws {
         guard parameters.count == 2 else { throw UnitsError("expected [groups, classes]") }
         let (g, k) = (parameters[0], parameters[1])
         guard g >= 1, k >= 2 else { throw UnitsError("expected groups ≥ 1 and classes ≥ 2") }
-        guard k <= 1024, g <= BernoulliUnits.maxWidth / k else {
-            throw UnitsError("expected at most 1024 classes and \(BernoulliUnits.maxWidth) units in all")
+        guard k <= Self.maxClasses, g <= BernoulliUnits.maxWidth / k else {
+            throw UnitsError("expected at most \(Self.maxClasses) classes and \(BernoulliUnits.maxWidth) units in all")
         }
         groups = g
         classes = k

@@ -14,8 +14,8 @@ public enum CheckpointEvaluation {
         public let record: RunRecord
         public let split: SplitName
         public let evaluation: Evaluation
-        /// m2's accuracy and its binomial se on a labelled split (nil otherwise).
-        public let accuracy: (value: Double, standardError: Double)?
+        /// m2's confusion counts on a labelled split, hence its accuracy (nil otherwise).
+        public let confusion: ClassConfusion?
     }
 
     /// Evaluates the best parameters of `run` on the first `limit` images of `split` (after the
@@ -45,11 +45,9 @@ public enum CheckpointEvaluation {
         let evaluation = Trainer.evaluate(
             model, config: config, split: images, samples: samples ?? config.samples.test, purpose: .evaluation,
             threads: threads)
-        var accuracy: (Double, Double)?
-        if SemiSupervisedRun.options(config) != nil, images.labels != nil {
-            let a = SemiSupervisedRun.accuracy(model, split: images, purpose: .evaluation, task: config.family.task)
-            accuracy = (a.accuracy, a.standardError)
-        }
-        return Result(record: record, split: split, evaluation: evaluation, accuracy: accuracy)
+        let confusion =
+            SemiSupervisedRun.options(config) != nil && images.labels != nil
+            ? SemiSupervisedRun.confusion(model, split: images, purpose: .evaluation, task: config.family.task) : nil
+        return Result(record: record, split: split, evaluation: evaluation, confusion: confusion)
     }
 }

@@ -75,6 +75,7 @@ public enum ResultsFile {
             try g.setAttribute("accuracy", accuracy)
             try g.setAttribute("accuracy_sem", sem)
         }
+        if let c = test.confusion { try g.write("confusion", c.counts.map { Int64($0) }, shape: [c.labels, c.classes]) }
     }
 
     /// `/checkpoint`: the position in training, the parameter sets, component states and RNG states.
@@ -177,8 +178,30 @@ public enum ResultsFile {
             }
             test.accuracy = accuracy
             test.accuracySem = sem
+            if g.contains("confusion") {
+                test.confusion = try readConfusion(g, path: path, images: test.images, accuracy: accuracy)
+            }
         }
         return test
+    }
+
+    /// `/eval/test/confusion`: digits × classes counts over exactly the tested images, whose
+    /// diagonal is the recorded accuracy.
+    private static func readConfusion(_ g: HDF5Group, path: String, images: Int, accuracy: Double) throws -> ClassConfusion {
+        let ds = try g.dataset("confusion")
+        let shape = ds.shape
+        let counts: [Int64] = shape.count == 2 ? try ds.read() : []
+        guard shape.count == 2, shape[0] == SemiSupervisedFamily.dataClasses,
+            (2...CategoricalUnits.maxClasses).contains(shape[1]),
+            let c = ClassConfusion(labels: shape[0], classes: shape[1], counts: counts.map { Int(clamping: $0) }),
+            c.total == images, abs(c.accuracy - accuracy) <= 0.5 / Double(max(images, 1))
+        else {
+            throw damaged(
+                path,
+                "eval/test/confusion (shape \(shape)) is not a count of the \(images) tested images "
+                    + "matching the accuracy \(accuracy)")
+        }
+        return c
     }
 
     /// The checkpoint's position in training (not its parameters: `restore` reads those).

@@ -32,6 +32,8 @@ public struct RunRecord: Sendable {
         public var perImageNegELBO: [Double]? = nil
         /// The classifier's test accuracy (fraction) and its binomial standard error (m2 only).
         public var accuracy: Double? = nil, accuracySem: Double? = nil
+        /// The classifier's test confusion counts (m2 runs finished since 2026-12-01; older files have none).
+        public var confusion: ClassConfusion? = nil
 
         /// The number the paper's table reports for this task (`Task.paperMetric`; accuracy in %).
         public func paperValue(_ task: Task) -> (value: Double, sem: Double) {

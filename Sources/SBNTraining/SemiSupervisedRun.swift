@@ -124,15 +124,15 @@ public final class SemiSupervisedRun {
         return term.accumulate(batch, labels: UnsafeBufferPointer(labels), grads: grads, using: &rng)
     }
 
-    /// The classifier's accuracy on `split` (argmax of q(y | x) against the label; a class beyond
-    /// the data's 10 counts as wrong) and its binomial standard error.
-    static func accuracy(_ model: StochasticNetwork, split: BinarizedMNIST.Split, purpose: RandomStream, task: Task) -> (
-        accuracy: Double, standardError: Double
-    ) {
+    /// The classifier's confusion counts on `split`: argmax of q(y | x) against the label (a
+    /// class beyond the data's 10 counts as wrong); its accuracy is the paper's metric.
+    static func confusion(_ model: StochasticNetwork, split: BinarizedMNIST.Split, purpose: RandomStream, task: Task)
+        -> ClassConfusion
+    {
         let chunk = 1000, K = model.sizes[1]
         let ws = NetworkWorkspace(model: model, capacityImages: chunk, keepsLocal: false)
         let batch = Batch(capacity: chunk, inputSize: model.sizes[0], outputSize: model.sizes[0], targetIsInput: true)
-        var correct = 0
+        var confusion = ClassConfusion(labels: SemiSupervisedFamily.dataClasses, classes: K)
         split.images.withUnsafeBufferPointer { images in
             for start in stride(from: 0, to: split.count, by: chunk) {
                 let range = start..<min(split.count, start + chunk)
@@ -142,12 +142,11 @@ public final class SemiSupervisedRun {
                     let a = ws.logits[1].row(r)
                     var best = 0
                     for k in 1..<K where a[k] > a[best] { best = k }
-                    if best == Int(split.labels![i]) { correct += 1 }
+                    confusion.add(label: Int(split.labels![i]), predicted: best)
                 }
             }
         }
-        let p = Double(correct) / Double(max(split.count, 1))
-        return (p, (p * (1 - p) / Double(max(split.count, 1))).squareRoot())
+        return confusion
     }
 
     /// The fixed binarisation of a grey evaluation split (nil for binary images).

@@ -373,8 +373,8 @@ public final class Trainer {
     func validate(_ epoch: Int, _ state: TrainingState, split: BinarizedMNIST.Split) throws {
         let metric: Double
         if config.family.task.selectionMetric == "error" {
-            let a = SemiSupervisedRun.accuracy(state.model, split: split, purpose: .validation, task: config.family.task)
-            metric = 100 * (1 - a.accuracy)
+            let c = SemiSupervisedRun.confusion(state.model, split: split, purpose: .validation, task: config.family.task)
+            metric = 100 * (1 - c.accuracy)
         } else {
             let v = evaluate(state.model, split: split, samples: config.samples.valid, purpose: .validation)
             metric = v.elbo?.mean ?? v.nll
@@ -395,13 +395,15 @@ public final class Trainer {
             nll: t.nll, sem: t.standardError, samples: t.samples, images: t.images, perImage: t.perImage,
             negELBO: t.elbo?.mean, negELBOSem: t.elbo?.standardError, perImageNegELBO: t.elbo?.values)
         if semiSupervised != nil {
-            let a = SemiSupervisedRun.accuracy(
+            let c = SemiSupervisedRun.confusion(
                 state.model.copy(with: state.best), split: split, purpose: .evaluation, task: config.family.task)
-            (state.record.test!.accuracy, state.record.test!.accuracySem) = (a.accuracy, a.standardError)
+            (state.record.test!.accuracy, state.record.test!.accuracySem) = (c.accuracy, c.standardError)
+            state.record.test!.confusion = c
             log(
                 String(
-                    format: "test accuracy %.2f %% ± %.2f (binomial se, %d images)", 100 * a.accuracy, 100 * a.standardError,
+                    format: "test accuracy %.2f %% ± %.2f (binomial se, %d images)", 100 * c.accuracy, 100 * c.standardError,
                     split.count))
+            log("test " + c.summaryLine)
         }
         state.record.status = .finished
         state.record.elapsed = session.elapsed

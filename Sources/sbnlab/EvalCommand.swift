@@ -48,10 +48,12 @@ struct EvalCommand: ParsableCommand {
             } else {
                 print(String(format: "%@ NLL %.3f ± %.3f (%@)", split.rawValue, e.nll, e.standardError, scope))
             }
-            if let a = r.accuracy {
+            if let c = r.confusion {
                 print(
                     String(
-                        format: "%@ accuracy %.2f %% ± %.2f (binomial se)", split.rawValue, 100 * a.value, 100 * a.standardError))
+                        format: "%@ accuracy %.2f %% ± %.2f (binomial se)", split.rawValue, 100 * c.accuracy,
+                        100 * c.standardError))
+                print("\(split.rawValue) \(c.summaryLine)")
             }
         }
     }

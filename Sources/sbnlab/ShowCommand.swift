@@ -39,6 +39,7 @@ struct ShowCommand: ParsableCommand {
                         String(
                             format: "test accuracy %.2f %% ± %.2f (the paper's metric%@; binomial se, %d images)", 100 * accuracy,
                             100 * sem, paper, t.images))
+                    if let c = t.confusion { print("test " + c.summaryLine) }
                 }
                 if let elbo = t.negELBO, let sem = t.negELBOSem {
                     print(

@@ -83,6 +83,56 @@ func smallSemiSupervisedYAML(estimator: String, extra: String = "") -> String {
         let shown = try run(["show", out])
         let paper = estimator == "marginal" ? "92.6" : "93.6"
         #expect(shown.stdout.contains("test accuracy") && shown.stdout.contains("paper \(paper)"), "\(shown.stdout)")
+        // The confusion counts cover the 300 test images, their diagonal is the accuracy, and
+        // `show` and `eval` print the same per-digit line from the file and from a fresh count.
+        let confusion = try #require(test.confusion)
+        #expect(confusion.total == 300 && confusion.accuracy == accuracy && (confusion.labels, confusion.classes) == (10, 10))
+        #expect(shown.stdout.contains("test " + confusion.summaryLine + "\n"), "\(shown.stdout)")
+        #expect(evaluated.stdout.contains("test " + confusion.summaryLine + "\n"), "\(evaluated.stdout)")
+    }
+
+    /// The counts behind the accuracy: a class beyond the data's digits (K > 10) is a wrong
+    /// answer, a digit's accuracy is its row's diagonal share, the largest confusions come first,
+    /// and counts of the wrong size or sign are not a table.
+    @Test func confusionCountsGiveTheAccuracy() {
+        var c = ClassConfusion(labels: 10, classes: 12)
+        for _ in 0..<8 { c.add(label: 4, predicted: 4) }
+        for _ in 0..<2 { c.add(label: 4, predicted: 9) }
+        for _ in 0..<5 { c.add(label: 9, predicted: 9) }
+        for _ in 0..<3 { c.add(label: 9, predicted: 11) }
+        c.add(label: 9, predicted: 4)
+        #expect(c.total == 19 && c.correct == 13)
+        #expect(c.accuracy == 13.0 / 19 && abs(c.standardError - (13.0 / 19 * 6 / 19 / 19).squareRoot()) < 1e-15)
+        #expect(c.perLabelAccuracy[4] == 0.8 && c.perLabelAccuracy[9] == 5.0 / 9 && c.perLabelAccuracy[0].isNaN)
+        #expect(c.largestConfusions(5).map { "\($0.label)→\($0.predicted) \($0.images)" } == ["9→11 3", "4→9 2", "9→4 1"])
+        #expect(c.summaryLine.hasSuffix("4 80.0, 5 nan, 6 nan, 7 nan, 8 nan, 9 55.6; most confused: 9→11 3, 4→9 2, 9→4 1"))
+        #expect(ClassConfusion(labels: 10, classes: 12, counts: c.counts) == c)
+        #expect(ClassConfusion(labels: 10, classes: 12, counts: Array(c.counts.dropLast())) == nil)
+        #expect(ClassConfusion(labels: 10, classes: 12, counts: c.counts.map { -$0 }) == nil)
+    }
+
+    /// A hand-edited confusion table (one image added, or a row moved so the diagonal no longer
+    /// gives the recorded accuracy, or the wrong shape) is one line naming the dataset.
+    @Test(.enabled(if: hasPythonWithH5py, "python3 with h5py not available"))
+    func editedConfusionCountsAreRefused() throws {
+        let path = try folder.write("c.yaml", smallSemiSupervisedYAML(estimator: "st-gs"))
+        let trained = try run(["run", path, "--out", folder.dir + "/c", "--set", "epochs=1"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let file = folder.dir + "/c/run.h5"
+        let edits = [
+            "c = f['eval/test/confusion']; a = c[:]; a[0, 0] += 1; c[...] = a",
+            "c = f['eval/test/confusion']; a = c[:]; i = int(a.diagonal().argmax()); a[i, (i + 1) % 10] += a[i, i]; a[i, i] = 0; c[...] = a",
+            "a = f['eval/test/confusion'][:]; del f['eval/test/confusion']; f['eval/test/confusion'] = a[:9]",
+        ]
+        for (n, edit) in edits.enumerated() {
+            let copy = folder.dir + "/c\(n).h5"
+            try FileManager.default.copyItem(atPath: file, toPath: copy)
+            let script = "import h5py\nf = h5py.File('\(copy)', 'a')\n\(edit)\nf.close()\n"
+            #expect(try runCommand("/usr/bin/env", ["python3", "-c", script]).status == 0)
+            let r = try run(["show", copy])
+            #expect(r.status == 1 && r.stderr.hasPrefix("sbnlab: error: \(copy): eval/test/confusion (shape "), "\(r.stderr)")
+            #expect(r.stderr.hasSuffix("(a damaged or hand-edited file)\n") && r.stderr.split(separator: "\n").count == 1)
+        }
     }
 
     /// Nothing of an m2 run needs saving beyond the other families' checkpoint: two epochs in one
