@@ -50,6 +50,16 @@ public struct ClassConfusion: Sendable, Equatable {
             .prefix(n).map { $0 }
     }
 
+    /// The counts as a markdown table, a row per true digit and a column per predicted class.
+    public var markdownTable: String {
+        let header = "| digit \\ class | " + (0..<classes).map(String.init).joined(separator: " | ") + " |"
+        let rule = "|" + String(repeating: "---|", count: classes + 1)
+        let rows = (0..<labels).map { l in
+            "| \(l) | " + (0..<classes).map { String(count(label: l, predicted: $0)) }.joined(separator: " | ") + " |"
+        }
+        return ([header, rule] + rows).joined(separator: "\n")
+    }
+
     /// One line for `show` and `eval`: each digit's accuracy, then the three largest confusions.
     public var summaryLine: String {
         let digits = perLabelAccuracy.enumerated().map { String(format: "%d %.1f", $0.offset, 100 * $0.element) }

@@ -27,6 +27,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Evaluation threads (the result does not depend on them; default: all cores).")
     var threads: Int?
 
+    @Flag(help: "For an m2 run, also print the confusion counts (true digit × predicted class) as a table.")
+    var confusion = false
+
     func validate() throws {
         try expectCount("--samples", samples, in: 1...100_000)
         try expectCount("--limit", limit, in: 1...BinarizedMNIST.maxImages)
@@ -54,6 +57,7 @@ struct EvalCommand: ParsableCommand {
                         format: "%@ accuracy %.2f %% ± %.2f (binomial se)", split.rawValue, 100 * c.accuracy,
                         100 * c.standardError))
                 print("\(split.rawValue) \(c.summaryLine)")
+                if confusion { print("\n" + c.markdownTable) }
             }
         }
     }

@@ -89,6 +89,8 @@ func smallSemiSupervisedYAML(estimator: String, extra: String = "") -> String {
         #expect(confusion.total == 300 && confusion.accuracy == accuracy && (confusion.labels, confusion.classes) == (10, 10))
         #expect(shown.stdout.contains("test " + confusion.summaryLine + "\n"), "\(shown.stdout)")
         #expect(evaluated.stdout.contains("test " + confusion.summaryLine + "\n"), "\(evaluated.stdout)")
+        let table = try run(["eval", out, "--confusion", "--samples", "1"])
+        #expect(table.stdout.hasSuffix("\n\n" + confusion.markdownTable + "\n"), "\(table.stdout)")
     }
 
     /// The counts behind the accuracy: a class beyond the data's digits (K > 10) is a wrong
@@ -105,6 +107,8 @@ func smallSemiSupervisedYAML(estimator: String, extra: String = "") -> String {
         #expect(c.accuracy == 13.0 / 19 && abs(c.standardError - (13.0 / 19 * 6 / 19 / 19).squareRoot()) < 1e-15)
         #expect(c.perLabelAccuracy[4] == 0.8 && c.perLabelAccuracy[9] == 5.0 / 9 && c.perLabelAccuracy[0].isNaN)
         #expect(c.largestConfusions(5).map { "\($0.label)→\($0.predicted) \($0.images)" } == ["9→11 3", "4→9 2", "9→4 1"])
+        #expect(c.markdownTable.split(separator: "\n").count == 12)
+        #expect(c.markdownTable.hasSuffix("\n| 9 | 0 | 0 | 0 | 0 | 1 | 0 | 0 | 0 | 0 | 5 | 0 | 3 |"), "\(c.markdownTable)")
         #expect(c.summaryLine.hasSuffix("4 80.0, 5 nan, 6 nan, 7 nan, 8 nan, 9 55.6; most confused: 9→11 3, 4→9 2, 9→4 1"))
         #expect(ClassConfusion(labels: 10, classes: 12, counts: c.counts) == c)
         #expect(ClassConfusion(labels: 10, classes: 12, counts: Array(c.counts.dropLast())) == nil)
