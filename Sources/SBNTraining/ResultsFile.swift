@@ -190,10 +190,13 @@ public enum ResultsFile {
     private static func readConfusion(_ g: HDF5Group, path: String, images: Int, accuracy: Double) throws -> ClassConfusion {
         let ds = try g.dataset("confusion")
         let shape = ds.shape
-        let counts: [Int64] = shape.count == 2 ? try ds.read() : []
-        guard shape.count == 2, shape[0] == SemiSupervisedFamily.dataClasses,
-            (2...CategoricalUnits.maxClasses).contains(shape[1]),
-            let c = ClassConfusion(labels: shape[0], classes: shape[1], counts: counts.map { Int(clamping: $0) }),
+        // The shape before the read (its size), each count before the sum (no overflow).
+        let fits =
+            shape.count == 2 && shape[0] == SemiSupervisedFamily.dataClasses
+            && (2...CategoricalUnits.maxClasses).contains(shape[1])
+        let counts: [Int64] = fits ? try ds.read() : []
+        guard fits, counts.allSatisfy({ (0...Int64(max(images, 0))).contains($0) }),
+            let c = ClassConfusion(labels: shape[0], classes: shape[1], counts: counts.map { Int($0) }),
             c.total == images, abs(c.accuracy - accuracy) <= 0.5 / Double(max(images, 1))
         else {
             throw damaged(
